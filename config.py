@@ -1,0 +1,147 @@
+"""Configuration: the only module that reads the environment.
+
+`load_config()` is called by `create_app()`; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_INSTANCE = ROOT / "instance"
+RUNTIME_FILE = "runtime.json"  # written by `make run`: addresses of what it started
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to set."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_path() -> Path:
+    """Where local state lives (SQLite, generated keys, runtime.json)."""
+    return Path(_env("ORDERDECK_INSTANCE", str(DEFAULT_INSTANCE))).resolve()
+
+
+def read_runtime(path: Path | None = None) -> dict[str, Any]:
+    """Addresses recorded by the `make run` launcher, so other shells use the same services."""
+    file = (path or instance_path()) / RUNTIME_FILE
+    try:
+        return json.loads(file.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _generated_key(folder: Path, name: str, make) -> str:
+    """A key generated once into instance/ (development and demo only)."""
+    file = folder / name
+    if file.exists():
+        return file.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    value = make()
+    # Create with owner-only permissions; never overwrite a key another process wrote first.
+    try:
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return file.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def load_config(**overrides: Any) -> dict[str, Any]:
+    """Build the Flask config from the environment; `overrides` win (tests, CLI)."""
+    folder = Path(overrides.pop("INSTANCE_PATH", None) or instance_path())
+    production = (_env("ORDERDECK_ENV", "development") == "production")
+    runtime = read_runtime(folder)
+
+    secret_key = _env("SECRET_KEY")
+    encryption_key = _env("ORDERDECK_ENCRYPTION_KEY")
+    if production:
+        missing = [n for n, v in (("SECRET_KEY", secret_key),
+                                  ("ORDERDECK_ENCRYPTION_KEY", encryption_key)) if not v]
+        if missing and not all(k in overrides for k in ("SECRET_KEY", "ENCRYPTION_KEY")):
+            raise ConfigError(
+                f"ORDERDECK_ENV=production needs {' and '.join(missing)} set: every host "
+                "must share them (generate the encryption key with `python -c \"from "
+                "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`)."
+            )
+    else:
+        secret_key = secret_key or _generated_key(folder, "secret_key", lambda: secrets.token_hex(32))
+        encryption_key = encryption_key or _generated_key(
+            folder, "encryption_key", lambda: Fernet.generate_key().decode())
+
+    timezone = _env("ORDERDECK_TIMEZONE", "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"ORDERDECK_TIMEZONE={timezone!r} is not a known time zone") from exc
+
+    database_url = _env("DATABASE_URL") or f"sqlite:///{folder / 'orderdeck.sqlite'}"
+    secure_cookies = _flag("ORDERDECK_SECURE_COOKIES", default=production)
+
+    config: dict[str, Any] = {
+        "ENV_NAME": "production" if production else "development",
+        "INSTANCE_PATH": str(folder),
+        "SECRET_KEY": secret_key,
+        "ENCRYPTION_KEY": encryption_key,
+        "TIMEZONE": timezone,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": _env("REDIS_URL") or runtime.get("redis_url") or "redis://127.0.0.1:6379/0",
+        "SIMULATOR_URL": _env("ORDERDECK_SIMULATOR_URL") or runtime.get("simulator_url"),
+        "RQ_QUEUE": _env("ORDERDECK_QUEUE", "orderdeck"),
+        # Flask-WTF: the token is bound to the session, so a dashboard left open keeps working.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        # Login throttling (flask-limiter), counted on failed attempts only.
+        "LOGIN_LIMIT_PER_ACCOUNT": _env("ORDERDECK_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": _env("ORDERDECK_LOGIN_LIMIT_ADDRESS", "20 per 15 minutes"),
+        "RATELIMIT_KEY_PREFIX": _env("ORDERDECK_RATELIMIT_PREFIX", "orderdeck-limiter"),
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "PROXY_FIX": _flag("ORDERDECK_BEHIND_PROXY"),
+    }
+    config.update(overrides)
+    config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(config["REDIS_URL"])
+    return config
+
+
+def limiter_storage_uri(redis_url: str) -> str:
+    """flask-limiter (the `limits` package) names a unix-socket Redis `redis+unix://`."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url
+
+
+def launcher_settings() -> dict[str, Any]:
+    """What `make run` needs from the environment before any app exists."""
+    return {
+        "port": int(_env("PORT", "5000")),
+        "redis_url": _env("REDIS_URL"),
+        "admin_email": _env("ORDERDECK_ADMIN_EMAIL", "admin@example.com"),
+        "admin_password": _env("ORDERDECK_ADMIN_PASSWORD"),
+        "instance": instance_path(),
+    }

@@ -1,0 +1,39 @@
+"""Jobs build the Flask app themselves: one per worker process, a fresh app context per job."""
+
+from __future__ import annotations
+
+import os
+from functools import wraps
+from typing import Any, Callable
+
+from flask import Flask, has_app_context
+
+_app: Flask | None = None
+_pid: int | None = None
+
+
+def get_app() -> Flask:
+    """This process's app; after a fork the child drops the parent's database connections."""
+    global _app, _pid
+    if _app is None:
+        from webapp import create_app
+
+        _app, _pid = create_app(), os.getpid()
+    elif _pid != os.getpid():
+        from webapp.extensions import db
+
+        with _app.app_context():
+            db.engine.dispose(close=False)  # never share a parent's sockets
+        _pid = os.getpid()
+    return _app
+
+
+def app_job(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the job inside an app context (works under `rq worker` and `python -m jobs.worker`)."""
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            return func(*args, **kwargs)
+        with get_app().app_context():
+            return func(*args, **kwargs)
+    return wrapper

@@ -1,0 +1,36 @@
+"""The only module that enqueues: jobs by dotted name, after the caller's commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rq import Queue
+from rq.exceptions import DuplicateJobError
+from rq.job import Job
+
+from webapp.extensions import redis_connection
+
+QUEUE_NAME = "orderdeck"
+
+
+def get_queue() -> Queue:
+    return Queue(QUEUE_NAME, connection=redis_connection())
+
+
+def enqueue(func: str, *args: Any, job_id: str | None = None, at: datetime | None = None,
+            unique: bool = False, **options: Any) -> Job | None:
+    """Enqueue `func` (a dotted path) with plain arguments (ids, never ORM objects).
+
+    `at` schedules it with RQ's scheduler. With `unique=True` and a `job_id`, enqueuing an id
+    that RQ still holds is a no-op (returns None) instead of a second run — for scheduled jobs
+    too, atomically (RQ's `enqueue_at` alone would ignore `unique`).
+    """
+    queue = get_queue()
+    job = queue.create_job(func, args=args, job_id=job_id, **options)
+    try:
+        if at is not None:
+            return queue.schedule_job(job, at, unique=unique)
+        return queue.enqueue_job(job, unique=unique)
+    except DuplicateJobError:
+        return None

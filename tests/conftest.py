@@ -1,0 +1,173 @@
+"""Layered fixtures: real Redis and a real database for the session; app, client, auth per test."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+
+from webapp.run.redis_server import EmbeddedRedis, reachable
+
+TEST_SECRET_KEY = "test-secret-key"
+TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """TEST_REDIS_URL or REDIS_URL when reachable, else an embedded Redis.
+
+    The tests empty that Redis database: give them one of their own (CI uses /15).
+    """
+    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
+    if url and reachable(url):
+        yield url
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, redis_url):
+    """TEST_DATABASE_URL (PostgreSQL in CI) or a SQLite file, upgraded by the real migrations."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        engine = create_engine(url)
+        with engine.begin() as conn:  # start from nothing: the migrations must build it all
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+
+    app = create_app(_settings(url, redis_url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        upgrade()
+        from webapp.extensions import db
+        db.engine.dispose()
+    return url
+
+
+def _settings(database_url: str, redis_url: str, instance: Path, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+        "SIMULATOR_URL": None,
+        # A prefix per app, so one test's failed sign-ins never throttle another's.
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+        **extra,
+    }
+
+
+@pytest.fixture
+def app_settings(database_url, redis_url, tmp_path):
+    """Config overrides for this test's app; a test may add keys before `app` is built."""
+    return _settings(database_url, redis_url, tmp_path)
+
+
+@pytest.fixture
+def app(app_settings, redis_url):
+    from redis import Redis
+
+    from webapp import create_app
+    from webapp.extensions import db
+
+    app = create_app(app_settings)
+    Redis.from_url(redis_url).flushdb()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _empty_tables(db)
+        db.engine.dispose()
+    Redis.from_url(redis_url).flushdb()
+
+
+def _empty_tables(db) -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class Auth:
+    """Sign in through the real login form (CSRF and all)."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = "correct horse battery", next_url: str = ""):
+        page = self.client.get("/login")
+        url = "/login" + (f"?next={next_url}" if next_url else "")
+        return self.client.post(url, data={"email": email, "password": password,
+                                           "csrf_token": csrf_from(page.text)})
+
+    def csrf(self, path: str = "/") -> str:
+        return csrf_from(self.client.get(path).text)
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": self.csrf()})
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def make_user(app):
+    from tests.factories import make_user as factory
+
+    def make(**overrides):
+        with app.app_context():
+            return factory(**overrides)
+    return make
+
+
+@pytest.fixture
+def signed_in(make_user, auth):
+    """Sign in as a fresh user of the given role; returns the user's e-mail."""
+    def sign_in(role: str = "admin") -> str:
+        user = make_user(role=role)
+        response = auth.login(user.email)
+        assert response.status_code == 302
+        return user.email
+    return sign_in

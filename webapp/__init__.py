@@ -1,0 +1,63 @@
+"""Orderdeck: the application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config, extensions, policy, blueprints, errors, CLI — in that order."""
+    from config import load_config
+
+    settings = load_config(**(config or {}))
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"],
+                template_folder="../templates", static_folder="../static")
+    app.config.from_mapping(settings)
+    init_logs(app)
+    init_extensions(app)
+    init_proxy(app)
+    from webapp.security import init_security
+    init_security(app)
+    from webapp.views import register_blueprints
+    register_blueprints(app)
+    from webapp.errors import init_errors
+    init_errors(app)
+    from webapp.templating import init_templating
+    init_templating(app)
+    from webapp.cli import init_cli
+    init_cli(app)
+    app.add_url_rule("/healthz", "health", lambda: ("ok", 200, {"Content-Type": "text/plain"}))
+    return app
+
+
+def init_logs(app: Flask) -> None:
+    import logging
+
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def init_extensions(app: Flask) -> None:
+    from webapp.database import init_database
+    from webapp.extensions import csrf, limiter, login_manager
+
+    init_database(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    from webapp.auth_loader import init_login
+    init_login(app)
+
+
+def init_proxy(app: Flask) -> None:
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)

@@ -1,0 +1,46 @@
+"""One WTForms class per action."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import URL, DataRequired, Length, Optional
+
+from webapp.models import Environment, Role
+
+ROLE_CHOICES = [(r.value, r.label) for r in Role]
+ENVIRONMENT_CHOICES = [(e.value, e.label) for e in Environment]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.OPERATOR.value)
+    password = PasswordField("Password", validators=[Optional(), Length(min=10, max=256)],
+                             description="Leave empty to generate one; it is shown once.")
+
+
+class UserRoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class UserActiveForm(FlaskForm):
+    """Deactivate/reactivate: only the CSRF token and the target state."""
+    active = BooleanField("Active")
+
+
+class StoreForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    environment = SelectField("Environment", choices=ENVIRONMENT_CHOICES,
+                              default=Environment.SIMULATOR.value)
+    base_url = StringField(
+        "Base URL", validators=[Optional(), Length(max=255), URL(require_tld=False)],
+        description="Leave empty for the environment's default address.")
+    client_id = StringField("Client ID", validators=[DataRequired(), Length(max=255)])
+    # Write-only: never rendered back (PasswordField drops its value when rendering).
+    client_secret = PasswordField("Client secret", validators=[Length(max=1024)])
+    import_enabled = BooleanField("Import orders", default=True)

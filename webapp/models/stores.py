@@ -1,0 +1,52 @@
+"""A store is one Walmart seller account."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.models.base import UTCDateTime, utcnow
+
+
+class Environment(enum.StrEnum):
+    SIMULATOR = "simulator"
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+    @property
+    def label(self) -> str:
+        return {"simulator": "Built-in simulator", "sandbox": "Walmart sandbox",
+                "production": "Walmart production"}[self.value]
+
+
+# Walmart's published hosts (walmart-api.md §1); the simulator's address comes from config.
+WALMART_BASE_URLS = {
+    Environment.SANDBOX: "https://sandbox.walmartapis.com",
+    Environment.PRODUCTION: "https://marketplace.walmartapis.com",
+}
+
+
+class Store(db.Model):
+    __tablename__ = "stores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    environment: Mapped[Environment] = mapped_column(
+        Enum(Environment, native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]))
+    base_url: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[str] = mapped_column(String(255))
+    # Fernet token; the plain secret is never stored, rendered or logged.
+    client_secret_encrypted: Mapped[str] = mapped_column(Text)
+    import_enabled: Mapped[bool] = mapped_column(default=True)
+    last_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow,
+                                                 onupdate=utcnow)
+
+    def __repr__(self) -> str:  # never include the secret
+        return f"<Store {self.id} {self.name!r} {self.environment.value}>"

@@ -1,0 +1,1 @@
+"""`make run`: one command that starts Orderdeck and everything it needs, for a demo or a dev."""

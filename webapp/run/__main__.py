@@ -1,0 +1,110 @@
+"""`python -m webapp.run` (what `make run` calls): Redis, database, admin, web, worker, cron."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from config import RUNTIME_FILE, launcher_settings
+from webapp.run.redis_server import EmbeddedRedis, reachable
+from webapp.run.supervisor import Child, Supervisor
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def say(message: str) -> None:
+    print(f"[run] {message}", flush=True)
+
+
+def prepare_database(admin_email: str, admin_password: str | None) -> None:
+    """Upgrade the schema and make sure someone can sign in."""
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.services.users import ensure_first_admin
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        user, generated = ensure_first_admin(admin_email, admin_password)
+        if user and generated:
+            say(f"created admin {user.email} with password: {generated}")
+            say("(shown once; change it with `flask --app wsgi users set-password EMAIL`)")
+        elif user:
+            say(f"created admin {user.email} (password from ORDERDECK_ADMIN_PASSWORD)")
+        db.engine.dispose()
+
+
+def wait_until_serving(url: str, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def main() -> int:
+    settings = launcher_settings()
+    instance: Path = settings["instance"]
+    instance.mkdir(parents=True, exist_ok=True)
+    supervisor = Supervisor()
+    env = dict(os.environ, ORDERDECK_INSTANCE=str(instance), PYTHONUNBUFFERED="1")
+
+    redis_url = settings["redis_url"]
+    if redis_url and reachable(redis_url):
+        say(f"using Redis at {redis_url}")
+    else:
+        if redis_url:
+            say(f"REDIS_URL {redis_url} is unreachable: starting an embedded Redis instead")
+        embedded = EmbeddedRedis(instance / "redis")
+        supervisor.add(Child("redis", embedded.command(), env))
+        deadline = time.monotonic() + 15
+        while not reachable(embedded.url, timeout=0.3):
+            if time.monotonic() > deadline:
+                supervisor.stop_all()
+                say("the embedded Redis did not start")
+                return 1
+            time.sleep(0.1)
+        redis_url = embedded.url
+        say(f"embedded Redis at {redis_url}")
+    env["REDIS_URL"] = redis_url
+    os.environ["REDIS_URL"] = redis_url  # for prepare_database in this process
+
+    (instance / RUNTIME_FILE).write_text(json.dumps(
+        {"redis_url": redis_url, "launcher_pid": os.getpid()}, indent=2))
+
+    try:
+        prepare_database(settings["admin_email"], settings["admin_password"])
+    except Exception:
+        supervisor.stop_all()
+        raise
+
+    bin_dir = Path(sys.executable).parent
+    port = settings["port"]
+    supervisor.add(Child("worker", [sys.executable, "-m", "jobs.worker"], env))
+    supervisor.add(Child("cron", [str(bin_dir / "rq"), "cron", "-u", redis_url,
+                                  "jobs.cron_schedule"], env))
+    supervisor.add(Child("web", [sys.executable, "-m", "gunicorn", "--workers", "2",
+                                 "--threads", "4", "--bind", f"127.0.0.1:{port}",
+                                 "--graceful-timeout", "5", "wsgi:app"], env))
+    if wait_until_serving(f"http://127.0.0.1:{port}/healthz"):
+        say(f"Orderdeck is running on http://127.0.0.1:{port}  (Ctrl-C stops everything)")
+    else:
+        say("the web server has not answered yet; watch the log above")
+    supervisor.run()
+    say("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Access policy and response headers, applied to every request."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+
+from flask import Flask, Response, abort, request
+from flask_login import current_user
+
+from webapp.models import Role
+
+# Endpoints a signed-out person may reach; everything else requires sign-in.
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Viewers may still end their own session.
+VIEWER_WRITABLE = {"auth.logout"}
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+
+def require_role(role: Role) -> Callable:
+    """Decorator: 403 unless the signed-in user's role includes `role`."""
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated or not current_user.can(role):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def _enforce_sign_in():
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated:
+        from webapp.extensions import login_manager
+        return login_manager.unauthorized()
+    if (request.method not in SAFE_METHODS and current_user.role == Role.VIEWER
+            and request.endpoint not in VIEWER_WRITABLE):
+        abort(403)
+    return None
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    # One URL serves a page or its fragment: caches must key on HX-Request.
+    response.vary.add("HX-Request")
+    if request.endpoint != "static":
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_security(app: Flask) -> None:
+    app.before_request(_enforce_sign_in)
+    app.after_request(_security_headers)

@@ -1,0 +1,1 @@
+"""One function per user action; views, the CLI, jobs and tests all call these."""

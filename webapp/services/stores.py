@@ -1,0 +1,107 @@
+"""Adding and editing stores (Walmart seller accounts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+
+from webapp import secrets_box
+from webapp.extensions import db
+from webapp.models import Environment, Store, User
+from webapp.models.stores import WALMART_BASE_URLS
+from webapp.services import audit
+from webapp.services.errors import ActionRefused
+
+
+@dataclass
+class StoreInput:
+    name: str
+    environment: Environment
+    base_url: str | None
+    client_id: str
+    client_secret: str | None  # None or "" on edit: keep the stored one
+    import_enabled: bool
+
+
+def default_base_url(environment: Environment) -> str | None:
+    """Walmart's host for the environment; the simulator's address when it is running."""
+    if environment == Environment.SIMULATOR:
+        return current_app.config.get("SIMULATOR_URL")
+    return WALMART_BASE_URLS[environment]
+
+
+def _clean_base_url(data: StoreInput) -> str:
+    url = (data.base_url or "").strip().rstrip("/") or default_base_url(data.environment)
+    if not url:
+        raise ActionRefused("The built-in simulator is not running: enter its base URL.",
+                            field="base_url")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ActionRefused("The base URL must look like https://host[:port][/path].",
+                            field="base_url")
+    if data.environment != Environment.SIMULATOR and parts.scheme != "https":
+        raise ActionRefused("Walmart's API is only served over https.", field="base_url")
+    return url
+
+
+def _check_name(name: str, store_id: int | None) -> str:
+    name = name.strip()
+    if not name:
+        raise ActionRefused("Give the store a name.", field="name")
+    clash = db.session.scalar(select(Store).where(Store.name == name))
+    if clash and clash.id != store_id:
+        raise ActionRefused(f"A store named {name!r} already exists.", field="name")
+    return name
+
+
+def create_store(data: StoreInput, *, by: User | None) -> Store:
+    """Add a store; the client secret is encrypted before it reaches the database."""
+    if not (data.client_secret or "").strip():
+        raise ActionRefused("Enter the Walmart client secret.", field="client_secret")
+    store = Store(
+        name=_check_name(data.name, None),
+        environment=data.environment,
+        base_url=_clean_base_url(data),
+        client_id=data.client_id.strip(),
+        client_secret_encrypted=secrets_box.encrypt(data.client_secret.strip()),
+        import_enabled=data.import_enabled,
+    )
+    if not store.client_id:
+        raise ActionRefused("Enter the Walmart client id.", field="client_id")
+    db.session.add(store)
+    db.session.flush()
+    audit.record("store.create", user=by, store_id=store.id, subject=store.name,
+                 environment=store.environment.value, base_url=store.base_url)
+    db.session.commit()
+    return store
+
+
+def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
+    """Edit a store; an empty secret keeps the stored one."""
+    name = _check_name(data.name, store.id)
+    base_url = _clean_base_url(data)
+    client_id = data.client_id.strip()
+    if not client_id:
+        raise ActionRefused("Enter the Walmart client id.", field="client_id")
+    changed = [f for f, old, new in (
+        ("name", store.name, name), ("environment", store.environment, data.environment),
+        ("base_url", store.base_url, base_url), ("client_id", store.client_id, client_id),
+        ("import_enabled", store.import_enabled, data.import_enabled)) if old != new]
+    store.name, store.environment, store.base_url = name, data.environment, base_url
+    store.client_id, store.import_enabled = client_id, data.import_enabled
+    if (data.client_secret or "").strip():
+        store.client_secret_encrypted = secrets_box.encrypt(data.client_secret.strip())
+        changed.append("client_secret")
+    if changed:
+        audit.record("store.update", user=by, store_id=store.id, subject=store.name,
+                     changed=changed)
+    db.session.commit()
+    return store
+
+
+def client_secret(store: Store) -> str:
+    """The plain secret, for the Walmart client only."""
+    return secrets_box.decrypt(store.client_secret_encrypted)

@@ -1,0 +1,124 @@
+"""Sign-in and user management."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.extensions import db
+from webapp.models import Role, User
+from webapp.models.base import utcnow
+from webapp.models.users import new_session_token
+from webapp.services import audit
+from webapp.services.errors import ActionRefused
+
+MIN_PASSWORD_LENGTH = 10
+# Checked against when the e-mail matches nobody, so both paths cost the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ActionRefused(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.",
+                            field="password")
+
+
+def create_user(email: str, role: Role | str, password: str, *, by: User | None = None) -> User:
+    """Create an account; refused when the e-mail is taken or the password too short."""
+    email = normalize_email(email)
+    if "@" not in email or len(email) > 254:
+        raise ActionRefused("Enter a valid e-mail address.", field="email")
+    if find_by_email(email):
+        raise ActionRefused(f"A user with the e-mail {email} already exists.", field="email")
+    _check_password(password)
+    user = User(email=email, role=Role(role), password_hash=generate_password_hash(password))
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", user=by, subject=email, role=user.role.value)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None; both outcomes are audited."""
+    user = find_by_email(email)
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not valid or not user.active:
+        audit.record("auth.login_failed", user=user, actor=normalize_email(email)[:254],
+                     reason="inactive" if (user and valid) else "bad credentials")
+        db.session.commit()
+        return None
+    user.last_login_at = utcnow()
+    audit.record("auth.login", user=user)
+    db.session.commit()
+    return user
+
+
+def _admins_left_without(user: User) -> int:
+    return db.session.scalar(select(func.count(User.id)).where(
+        User.role == Role.ADMIN, User.active.is_(True), User.id != user.id)) or 0
+
+
+def change_role(user: User, role: Role | str, *, by: User) -> User:
+    """Give `user` another role; the last active admin keeps theirs."""
+    role = Role(role)
+    if user.role == Role.ADMIN and role != Role.ADMIN and _admins_left_without(user) == 0:
+        raise ActionRefused("This is the last active admin: make someone else admin first.")
+    if user.role != role:
+        audit.record("user.role", user=by, subject=user.email, old=user.role.value, new=role.value)
+        user.role = role
+        user.session_token = new_session_token()  # re-sign-in picks up the new rights
+        db.session.commit()
+    return user
+
+
+def set_active(user: User, active: bool, *, by: User) -> User:
+    """Deactivate (ending their sessions) or reactivate an account."""
+    if not active and user.id == by.id:
+        raise ActionRefused("You cannot deactivate your own account.")
+    if not active and user.role == Role.ADMIN and _admins_left_without(user) == 0:
+        raise ActionRefused("This is the last active admin: make someone else admin first.")
+    if user.active != active:
+        user.active = active
+        user.session_token = new_session_token()
+        audit.record("user.activate" if active else "user.deactivate", user=by, subject=user.email)
+        db.session.commit()
+    return user
+
+
+def set_password(user: User, password: str, *, by: User | None = None) -> User:
+    """Set a new password; every open session of that user ends."""
+    _check_password(password)
+    user.password_hash = generate_password_hash(password)
+    user.session_token = new_session_token()
+    audit.record("user.password", user=by or user, subject=user.email)
+    db.session.commit()
+    return user
+
+
+def record_logout(user: User) -> None:
+    audit.record("auth.logout", user=user)
+    db.session.commit()
+
+
+def ensure_first_admin(email: str, password: str | None) -> tuple[User | None, str | None]:
+    """Create the first admin when nobody can sign in yet; returns it and a generated password."""
+    if db.session.scalar(select(func.count(User.id))):
+        return None, None
+    generated = None if password else generate_password()
+    user = create_user(email, Role.ADMIN, password or generated)
+    return user, generated

@@ -1,0 +1,10 @@
+"""One blueprint per screen area."""
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.views import auth, orders, stores, users
+
+    for module in (auth, orders, stores, users):
+        app.register_blueprint(module.bp)

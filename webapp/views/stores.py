@@ -1,0 +1,77 @@
+"""Stores: Walmart seller accounts (admins only)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.forms import StoreForm
+from webapp.models import Environment, Role, Store
+from webapp.security import require_role
+from webapp.services import stores as store_service
+from webapp.services.errors import ActionRefused
+
+bp = Blueprint("stores", __name__, url_prefix="/stores")
+
+
+def _store_or_404(store_id: int) -> Store:
+    return db.session.get(Store, store_id) or abort(404)
+
+
+def _input(form: StoreForm) -> store_service.StoreInput:
+    return store_service.StoreInput(
+        name=form.name.data or "", environment=Environment(form.environment.data),
+        base_url=form.base_url.data, client_id=form.client_id.data or "",
+        client_secret=form.client_secret.data, import_enabled=form.import_enabled.data)
+
+
+def _refused(form: StoreForm, exc: ActionRefused) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+@bp.get("/")
+def index():
+    """Every store with its import state."""
+    stores = db.session.scalars(select(Store).order_by(Store.name)).all()
+    return render_template("stores/index.html", stores=stores,
+                           simulator_url=store_service.default_base_url(Environment.SIMULATOR))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def new():
+    """Add a store."""
+    form = StoreForm()
+    if form.validate_on_submit():
+        try:
+            store = store_service.create_store(_input(form), by=current_user)
+        except ActionRefused as exc:
+            _refused(form, exc)
+        else:
+            flash(f"Store {store.name} added.", "success")
+            return redirect(url_for("stores.index"))
+    return render_template("stores/form.html", form=form, store=None), 422 if form.errors else 200
+
+
+@bp.route("/<int:store_id>/edit", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def edit(store_id: int):
+    """Edit a store; the client secret is write-only."""
+    store = _store_or_404(store_id)
+    form = StoreForm(obj=store)
+    if form.validate_on_submit():
+        try:
+            store_service.update_store(store, _input(form), by=current_user)
+        except ActionRefused as exc:
+            db.session.rollback()
+            _refused(form, exc)
+        else:
+            flash(f"Store {store.name} saved.", "success")
+            return redirect(url_for("stores.index"))
+    return render_template("stores/form.html", form=form, store=store), 422 if form.errors else 200
