@@ -84,7 +84,8 @@ def load_config(**overrides: Any) -> dict[str, Any]:
                 "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`)."
             )
     else:
-        secret_key = secret_key or _generated_key(folder, "secret_key", lambda: secrets.token_hex(32))
+        secret_key = secret_key or _generated_key(
+            folder, "secret_key", lambda: secrets.token_hex(32))
         encryption_key = encryption_key or _generated_key(
             folder, "encryption_key", lambda: Fernet.generate_key().decode())
 

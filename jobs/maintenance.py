@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from rq.registry import (DeferredJobRegistry, FailedJobRegistry, FinishedJobRegistry,
-                         ScheduledJobRegistry, StartedJobRegistry)
+from rq.registry import (
+    DeferredJobRegistry,
+    FailedJobRegistry,
+    FinishedJobRegistry,
+    ScheduledJobRegistry,
+    StartedJobRegistry,
+)
 
 from jobs.app import app_job
 from jobs.queue import get_queue

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, Optional
 
 from webapp.models import Environment, Role
 
-ROLE_CHOICES = [(r.value, r.label) for r in Role]
-ENVIRONMENT_CHOICES = [(e.value, e.label) for e in Environment]
+ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
+ENVIRONMENT_CHOICES = [SelectChoice(e.value, e.label) for e in Environment]
 
 
 class LoginForm(FlaskForm):

@@ -58,7 +58,7 @@ class EmbeddedRedis:
                 "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
                 "--protected-mode", "yes", "--loglevel", "warning"]
 
-    def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
+    def start(self, timeout: float = 10.0) -> EmbeddedRedis:
         self.process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -1,0 +1,74 @@
+"""Jobs infrastructure: one enqueue path, unique job ids, a real RQ worker, cron schedule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from rq import SimpleWorker
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+
+from jobs.queue import QUEUE_NAME, enqueue, get_queue
+
+
+def _work(app):
+    from webapp.extensions import redis_connection
+
+    with app.app_context():
+        worker = SimpleWorker([QUEUE_NAME], connection=redis_connection())
+    return worker.work(burst=True)
+
+
+def test_enqueued_job_runs_in_a_real_worker_with_the_app(app_ctx):
+    """A job enqueued by name runs in an RQ worker, inside an app context."""
+    job = enqueue("tests.jobs_for_tests.which_database")
+    assert _work(app_ctx)
+    job.refresh()
+    assert job.get_status() == "finished"
+    assert job.return_value() == app_ctx.config["SQLALCHEMY_DATABASE_URI"]
+
+
+def test_a_unique_job_id_runs_once_even_when_enqueued_twice(app_ctx):
+    """Enqueuing the same id twice with unique=True is a no-op the second time."""
+    first = enqueue("tests.jobs_for_tests.which_database", job_id="sync-7-1", unique=True)
+    second = enqueue("tests.jobs_for_tests.which_database", job_id="sync-7-1", unique=True)
+    assert first is not None and second is None
+    assert get_queue().count == 1
+
+
+def test_a_scheduled_unique_job_is_not_scheduled_twice(app_ctx):
+    """enqueue(at=…) honours unique=True too (RQ's enqueue_at alone ignores it)."""
+    at = datetime.now(UTC) + timedelta(minutes=5)
+    assert enqueue("tests.jobs_for_tests.which_database", job_id="sync-8-2", at=at, unique=True)
+    assert enqueue("tests.jobs_for_tests.which_database", job_id="sync-8-2", at=at,
+                   unique=True) is None
+    assert ScheduledJobRegistry(queue=get_queue()).get_job_ids() == ["sync-8-2"]
+
+
+def test_registry_cleanup_moves_a_dead_workers_job_out_of_started(app_ctx):
+    """A job left 'started' by a killed worker is moved out by the cron cleanup job."""
+    from jobs.maintenance import clean_registries
+
+    queue = get_queue()
+    job = queue.enqueue("tests.jobs_for_tests.which_database", job_id="orphan")
+    queue.connection.lpop(queue.key)  # a worker took it and died holding it: its entry in
+    registry = StartedJobRegistry(queue=queue)  # 'started' has a heartbeat long expired
+    registry.connection.zadd(registry.key, {f"{job.id}:exec": 1})
+    assert "orphan" in registry.get_job_ids(cleanup=False)
+    assert clean_registries() >= 0
+    assert "orphan" not in StartedJobRegistry(queue=queue).get_job_ids()
+    assert Job.fetch("orphan", connection=queue.connection).get_status() in {"failed", "queued"}
+
+
+def test_cron_schedule_registers_the_cleanup_every_minute():
+    """`rq cron jobs.cron_schedule` loads the registry cleanup at a 60 s interval."""
+    from rq import cron
+
+    cron._job_data_registry.clear()
+    import importlib
+
+    import jobs.cron_schedule
+    importlib.reload(jobs.cron_schedule)
+    entries = {(d["func"].__name__, d["queue_name"], d["interval"])
+               for d in cron._job_data_registry}
+    assert ("clean_registries", QUEUE_NAME, 60) in entries

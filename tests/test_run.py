@@ -1,0 +1,93 @@
+"""`make run`: embedded Redis, supervision, and the whole launcher end to end."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from webapp.run.redis_server import EmbeddedRedis, free_port, reachable
+from webapp.run.supervisor import Child, Supervisor
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_embedded_redis_starts_answers_and_stops(tmp_path):
+    """The embedded Redis is a real server on a free port, gone after stop()."""
+    server = EmbeddedRedis(tmp_path).start()
+    assert reachable(server.url)
+    server.stop()
+    assert not reachable(server.url, timeout=0.3)
+
+
+def test_supervisor_restarts_a_child_that_dies(tmp_path):
+    """A child that exits is started again (after a short backoff)."""
+    marker = tmp_path / "starts"
+    script = f"open({str(marker)!r}, 'a').write('x')"
+    marker.write_text("")
+    supervisor = Supervisor()
+    supervisor.add(Child("flaky", [sys.executable, "-c", script], dict(os.environ)))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(marker.read_text()) < 2:
+        supervisor.tick()
+        time.sleep(0.1)
+    supervisor.stop_all()
+    assert len(marker.read_text()) >= 2
+
+
+def _opener():
+    jar = http.cookiejar.CookieJar()
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+
+def test_make_run_serves_the_dashboard_and_stops_everything(tmp_path):
+    """The launcher starts Redis, web, worker and cron; the admin signs in; SIGINT stops all."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"REDIS_URL", "DATABASE_URL", "SECRET_KEY", "ORDERDECK_ENCRYPTION_KEY"}}
+    env.update(ORDERDECK_INSTANCE=str(tmp_path), PORT=str(port),
+               ORDERDECK_ADMIN_EMAIL="owner@example.com",
+               ORDERDECK_ADMIN_PASSWORD="owner password 1")
+    launcher = subprocess.Popen([sys.executable, "-m", "webapp.run"], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/login", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert launcher.poll() is None, launcher.stdout.read()
+                assert time.monotonic() < deadline, "make run did not serve /login in time"
+                time.sleep(0.5)
+        runtime = json.loads((tmp_path / "runtime.json").read_text())
+        assert reachable(runtime["redis_url"])  # other shells find the same Redis
+
+        opener = _opener()
+        page = opener.open(f"{base}/login").read().decode()
+        token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"email": "owner@example.com",
+                                       "password": "owner password 1", "csrf_token": token})
+        with opener.open(f"{base}/login", data=form.encode()) as response:
+            assert "<h1>Orders</h1>" in response.read().decode()
+        with opener.open(f"{base}/users/") as response:
+            assert "owner@example.com" in response.read().decode()
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        output, _ = launcher.communicate(timeout=60)
+    assert "Orderdeck is running on" in output
+    assert "[run] stopped" in output
+    assert not reachable(runtime["redis_url"], timeout=0.3)
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == ""
