@@ -95,7 +95,8 @@ def main() -> int:
                                   "jobs.cron_schedule"], env))
     supervisor.add(Child("web", [sys.executable, "-m", "gunicorn", "--workers", "2",
                                  "--threads", "4", "--bind", f"127.0.0.1:{port}",
-                                 "--graceful-timeout", "5", "wsgi:app"], env))
+                                 "--graceful-timeout", "5", "--no-control-socket",
+                                 "wsgi:app"], env))
     if wait_until_serving(f"http://127.0.0.1:{port}/healthz"):
         say(f"Orderdeck is running on http://127.0.0.1:{port}  (Ctrl-C stops everything)")
     else:

@@ -1,0 +1,65 @@
+"""What can go wrong talking to Walmart, as our own exceptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class WalmartError(Exception):
+    """Base of every error the client raises."""
+
+
+class TransientError(WalmartError):
+    """5xx, timeout, connection error or malformed JSON: retry later.
+
+    `ambiguous` is True when the request may have reached Walmart (a read timeout, a connection
+    dropped after sending): read the order back before sending it again.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, ambiguous: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.ambiguous = ambiguous
+
+
+class RateLimited(WalmartError):
+    """429: wait until `retry_at` (from Walmart's replenish header, or a safe default)."""
+
+    def __init__(self, message: str, *, retry_at: datetime, token_count: int | None = None):
+        super().__init__(message)
+        self.retry_at = retry_at
+        self.token_count = token_count
+
+
+class AuthenticationError(WalmartError):
+    """Walmart refused the credentials or the token (401/403 after one refresh)."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class DataError(WalmartError):
+    """A 4xx that retrying will not fix; carries Walmart's code, field and description."""
+
+    def __init__(self, *, status: int, code: str | None, field: str | None,
+                 description: str | None, info: str | None = None):
+        super().__init__(f"{code or status}: {description or info or 'request refused'}"
+                         + (f" (field {field})" if field else ""))
+        self.status = status
+        self.code = code
+        self.field = field
+        self.description = description
+        self.info = info
+
+
+class MalformedResponse(TransientError):
+    """Walmart answered 200 with a body we cannot read (bad JSON, a missing required field).
+
+    Ambiguous: after an action, Walmart may well have applied it.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message, status=200, ambiguous=True)
+        self.field = field

@@ -1,0 +1,75 @@
+"""Reading Walmart's error bodies and throttling headers (walmart-api.md §6)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+def _first_error(body: Any) -> dict:
+    """The first error of any of the three shapes Walmart uses."""
+    if not isinstance(body, dict):
+        return {}
+    errors = body.get("errors", body.get("error"))
+    if isinstance(errors, dict):  # {"errors": {"error": [...]}} or {"errors": {"error": {...}}}
+        errors = errors.get("error", errors)
+    if isinstance(errors, dict):
+        return errors
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return errors[0]
+    return {}
+
+
+def _xml_value(text: str, tag: str) -> str | None:
+    match = re.search(rf"<(?:\w+:)?{tag}>([^<]*)</(?:\w+:)?{tag}>", text)
+    return match.group(1).strip() if match else None
+
+
+def error_details(response) -> tuple[str | None, str | None, str | None, str | None]:
+    """(code, field, description, info) from an error response, whatever its shape."""
+    try:
+        error = _first_error(response.json())
+    except ValueError:
+        text = response.text or ""
+        if "<" in text:
+            return (_xml_value(text, "code"), _xml_value(text, "field"),
+                    _xml_value(text, "description"), _xml_value(text, "info"))
+        return None, None, (text.strip()[:500] or None), None
+    description = error.get("description") or error.get("message")
+    return (error.get("code"), error.get("field"), description, error.get("info"))
+
+
+def is_content_not_found(response) -> bool:
+    code, *_ = error_details(response)
+    return bool(code) and code.split(".")[0] == "CONTENT_NOT_FOUND"
+
+
+def parse_replenish_time(headers: Mapping[str, str], now: datetime | None = None
+                         ) -> datetime | None:
+    """When Walmart refills the bucket: epoch ms, epoch s, seconds from now, or ISO text."""
+    value = None
+    for name in ("X-Next-Replenishment-Time", "x-next-replenish-time"):
+        value = headers.get(name)
+        if value is None:  # plain dicts are case-sensitive; requests' headers are not
+            value = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+        if value is not None:
+            break
+    if value is None or str(value).strip() == "":
+        return None
+    now = now or datetime.now(UTC)
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if number > 1e11:
+        return datetime.fromtimestamp(number / 1000, UTC)
+    if number > 1e9:
+        return datetime.fromtimestamp(number, UTC)
+    return now + timedelta(seconds=max(number, 0))
