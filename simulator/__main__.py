@@ -1,0 +1,180 @@
+"""python -m simulator COMMAND … — serve, seed and steer the Walmart simulator."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from simulator import control
+
+ENDPOINTS = ("*", "token", "released", "orders", "order", "acknowledge", "shipping", "cancel",
+             "refund", "returns", "return_refund", "inventory")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
+    p.add_argument("--db", default=os.environ.get("SIMULATOR_DB", "instance/simulator.sqlite"),
+                   help="the simulator's state file (env SIMULATOR_DB)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="serve the API (gunicorn, keeping WM_* headers)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=5055)
+    s.add_argument("--workers", type=int, default=2)
+    s.add_argument("--threads", type=int, default=16)
+
+    s = sub.add_parser("add-seller", help="create or update a seller account")
+    s.add_argument("seller")
+    s.add_argument("--client-id", required=True)
+    s.add_argument("--client-secret", required=True)
+
+    s = sub.add_parser("seed", help="create N released orders (deterministic per --seed)")
+    s.add_argument("--seller", required=True)
+    s.add_argument("--count", type=int, default=100)
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--days", type=float, default=3.0, help="spread order dates over N days")
+    s.add_argument("--intent-rate", type=float, default=0.03,
+                   help="share of lines with a buyer's intent to cancel")
+
+    s = sub.add_parser("faults", help="inject faults on an endpoint (or '*')")
+    s.add_argument("endpoint", choices=ENDPOINTS, nargs="?")
+    s.add_argument("--error-rate", type=float, help="probability of a 500")
+    s.add_argument("--timeout-rate", type=float, help="probability of hanging before acting")
+    s.add_argument("--timeout-after-rate", type=float,
+                   help="probability of acting, then hanging (an ambiguous outcome)")
+    s.add_argument("--malformed-rate", type=float, help="probability of broken JSON in a 200")
+    s.add_argument("--throttle-rate", type=float, help="probability of a 429")
+    s.add_argument("--down", action="store_true", help="answer every call with a bare 503")
+    s.add_argument("--hang-seconds", type=float, help="how long a timeout hangs (default 40)")
+    s.add_argument("--next", action="append", default=[], metavar="KIND=N",
+                   help="fail the next N calls with KIND (error, timeout, timeout_after, "
+                        "malformed, throttle)")
+    s.add_argument("--clear", action="store_true", help="remove faults (all when no endpoint)")
+
+    s = sub.add_parser("rate-scale", help="multiply every rate limit")
+    s.add_argument("scale", type=float)
+
+    for name, text in (("buyer-cancel", "the buyer cancels unshipped units"),
+                       ("intent-to-cancel", "the buyer asks to cancel (intentToCancel)")):
+        s = sub.add_parser(name, help=text)
+        s.add_argument("--seller", required=True)
+        s.add_argument("po")
+        s.add_argument("--line")
+
+    s = sub.add_parser("deliver", help="the carrier delivers shipped units (one order or all)")
+    s.add_argument("--seller", required=True)
+    s.add_argument("po", nargs="?")
+
+    s = sub.add_parser("open-return", help="the buyer returns shipped units")
+    s.add_argument("--seller", required=True)
+    s.add_argument("po")
+    s.add_argument("--line", action="append", default=[], metavar="LINE=QTY")
+    s.add_argument("--reason")
+    s.add_argument("--received", action="store_true", help="the item is already back")
+
+    for name, text in (("receive-return", "the returned item arrives back"),
+                       ("walmart-refund", "Walmart refunds the return itself")):
+        s = sub.add_parser(name, help=text)
+        s.add_argument("--seller", required=True)
+        s.add_argument("rma")
+
+    s = sub.add_parser("advance-clock", help="move the clock forward (applies auto-cancel)")
+    s.add_argument("hours", type=float)
+
+    s = sub.add_parser("show", help="print an order as Walmart returns it")
+    s.add_argument("--seller", required=True)
+    s.add_argument("po")
+
+    sub.add_parser("counters", help="calls per endpoint and status")
+    return p
+
+
+def _pairs(items: list[str], what: str) -> dict[str, int]:
+    result = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        if not value.isdigit():
+            raise SystemExit(f"{what} must look like NAME=NUMBER, not {item!r}")
+        result[key] = int(value)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        from simulator.serve import serve
+        return serve(args.db, args.host, args.port, args.workers, args.threads)
+    conn = control.conn_for(args.db)
+    try:
+        out = _run(conn, args)
+    except (KeyError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if out is not None:
+        print(out if isinstance(out, str) else json.dumps(out, indent=2))
+    return 0
+
+
+def _run(conn, args):
+    command = args.command
+    if command == "add-seller":
+        control.add_seller(conn, args.seller, args.client_id, args.client_secret)
+        return f"seller {args.seller} ready"
+    if command == "seed":
+        made = control.seed_orders(conn, args.seller, args.count, args.seed, args.days,
+                                   args.intent_rate)
+        return f"{made} order(s) created for {args.seller}"
+    if command == "faults":
+        if args.clear:
+            if args.endpoint:
+                control.set_faults(conn, args.endpoint)
+            else:
+                control.clear_faults(conn)
+            return "faults cleared"
+        if not args.endpoint:
+            raise ValueError("name an endpoint (or '*')")
+        config = {k: v for k, v in {
+            "error_rate": args.error_rate, "timeout_rate": args.timeout_rate,
+            "timeout_after_rate": args.timeout_after_rate, "malformed_rate": args.malformed_rate,
+            "throttle_rate": args.throttle_rate, "hang_seconds": args.hang_seconds}.items()
+            if v is not None}
+        if args.down:
+            config["down"] = True
+        if args.next:
+            config["next"] = _pairs(args.next, "--next")
+        return control.set_faults(conn, args.endpoint, **config)
+    if command == "rate-scale":
+        control.set_rate_scale(conn, args.scale)
+        return f"rate limits ×{args.scale:g}"
+    if command == "buyer-cancel":
+        return f"{control.buyer_cancel(conn, args.seller, args.po, args.line)} unit(s) cancelled"
+    if command == "intent-to-cancel":
+        control.intent_to_cancel(conn, args.seller, args.po, args.line)
+        return "intent to cancel set"
+    if command == "deliver":
+        return f"{control.deliver(conn, args.seller, args.po)} unit(s) delivered"
+    if command == "open-return":
+        doc = control.open_return(conn, args.seller, args.po,
+                                  _pairs(args.line, "--line") or None, args.reason,
+                                  received=args.received)
+        return f"return {doc['rma']} opened"
+    if command == "receive-return":
+        control.receive_return(conn, args.seller, args.rma)
+        return f"return {args.rma} received"
+    if command == "walmart-refund":
+        from simulator import returns
+        returns.walmart_refunds(conn, args.seller, args.rma)
+        return f"return {args.rma} refunded by Walmart"
+    if command == "advance-clock":
+        return f"{control.advance_clock(conn, args.hours)} line(s) auto-cancelled"
+    if command == "show":
+        return control.order_state(conn, args.seller, args.po)
+    if command == "counters":
+        return control.counters(conn)
+    raise ValueError(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Everything `python -m simulator …` can do, as functions on the simulator's state file."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import zlib
+from pathlib import Path
+
+from simulator import generator, orders, returns, rules
+from simulator.db import connect, get_setting, now_ms, set_setting, transaction
+
+FAULT_KEYS = {"down", "error_rate", "timeout_rate", "timeout_after_rate", "malformed_rate",
+              "throttle_rate", "hang_seconds", "next"}
+
+
+def conn_for(db_path: str | Path) -> sqlite3.Connection:
+    return connect(db_path)
+
+
+def add_seller(conn: sqlite3.Connection, seller_id: str, client_id: str, client_secret: str,
+               name: str | None = None) -> None:
+    """A Walmart seller account; its client id/secret are what Orderdeck's store uses."""
+    with transaction(conn):
+        conn.execute("INSERT INTO sellers (seller_id, partner_id, name, client_id, "
+                     "client_secret) VALUES (?, ?, ?, ?, ?) ON CONFLICT (seller_id) DO UPDATE "
+                     "SET client_id = excluded.client_id, client_secret = excluded.client_secret,"
+                     " name = excluded.name",
+                     (seller_id, f"1000{zlib.crc32(seller_id.encode()) % 10**6:06d}", name or seller_id,
+                      client_id, client_secret))
+
+
+def seed_orders(conn: sqlite3.Connection, seller_id: str, count: int, seed: int = 1,
+                days: float = 3.0, intent_rate: float = 0.03) -> int:
+    """Create `count` new released orders (deterministic for a given seed)."""
+    now = now_ms(conn)
+    created = 0
+    made = generator.make_orders(seed, count, now, days, intent_rate)
+    with transaction(conn):
+        for order in made:
+            if orders.save(conn, seller_id, order, now, insert=True):
+                created += 1
+    return created
+
+
+def update_order(conn: sqlite3.Connection, seller_id: str, po: str, change) -> dict:
+    with transaction(conn):
+        order = orders.load(conn, seller_id, po)
+        if order is None:
+            raise KeyError(f"no order {po} for seller {seller_id}")
+        now = now_ms(conn)
+        change(order, now)
+        orders.save(conn, seller_id, order, now)
+    return order
+
+
+def buyer_cancel(conn, seller_id: str, po: str, line: str | None = None) -> int:
+    counted = []
+    update_order(conn, seller_id, po,
+                 lambda order, now: counted.append(rules.buyer_cancel(order, now, line)))
+    return counted[0]
+
+
+def intent_to_cancel(conn, seller_id: str, po: str, line: str | None = None) -> None:
+    def mark(order, _now):
+        for entry in order["lines"]:
+            if line is None or entry["lineNumber"] == line:
+                entry["intentToCancel"] = True
+    update_order(conn, seller_id, po, mark)
+
+
+def deliver(conn, seller_id: str, po: str | None = None) -> int:
+    """Deliver what is shipped on one order, or on every order of the seller."""
+    if po:
+        counted = []
+        update_order(conn, seller_id, po, lambda o, now: counted.append(rules.deliver(o, now)))
+        return counted[0]
+    total = 0
+    pos = [r["po"] for r in conn.execute("SELECT po FROM orders WHERE seller_id = ?",
+                                         (seller_id,))]
+    for each in pos:
+        total += deliver(conn, seller_id, each)
+    return total
+
+
+def open_return(conn, seller_id: str, po: str, lines: dict[str, int] | None = None,
+                reason: str | None = None, seed: int | None = None,
+                received: bool = False) -> dict:
+    return returns.open_return(conn, seller_id, po, lines, reason,
+                               random.Random(seed) if seed is not None else None, received)
+
+
+def receive_return(conn, seller_id: str, rma: str) -> None:
+    """The returned item arrived back at the seller (return status DELIVERED)."""
+    with transaction(conn):
+        row = conn.execute("SELECT doc FROM returns WHERE seller_id = ? AND rma = ?",
+                           (seller_id, rma)).fetchone()
+        if row is None:
+            raise KeyError(rma)
+        doc = json.loads(row["doc"])
+        doc["received"] = True
+        returns._save(conn, seller_id, doc, now_ms(conn))
+
+
+def advance_clock(conn, hours: float) -> int:
+    """Move the simulator's clock forward; applies Walmart's auto-cancel. Returns lines cancelled."""
+    with transaction(conn):
+        set_setting(conn, "clock_offset_ms",
+                    int(get_setting(conn, "clock_offset_ms", 0)) + int(hours * 3600 * 1000))
+        return orders.auto_cancel_due(conn, now_ms(conn))
+
+
+def set_rate_scale(conn, scale: float) -> None:
+    """Multiply every rate limit (e.g. 100 for fast tests and benchmarks)."""
+    if scale <= 0:
+        raise ValueError("the rate scale must be positive")
+    with transaction(conn):
+        set_setting(conn, "rate_scale", scale)
+        conn.execute("DELETE FROM buckets")
+
+
+def set_faults(conn, endpoint: str, **config) -> dict:
+    """Fault injection for one endpoint (or '*'); an empty config clears it."""
+    unknown = set(config) - FAULT_KEYS
+    if unknown:
+        raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+    with transaction(conn):
+        if not config:
+            conn.execute("DELETE FROM faults WHERE endpoint = ?", (endpoint,))
+        else:
+            conn.execute("INSERT INTO faults (endpoint, config) VALUES (?, ?) ON CONFLICT "
+                         "(endpoint) DO UPDATE SET config = excluded.config",
+                         (endpoint, json.dumps(config)))
+    return config
+
+
+def clear_faults(conn) -> None:
+    with transaction(conn):
+        conn.execute("DELETE FROM faults")
+
+
+def counters(conn) -> dict[str, dict[str, int]]:
+    """Calls per endpoint and status (from the request log)."""
+    result: dict[str, dict[str, int]] = {}
+    for row in conn.execute("SELECT endpoint, status, count(*) AS n FROM requests "
+                            "GROUP BY endpoint, status"):
+        result.setdefault(row["endpoint"] or "?", {})[str(row["status"])] = row["n"]
+    return result
+
+
+def order_state(conn, seller_id: str, po: str) -> dict:
+    """One order as Walmart would answer GET /v3/orders/{po}."""
+    order = orders.load(conn, seller_id, po)
+    if order is None:
+        raise KeyError(po)
+    return orders.render(order)

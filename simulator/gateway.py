@@ -1,0 +1,132 @@
+"""What Walmart's API gateway does before a handler runs: faults, headers, token, throttling."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import random
+import secrets
+import sqlite3
+import time
+
+from flask import request
+
+from simulator.data import RATE_LIMITS
+from simulator.db import get_setting, transaction
+from simulator.errors import WalmartFault
+
+TOKEN_SECONDS = 900
+FAULT_KINDS = ("down", "error", "timeout", "timeout_after", "malformed", "throttle")
+
+
+def header(name: str) -> str | None:
+    """A Walmart header. Servers map `_` and `-` alike, so `WM_SEC.ACCESS_TOKEN` arrives as
+    `Wm-Sec.Access-Token` in werkzeug's view; look it up under that spelling."""
+    return request.headers.get(name.replace("_", "-"))
+
+
+def check_headers(body_expected: bool) -> None:
+    for name in ("WM_QOS.CORRELATION_ID", "WM_SVC.NAME"):
+        if not (header(name) or "").strip():
+            raise WalmartFault(400, "INVALID_REQUEST_HEADER", f"Missing header {name}",
+                               field=name)
+    accept = request.headers.get("Accept", "")
+    if "application/json" not in accept:
+        raise WalmartFault(406, "INVALID_ACCEPT_TYPE",
+                           f"Accept must be application/json, not {accept!r}", field="Accept")
+    if body_expected and not request.mimetype == "application/json":
+        raise WalmartFault(415, "UNSUPPORTED_MEDIA_TYPE",
+                           f"Content-Type must be application/json, not {request.mimetype!r}",
+                           field="Content-Type")
+
+
+def seller_for_token(conn: sqlite3.Connection) -> str:
+    token = (header("WM_SEC.ACCESS_TOKEN") or "").strip()
+    row = conn.execute("SELECT seller_id, expires FROM tokens WHERE token = ?",
+                       (token,)).fetchone() if token else None
+    if row is None or row["expires"] < time.time():
+        raise WalmartFault(401, "UNAUTHORIZED", "Unauthorized token or incorrect authorization "
+                           "header.", field="WM_SEC.ACCESS_TOKEN", service="GMP_GATEWAY_API")
+    return row["seller_id"]
+
+
+def issue_token(conn: sqlite3.Connection) -> dict:
+    """POST /v3/token: Basic client id/secret and grant_type=client_credentials."""
+    auth = request.headers.get("Authorization", "")
+    seller = None
+    if auth.startswith("Basic "):
+        try:
+            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            client_id, secret = "", ""
+        seller = conn.execute("SELECT seller_id FROM sellers WHERE client_id = ? AND "
+                              "client_secret = ?", (client_id, secret)).fetchone()
+    if seller is None:
+        raise WalmartFault(401, "UNAUTHORIZED", "Unauthorized token or incorrect authorization "
+                           "header. Please verify correct format: \"Authorization: Basic "
+                           "Base64Encode(clientId:clientSecret)\"", field="Authorization",
+                           service="GMP_GATEWAY_API")
+    if request.mimetype != "application/x-www-form-urlencoded":
+        raise WalmartFault(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be "
+                           "application/x-www-form-urlencoded", field="Content-Type",
+                           service="GMP_GATEWAY_API")
+    if request.form.get("grant_type") != "client_credentials":
+        raise WalmartFault(400, "INVALID_REQUEST_PARAM", "grant_type must be client_credentials",
+                           field="grant_type", service="GMP_GATEWAY_API")
+    token = secrets.token_urlsafe(32)
+    with transaction(conn):
+        conn.execute("INSERT INTO tokens (token, seller_id, expires) VALUES (?, ?, ?)",
+                     (token, seller["seller_id"], time.time() + TOKEN_SECONDS))
+        conn.execute("DELETE FROM tokens WHERE expires < ?", (time.time() - 3600,))
+    return {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_SECONDS}
+
+
+def take_token(conn: sqlite3.Connection, seller_id: str, endpoint: str) -> dict[str, str]:
+    """One call from the seller's bucket for `endpoint`; 429 when it is empty."""
+    per_minute = RATE_LIMITS[endpoint] * float(get_setting(conn, "rate_scale", 1.0))
+    rate = per_minute / 60.0
+    now = time.time()
+    with transaction(conn):
+        row = conn.execute("SELECT tokens, updated FROM buckets WHERE seller_id = ? AND "
+                           "endpoint = ?", (seller_id, endpoint)).fetchone()
+        tokens = per_minute if row is None else min(
+            per_minute, row["tokens"] + (now - row["updated"]) * rate)
+        allowed = tokens >= 1
+        if allowed:
+            tokens -= 1
+        conn.execute("INSERT INTO buckets (seller_id, endpoint, tokens, updated) VALUES "
+                     "(?, ?, ?, ?) ON CONFLICT (seller_id, endpoint) DO UPDATE SET "
+                     "tokens = excluded.tokens, updated = excluded.updated",
+                     (seller_id, endpoint, tokens, now))
+    next_ms = int((now + max(0.0, 1 - tokens) / rate) * 1000) if rate else 0
+    headers = {"X-Current-Token-Count": str(math.floor(tokens)),
+               "X-Next-Replenishment-Time": str(next_ms)}
+    if not allowed:
+        raise WalmartFault(429, "REQUEST_THRESHOLD_VIOLATED", "Too Many Requests",
+                           field="data", service="GMP_GATEWAY_API", headers=headers)
+    return headers
+
+
+def draw_fault(conn: sqlite3.Connection, endpoint: str) -> tuple[str | None, float]:
+    """The fault to inject on this call, if any: a queued one first, else by probability."""
+    with transaction(conn):
+        for key in (endpoint, "*"):
+            row = conn.execute("SELECT config FROM faults WHERE endpoint = ?", (key,)).fetchone()
+            if row is None:
+                continue
+            config = json.loads(row["config"])
+            hang = float(config.get("hang_seconds", 40))
+            if config.get("down"):
+                return "down", hang
+            queued = config.get("next", {})
+            for kind in FAULT_KINDS:
+                if queued.get(kind, 0) > 0:
+                    queued[kind] -= 1
+                    conn.execute("UPDATE faults SET config = ? WHERE endpoint = ?",
+                                  (json.dumps(config), key))
+                    return kind, hang
+            for kind in FAULT_KINDS[1:]:
+                if random.random() < float(config.get(f"{kind}_rate", 0)):
+                    return kind, hang
+    return None, 0.0

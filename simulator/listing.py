@@ -1,0 +1,162 @@
+"""Order and return searches with Walmart's filters, windows and nextCursor paging."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from flask import request
+
+from simulator import orders, returns
+from simulator.data import MAX_PER_QUERY, MAX_WINDOW_MS
+from simulator.db import now_ms
+from simulator.errors import WalmartFault
+
+DAY_MS = 24 * 3600 * 1000
+LINE_STATUSES = {"Created", "Acknowledged", "Shipped", "Delivered", "Cancelled"}
+
+
+def parse_date(value: str, name: str, service: str = "GMP_ORDER_API") -> int:
+    """`yyyy-MM-dd` or an ISO-8601 UTC timestamp → epoch ms."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            moment = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+"))
+            if moment.tzinfo is None:
+                raise ValueError("no time zone")
+    except ValueError as exc:
+        raise WalmartFault(400, "INVALID_REQUEST_PARAM", f"Invalid Date format value for "
+                           f"{name}: {value!r}", field=name, service=service) from exc
+    return int(moment.timestamp() * 1000)
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{ms % 1000:03d}Z"
+
+
+def _limit(default: int, service: str) -> int:
+    raw = request.args.get("limit", str(default))
+    if not raw.isdigit() or int(raw) < 1:
+        raise WalmartFault(400, "INVALID_REQUEST_PARAM", f"Invalid limit {raw!r}",
+                           field="limit", service=service)
+    return min(int(raw), 200)
+
+
+def _offset(name: str) -> int:
+    raw = request.args.get(name, "0")
+    return int(raw) if raw.isdigit() else 0
+
+
+def _matches(order: dict, args) -> bool:
+    sku, status = args.get("sku"), args.get("status")
+    lines = order["lines"]
+    if sku and not any(line["sku"] == sku for line in lines):
+        return False
+    if status:
+        rendered = orders.render(order)["orderLines"]["orderLine"]
+        if not any(s["status"] == status for line in rendered
+                   for s in line["orderLineStatuses"]["orderLineStatus"]):
+            return False
+    esd = order["shippingInfo"]["estimatedShipDate"]
+    if args.get("fromExpectedShipDate") and esd < parse_date(args["fromExpectedShipDate"],
+                                                             "fromExpectedShipDate"):
+        return False
+    if args.get("toExpectedShipDate") and esd > parse_date(args["toExpectedShipDate"],
+                                                           "toExpectedShipDate"):
+        return False
+    return True
+
+
+def order_page(conn: sqlite3.Connection, seller_id: str, released: bool) -> dict:
+    args = request.args
+    limit, offset, now = _limit(100, "GMP_ORDER_API"), _offset("soIndex"), now_ms(conn)
+    if args.get("status") and args["status"] not in LINE_STATUSES:
+        raise WalmartFault(400, "INVALID_REQUEST_PARAM", f"Invalid status {args['status']!r}",
+                           field="status")
+    start = parse_date(args["createdStartDate"], "createdStartDate") \
+        if args.get("createdStartDate") else now - 7 * DAY_MS
+    end = parse_date(args["createdEndDate"], "createdEndDate") \
+        if args.get("createdEndDate") else now
+    start = max(start, now - MAX_WINDOW_MS)  # Walmart keeps 180 days
+    where, params = ["seller_id = ?", "order_ms >= ?", "order_ms <= ?"], [seller_id, start, end]
+    if released:
+        where.append("has_created = 1")
+    else:
+        for name, op in (("lastModifiedStartDate", ">="), ("lastModifiedEndDate", "<=")):
+            if args.get(name):
+                where.append(f"modified_ms {op} ?")
+                params.append(parse_date(args[name], name))
+    for name, column in (("purchaseOrderId", "po"), ("customerOrderId", "customer_order_id")):
+        if args.get(name):
+            where.append(f"{column} = ?")
+            params.append(args[name])
+    sql = " AND ".join(where)
+    needs_docs = any(args.get(k) for k in ("sku", "status", "fromExpectedShipDate",
+                                           "toExpectedShipDate"))
+    if needs_docs:
+        docs = [json.loads(r["doc"]) for r in conn.execute(
+            f"SELECT doc FROM orders WHERE {sql} ORDER BY order_ms, po", params)]
+        docs = [d for d in docs if _matches(d, args)]
+        total, page = len(docs), docs[offset:offset + limit]
+    else:
+        total = conn.execute(f"SELECT count(*) FROM orders WHERE {sql}", params).fetchone()[0]
+        page = [json.loads(r["doc"]) for r in conn.execute(
+            f"SELECT doc FROM orders WHERE {sql} ORDER BY order_ms, po LIMIT ? OFFSET ?",
+            [*params, limit, offset])]
+    if total > MAX_PER_QUERY:
+        raise WalmartFault(400, "INVALID_REQUEST_PARAM", f"Query matches {total} orders; at most "
+                           f"{MAX_PER_QUERY} per query. Narrow the date range.",
+                           field="createdStartDate")
+    if not page:
+        raise WalmartFault(404, "CONTENT_NOT_FOUND", "Failed when called getAllOrders. Orders "
+                           "not found for given search parameters", severity="INFO")
+    cursor = None
+    if offset + limit < total:
+        seller = conn.execute("SELECT partner_id FROM sellers WHERE seller_id = ?",
+                              (seller_id,)).fetchone()
+        keep = {k: v for k, v in args.items() if k not in {
+            "limit", "hasMoreElements", "soIndex", "poIndex", "partnerId", "sellerId",
+            "createdStartDate", "createdEndDate"}}
+        query = {"limit": limit, "hasMoreElements": "true", "soIndex": offset + limit,
+                 "poIndex": offset + limit, "partnerId": seller["partner_id"] if seller else "",
+                 "sellerId": seller_id, "createdStartDate": iso(start),
+                 "createdEndDate": iso(end), **keep}
+        if released:
+            query["status"] = "Created"
+        cursor = "?" + urlencode(query)
+    return {"list": {"meta": {"totalCount": total, "limit": limit, "nextCursor": cursor},
+                     "elements": {"order": [orders.render(o) for o in page]}}}
+
+
+def return_page(conn: sqlite3.Connection, seller_id: str) -> dict:
+    args = request.args
+    limit, offset = _limit(10, "GMP_RETURNS_API"), _offset("offset")
+    where, params = ["seller_id = ?"], [seller_id]
+    for name, column, op in (("returnCreationStartDate", "created_ms", ">="),
+                             ("returnCreationEndDate", "created_ms", "<="),
+                             ("returnLastModifiedStartDate", "modified_ms", ">="),
+                             ("returnLastModifiedEndDate", "modified_ms", "<=")):
+        if args.get(name):
+            where.append(f"{column} {op} ?")
+            params.append(parse_date(args[name], name, "GMP_RETURNS_API"))
+    for name, column in (("returnOrderId", "rma"), ("customerOrderId", "customer_order_id")):
+        if args.get(name):
+            where.append(f"{column} = ?")
+            params.append(args[name])
+    docs = [json.loads(r["doc"]) for r in conn.execute(
+        f"SELECT doc FROM returns WHERE {' AND '.join(where)} ORDER BY created_ms, rma", params)]
+    if args.get("status"):
+        docs = [d for d in docs if returns.status(d) == args["status"]]
+    total, page = len(docs), docs[offset:offset + limit]
+    cursor = None
+    if offset + limit < total:
+        keep = {k: v for k, v in args.items() if k not in {"limit", "offset", "sellerId"}}
+        cursor = "?" + urlencode({"sellerId": seller_id, "limit": limit,
+                                  "offset": offset + limit, **keep})
+    return {"meta": {"totalCount": total, "limit": limit, "nextCursor": cursor},
+            "returnOrders": [returns.render(d) for d in page]}

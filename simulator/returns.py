@@ -1,0 +1,217 @@
+"""Returns (RMAs), refunds for returns, and inventory."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from typing import Any
+
+from simulator import orders
+from simulator.data import RETURN_REASONS
+from simulator.db import now_ms, transaction
+from simulator.errors import WalmartFault
+
+DAY_MS = 24 * 3600 * 1000
+
+
+def _fault(description: str, field: str = "data", status: int = 400) -> WalmartFault:
+    code = "INVALID_REQUEST_CONTENT" if status == 400 else "CONTENT_NOT_FOUND"
+    return WalmartFault(status, code, description, field=field, service="GMP_RETURNS_API")
+
+
+def status(doc: dict) -> str:
+    """INITIATED until the item is back, DELIVERED once received, COMPLETED when refunded."""
+    if all(line["refundedQty"] >= line["qty"] for line in doc["lines"]):
+        return "COMPLETED"
+    return "DELIVERED" if doc.get("received") else "INITIATED"
+
+
+def _iso(ms: int) -> str:
+    from simulator.listing import iso
+    return iso(ms)
+
+
+def _money(amount: float) -> dict:
+    return {"currencyAmount": round(amount, 2), "currencyUnit": "USD"}
+
+
+def render(doc: dict) -> dict:
+    state = status(doc)
+    lines = []
+    for line in doc["lines"]:
+        refunded = line["refundedQty"]
+        line_state = "COMPLETED" if refunded >= line["qty"] else state
+        refund_state = ("REFUND_COMPLETED" if refunded >= line["qty"] else
+                        "REFUND_INITIATED" if refunded else "NOT_REFUNDED")
+        lines.append({
+            "returnOrderLineNumber": line["number"], "salesOrderLineNumber": line["poLine"],
+            "sellerOrderId": line.get("sellerOrderId"), "returnReason": line["reason"],
+            "purchaseOrderId": line["po"], "purchaseOrderLineNumber": line["poLine"],
+            "isReturnForException": False,
+            "item": {"sku": line["sku"], "condition": "New", "productName": line["productName"],
+                     "itemWeight": None},
+            "unitPrice": _money(line["unitPrice"]),
+            "chargeTotals": [{"name": "lineTotal",
+                              "value": _money(line["qty"] * (line["unitPrice"] + line["tax"]))}],
+            "cancellableQty": 0 if refunded else line["qty"],
+            "quantity": {"unitOfMeasure": "EA", "measurementValue": line["qty"]},
+            "refundedQty": refunded, "status": line_state, "statusTime": _iso(doc["modified"]),
+            "currentRefundStatus": refund_state,
+            "refundChannel": line.get("refundChannel"),
+            "currentTrackingStatuses": [{"status": line_state, "statusTime": _iso(doc["modified"]),
+                                         "currentRefundStatus": refund_state,
+                                         "quantity": {"unitOfMeasure": "EA",
+                                                      "measurementValue": line["qty"]}}],
+            "refundChannels": [{"refundChannelName": line["refundChannel"], "quantity": {
+                "unitOfMeasure": "EA", "measurementValue": refunded}}]
+            if line.get("refundChannel") else [],
+        })
+    total = sum(line["qty"] * (line["unitPrice"] + line["tax"]) for line in doc["lines"])
+    return {"returnOrderId": doc["rma"], "customerEmailId": doc["customerEmailId"],
+            "customerName": doc["customerName"], "customerOrderId": doc["customerOrderId"],
+            "returnType": "REFUND", "returnOrderDate": _iso(doc["created"]),
+            "returnByDate": _iso(doc["returnBy"]), "refundMode": "POST_DELIVERY",
+            "totalRefundAmount": _money(total), "returnLineGroups": [],
+            "returnOrderLines": lines, "returnChannel": {"channelName": "ONLINE"}}
+
+
+def _load(conn: sqlite3.Connection, seller_id: str, rma: str) -> dict | None:
+    row = conn.execute("SELECT doc FROM returns WHERE seller_id = ? AND rma = ?",
+                       (seller_id, rma)).fetchone()
+    return json.loads(row["doc"]) if row else None
+
+
+def _save(conn: sqlite3.Connection, seller_id: str, doc: dict, now: int) -> None:
+    doc["modified"] = now
+    conn.execute("INSERT INTO returns (seller_id, rma, customer_order_id, created_ms, "
+                 "modified_ms, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seller_id, rma) DO "
+                 "UPDATE SET modified_ms = excluded.modified_ms, doc = excluded.doc",
+                 (seller_id, doc["rma"], doc["customerOrderId"], doc["created"], now,
+                  json.dumps(doc)))
+
+
+def refund(conn: sqlite3.Connection, seller_id: str, rma: str, body: Any) -> dict:
+    """POST /v3/returns/{rma}/refund — by quantity, never by amount."""
+    if not isinstance(body, dict) or not body.get("customerOrderId") or \
+            not isinstance(body.get("refundLines"), list) or not body["refundLines"]:
+        raise _fault("Invalid request. One or more mandatory fields are missing.")
+    with transaction(conn):
+        doc = _load(conn, seller_id, rma)
+        if doc is None:
+            raise _fault("The return order number is not valid.", field="returnOrderId")
+        if str(body["customerOrderId"]) != doc["customerOrderId"]:
+            raise _fault("customerOrderId does not match the return order.",
+                         field="customerOrderId")
+        plan = []
+        for entry in body["refundLines"]:
+            number = entry.get("returnOrderLineNumber") if isinstance(entry, dict) else None
+            if number is None:
+                if len(doc["lines"]) > 1:
+                    raise _fault("Return Order has more than one line. Please specify "
+                                 "ReturnOrderLineNumber to be refunded.",
+                                 field="returnOrderLineNumber")
+                number = doc["lines"][0]["number"]
+            if not isinstance(number, int) or isinstance(number, bool):
+                raise _fault("returnOrderLineNumber must be an integer",
+                             field="returnOrderLineNumber")
+            quantity = (entry.get("quantity") or {}).get("measurementValue")
+            if not isinstance(quantity, int | float) or isinstance(quantity, bool) or \
+                    quantity <= 0 or int(quantity) != quantity:
+                raise _fault("Invalid request. quantity.measurementValue must be a positive "
+                             "number.", field="quantity")
+            line = next((x for x in doc["lines"] if x["number"] == number), None)
+            if line is None:
+                raise _fault(f"Invalid returnOrderLineNumber {number}",
+                             field="returnOrderLineNumber")
+            if line["refundedQty"] + int(quantity) > line["qty"]:
+                raise _fault("Requested quantity is not available. Please check if there is "
+                             "refundable quantity.", field="quantity")
+            plan.append((line, int(quantity)))
+        for line, quantity in plan:
+            line["refundedQty"] += quantity
+            line["refundChannel"] = "SELLER_MANUAL_REFUND"
+        _save(conn, seller_id, doc, now_ms(conn))
+    return {"returnOrderId": rma, "customerOrderId": doc["customerOrderId"],
+            "refundLines": [{"returnOrderLineNumber": line["number"],
+                             "quantity": {"unitOfMeasure": "EA", "measurementValue": quantity}}
+                            for line, quantity in plan]}
+
+
+def walmart_refunds(conn: sqlite3.Connection, seller_id: str, rma: str) -> dict:
+    """Walmart refunds the buyer itself (e.g. the seller's refund window passed)."""
+    with transaction(conn):
+        doc = _load(conn, seller_id, rma)
+        if doc is None:
+            raise KeyError(rma)
+        for line in doc["lines"]:
+            if line["refundedQty"] < line["qty"]:
+                line["refundedQty"] = line["qty"]
+                line["refundChannel"] = "WALMART_TRIGGERED_REFUND"
+        _save(conn, seller_id, doc, now_ms(conn))
+    return doc
+
+
+def open_return(conn: sqlite3.Connection, seller_id: str, po: str,
+                lines: dict[str, int] | None = None, reason: str | None = None,
+                rng: random.Random | None = None, received: bool = False) -> dict:
+    """The buyer returns shipped units of `po` (all shipped units unless `lines` says)."""
+    rng = rng or random.Random()
+    with transaction(conn):
+        order = orders.load(conn, seller_id, po)
+        if order is None:
+            raise KeyError(po)
+        now = now_ms(conn)
+        return_lines = []
+        for line in order["lines"]:
+            available = orders.shipped(line) + orders.delivered(line)
+            wanted = (lines or {}).get(line["lineNumber"], available if lines is None else 0)
+            if wanted <= 0:
+                continue
+            if wanted > available:
+                raise ValueError(f"line {line['lineNumber']} has only {available} shipped unit(s)")
+            return_lines.append({
+                "number": len(return_lines) + 1, "po": po, "poLine": int(line["lineNumber"]),
+                "sku": line["sku"], "productName": line["productName"],
+                "reason": reason or rng.choice(RETURN_REASONS), "qty": wanted,
+                "refundedQty": 0, "unitPrice": line["unitPrice"], "tax": line["tax"],
+                "sellerOrderId": line.get("sellerOrderId"), "refundChannel": None})
+        if not return_lines:
+            raise ValueError(f"order {po} has nothing shipped to return")
+        rma = str(rng.randrange(10**17, 10**18))
+        doc = {"rma": rma, "customerOrderId": order["customerOrderId"],
+               "customerEmailId": order["customerEmailId"],
+               "customerName": order.get("customerName") or {"firstName": "Walmart",
+                                                             "lastName": "Customer"},
+               "created": now, "returnBy": now + 30 * DAY_MS, "received": received,
+               "lines": return_lines}
+        _save(conn, seller_id, doc, now)
+        for line in order["lines"]:
+            if any(r["poLine"] == int(line["lineNumber"]) for r in return_lines):
+                line["returnOrderId"] = rma
+        orders.save(conn, seller_id, order, now)
+    return doc
+
+
+def put_inventory(conn: sqlite3.Connection, seller_id: str, sku: str, body: Any) -> dict:
+    """PUT /v3/inventory?sku=… with {sku, quantity: {unit: EACH, amount: <number>}}."""
+    service = "GMP_INVENTORY_API"
+    if not isinstance(body, dict):
+        raise WalmartFault(400, "MALFORMED_REQUEST_CONTENT", "Request body is not valid JSON",
+                           service=service)
+    if body.get("sku") != sku:
+        raise WalmartFault(400, "INVALID_REQUEST_CONTENT", "sku in the body must match the "
+                           "sku query parameter", field="sku", service=service)
+    quantity = body.get("quantity")
+    if not isinstance(quantity, dict) or quantity.get("unit") != "EACH":
+        raise WalmartFault(400, "INVALID_REQUEST_CONTENT", "quantity.unit must be EACH",
+                           field="quantity.unit", service=service)
+    amount = quantity.get("amount")
+    if not isinstance(amount, int | float) or isinstance(amount, bool) or amount < 0:
+        raise WalmartFault(400, "INVALID_REQUEST_CONTENT", "quantity.amount must be a "
+                           "non-negative number", field="quantity.amount", service=service)
+    with transaction(conn):
+        conn.execute("INSERT INTO inventory (seller_id, sku, amount) VALUES (?, ?, ?) "
+                     "ON CONFLICT (seller_id, sku) DO UPDATE SET amount = excluded.amount",
+                     (seller_id, sku, int(amount)))
+    return {"sku": sku, "quantity": {"unit": "EACH", "amount": int(amount)}}

@@ -1,0 +1,5 @@
+"""`gunicorn --header-map dangerous simulator.wsgi:app` (the database from SIMULATOR_DB)."""
+
+from simulator import create_app
+
+app = create_app()
