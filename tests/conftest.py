@@ -171,3 +171,84 @@ def signed_in(make_user, auth):
         assert response.status_code == 302
         return user.email
     return sign_in
+
+
+# -- the Walmart simulator, served over real HTTP ------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def simulator(tmp_path_factory):
+    """The simulator as its own gunicorn server process, on a free port, for the session."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from webapp.run.redis_server import free_port
+
+    db = tmp_path_factory.mktemp("simulator") / "sim.sqlite"
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "--db", str(db), "serve", "--port", str(port),
+         "--workers", "2", "--threads", "8"], cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_sim/api/counters", timeout=1):
+                break
+        except OSError:
+            assert process.poll() is None, "the simulator exited"
+            assert time.monotonic() < deadline, "the simulator did not start"
+            time.sleep(0.1)
+    from simulator import control
+
+    conn = control.conn_for(db)
+    control.set_rate_scale(conn, 1000)  # tests are not about waiting for Walmart's limits
+    yield Simulator(url, db, conn)
+    process.terminate()
+    process.wait(10)
+
+
+class Simulator:
+    """Handle on the running simulator: its URL and its state (via simulator.control)."""
+
+    def __init__(self, url: str, db: Path, conn) -> None:
+        self.url, self.db, self.conn = url, db, conn
+
+    def seller(self, seed_orders: int = 0, seed: int = 1):
+        from simulator import control
+
+        name = f"seller-{uuid.uuid4().hex[:8]}"
+        control.add_seller(self.conn, name, f"{name}-id", f"{name}-secret")
+        if seed_orders:
+            control.seed_orders(self.conn, name, seed_orders, seed=seed)
+        return SimSeller(self, name)
+
+
+class SimSeller:
+    def __init__(self, sim: Simulator, seller_id: str) -> None:
+        self.sim, self.seller_id = sim, seller_id
+        self.client_id, self.client_secret = f"{seller_id}-id", f"{seller_id}-secret"
+
+    def client(self, **timeouts):
+        from webapp.walmart import WalmartClient
+
+        return WalmartClient(self.sim.url, self.client_id, self.client_secret, **timeouts)
+
+    def requests(self):
+        """What the simulator received from this seller, oldest first."""
+        return [dict(r) for r in self.sim.conn.execute(
+            "SELECT * FROM requests WHERE seller_id = ? ORDER BY id", (self.seller_id,))]
+
+
+@pytest.fixture
+def sim(simulator):
+    """The simulator with no faults left over from another test."""
+    from simulator import control
+
+    control.clear_faults(simulator.conn)
+    yield simulator
+    control.clear_faults(simulator.conn)

@@ -236,7 +236,7 @@ def parse_order(data: dict) -> PurchaseOrder:
             address2=postal.get("address2"), city=str(_req(postal, "city", at)),
             state=str(_req(postal, "state", at)), postal_code=str(_req(postal, "postalCode", at)),
             country=str(postal.get("country") or "USA"), address_type=postal.get("addressType")),
-        lines=tuple(parse_line(line, where) for line in lines),
+        lines=tuple(parse_line(line, f"{where}.orderLine") for line in lines),
         raw=data)
 
 

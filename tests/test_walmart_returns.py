@@ -1,0 +1,130 @@
+"""Returns, refunds for returns, and inventory, over real HTTP."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from simulator import control
+from webapp.walmart import DataError, payloads
+
+
+def _shipped_order(seller, client, lines: int = 1):
+    """An order with at least `lines` lines, acknowledged and fully shipped."""
+    for page in client.iter_pages(released=True):
+        for order in page.orders:
+            if len(order.lines) >= lines and not any(x.intent_to_cancel for x in order.lines):
+                client.acknowledge(order.purchase_order_id)
+                package = payloads.Package(
+                    "1Z999AA10123456784", "Standard", datetime.now(UTC),
+                    tuple((x.line_number, x.quantity) for x in order.lines), carrier="UPS")
+                return client.ship(order.purchase_order_id,
+                                   payloads.shipment([package], "OD-7"))
+    raise AssertionError("no suitable order")
+
+
+def test_returns_list_links_back_to_the_order(sim):
+    """A return lists its lines with the purchase order and line they came from."""
+    seller = sim.seller(seed_orders=10)
+    client = seller.client()
+    order = _shipped_order(seller, client)
+    rma = control.open_return(sim.conn, seller.seller_id, order.purchase_order_id,
+                              reason="DAMAGED", seed=1)["rma"]
+    [ret] = client.returns().returns
+    assert ret.return_order_id == rma and ret.customer_order_id == order.customer_order_id
+    line = ret.lines[0]
+    assert (line.purchase_order_id, line.purchase_order_line_number) == (
+        order.purchase_order_id, int(order.lines[0].line_number))
+    assert line.reason == "DAMAGED" and line.refunded_quantity == 0
+    assert ret.return_by_date > ret.return_order_date
+    assert client.get_order(order.purchase_order_id).lines[0].return_order_id == rma
+
+
+def test_returns_page_with_next_cursor(sim):
+    """Returns page with limit and nextCursor (no 'list' envelope)."""
+    seller = sim.seller(seed_orders=40)
+    client = seller.client()
+    for _ in range(3):
+        order = _shipped_order(seller, client)
+        control.open_return(sim.conn, seller.seller_id, order.purchase_order_id)
+    pages = list(client.iter_return_pages(limit=2))
+    assert [len(p.returns) for p in pages] == [2, 1]
+    assert pages[0].next_cursor.startswith("?")
+
+
+def test_refund_a_return_by_quantity(sim):
+    """Refunding part then the rest of a return completes it; more than returned is refused."""
+    seller = sim.seller(seed_orders=120, seed=3)
+    client = seller.client()
+    order = None
+    for page in client.iter_pages(released=True):
+        for candidate in page.orders:
+            if candidate.lines[0].quantity >= 2 and not candidate.lines[0].intent_to_cancel:
+                order = candidate
+                break
+        if order:
+            break
+    client.acknowledge(order.purchase_order_id)
+    line = order.lines[0]
+    package = payloads.Package("1ZRET", "Standard", datetime.now(UTC),
+                               ((line.line_number, line.quantity),), carrier="UPS")
+    client.ship(order.purchase_order_id, payloads.shipment([package], "OD-8"))
+    doc = control.open_return(sim.conn, seller.seller_id, order.purchase_order_id,
+                              {line.line_number: line.quantity})
+    rma, customer = doc["rma"], order.customer_order_id
+    body = payloads.return_refund(customer, [(1, 1)])
+    assert body["refundLines"][0]["quantity"] == {"unitOfMeasure": "EA", "measurementValue": 1}
+    result = client.refund_return(rma, body)
+    assert result.lines == ((1, 1),)
+    with pytest.raises(DataError, match="Requested quantity is not available"):
+        client.refund_return(rma, payloads.return_refund(customer, [(1, line.quantity)]))
+    client.refund_return(rma, payloads.return_refund(customer, [(1, line.quantity - 1)]))
+    [ret] = client.returns(returnOrderId=rma).returns
+    assert ret.lines[0].refunded_quantity == line.quantity
+    assert ret.lines[0].status == "COMPLETED" and ret.lines[0].refund_channel == \
+        "SELLER_MANUAL_REFUND"
+
+
+def test_return_refund_rules(sim):
+    """Unknown RMA, missing mandatory fields and an unnamed line on a multi-line return fail."""
+    seller = sim.seller(seed_orders=60, seed=5)
+    client = seller.client()
+    order = _shipped_order(seller, client, lines=2)
+    rma = control.open_return(sim.conn, seller.seller_id, order.purchase_order_id)["rma"]
+    with pytest.raises(DataError, match="not valid"):
+        client.refund_return("123", payloads.return_refund(order.customer_order_id, [(1, 1)]))
+    with pytest.raises(DataError, match="mandatory fields"):
+        client.refund_return(rma, {"refundLines": []})
+    unnamed = {"customerOrderId": order.customer_order_id,
+               "refundLines": [{"quantity": {"unitOfMeasure": "EA", "measurementValue": 1}}]}
+    with pytest.raises(DataError, match="more than one line"):
+        client.refund_return(rma, unnamed)
+
+
+def test_walmart_can_refund_a_return_itself(sim):
+    """When Walmart refunds on the seller's behalf, the return shows Walmart's channel."""
+    from simulator import returns
+
+    seller = sim.seller(seed_orders=10)
+    client = seller.client()
+    order = _shipped_order(seller, client)
+    rma = control.open_return(sim.conn, seller.seller_id, order.purchase_order_id)["rma"]
+    returns.walmart_refunds(sim.conn, seller.seller_id, rma)
+    [ret] = client.returns(returnOrderId=rma).returns
+    assert ret.lines[0].refund_channel == "WALMART_TRIGGERED_REFUND"
+    assert ret.lines[0].refunded_quantity == ret.lines[0].quantity
+
+
+def test_inventory_update_takes_a_numeric_amount(sim):
+    """PUT /v3/inventory sends {sku, quantity: {unit: EACH, amount: <number>}}."""
+    seller = sim.seller()
+    client = seller.client()
+    level = client.update_inventory("SKU 1/2", payloads.inventory("SKU 1/2", 7))
+    assert (level.sku, level.amount) == ("SKU 1/2", 7)
+    sent = seller.requests()[-1]
+    assert "sku=SKU+1%2F2" in sent["path"] or "sku=SKU%201%2F2" in sent["path"]
+    with pytest.raises(DataError) as caught:
+        client.update_inventory("SKU", {"sku": "SKU", "quantity": {"unit": "EACH",
+                                                                    "amount": "7"}})
+    assert caught.value.field == "quantity.amount"
