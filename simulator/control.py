@@ -27,8 +27,8 @@ def add_seller(conn: sqlite3.Connection, seller_id: str, client_id: str, client_
                      "client_secret) VALUES (?, ?, ?, ?, ?) ON CONFLICT (seller_id) DO UPDATE "
                      "SET client_id = excluded.client_id, client_secret = excluded.client_secret,"
                      " name = excluded.name",
-                     (seller_id, f"1000{zlib.crc32(seller_id.encode()) % 10**6:06d}", name or seller_id,
-                      client_id, client_secret))
+                     (seller_id, f"1000{zlib.crc32(seller_id.encode()) % 10**6:06d}",
+                      name or seller_id, client_id, client_secret))
 
 
 def seed_orders(conn: sqlite3.Connection, seller_id: str, count: int, seed: int = 1,
@@ -104,7 +104,7 @@ def receive_return(conn, seller_id: str, rma: str) -> None:
 
 
 def advance_clock(conn, hours: float) -> int:
-    """Move the simulator's clock forward; applies Walmart's auto-cancel. Returns lines cancelled."""
+    """Move the simulator's clock; applies Walmart's auto-cancel. Returns lines cancelled."""
     with transaction(conn):
         set_setting(conn, "clock_offset_ms",
                     int(get_setting(conn, "clock_offset_ms", 0)) + int(hours * 3600 * 1000))

@@ -88,7 +88,8 @@ def make_order(rng: random.Random, order_ms: int, intent_rate: float = 0.03) -> 
                    f"-a{rng.getrandbits(12):03x}-{rng.getrandbits(48):012x}",
         "orderDate": order_ms,
         "shippingInfo": {
-            "phone": f"{rng.randrange(200, 999)}{rng.randrange(200, 999)}{rng.randrange(1000, 9999)}",
+            "phone": f"{rng.randrange(200, 999)}{rng.randrange(200, 999)}"
+                     f"{rng.randrange(1000, 9999)}",
             "estimatedDeliveryDate": edd, "estimatedShipDate": esd, "methodCode": method,
             "postalAddress": {
                 "name": f"{first} {last}",

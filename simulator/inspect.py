@@ -43,13 +43,17 @@ def _conn():
     return connect(current_app.config["SIM_DB"])
 
 
+def _carrier(tracking: dict) -> str:
+    names = tracking["carrierName"]
+    return names.get("carrier") or names.get("otherCarrier") or "?"
+
+
 def _summary(seller: str, doc: dict) -> dict:
     lines = [{**line, "shipped": orders.shipped(line), "delivered": orders.delivered(line),
               "cancelled": orders.cancelled(line)} for line in doc["lines"]]
     return {
         "seller": seller, "po": doc["purchaseOrderId"], "lines": lines,
-        "tracking": [f"line {line['lineNumber']} ×{s['qty']}: "
-                     f"{s['tracking']['carrierName']['carrier'] or s['tracking']['carrierName']['otherCarrier']} "
+        "tracking": [f"line {line['lineNumber']} ×{s['qty']}: {_carrier(s['tracking'])} "
                      f"{s['tracking']['trackingNumber']}"
                      for line in doc["lines"] for s in line["shipments"]],
         "cancels": [f"line {line['lineNumber']} ×{c['qty']}: {c['reason'] or 'auto-cancel'}"

@@ -75,21 +75,32 @@ FILES = {
     ),
 }
 
-# (file, operationId, method, path, extract request examples?, extract 200-response examples?)
+# (spec file, operationId, method, path)
 OPERATIONS = [
-    ("orders", "shippingUpdates", "POST", "/v3/orders/{purchaseOrderId}/shipping", True, True),
-    ("orders", "refundOrderLines", "POST", "/v3/orders/{purchaseOrderId}/refund", True, True),
-    ("orders", "cancelOrderLines", "POST", "/v3/orders/{purchaseOrderId}/cancel", True, True),
-    ("orders", "acknowledgeOrders", "POST", "/v3/orders/{purchaseOrderId}/acknowledge", False, True),  # noqa: E501
-    ("orders", "getAllOrders", "GET", "/v3/orders", False, True),
-    ("orders", "getAnOrder", "GET", "/v3/orders/{purchaseOrderId}", False, True),
-    ("orders", "getAllReleasedOrders", "GET", "/v3/orders/released", False, True),
-    ("returns", "getReturns", "GET", "/v3/returns", False, True),
-    ("returns", "issueRefund", "POST", "/v3/returns/{returnOrderId}/refund", True, True),
-    ("inventory", "updateInventoryForAnItem", "PUT", "/v3/inventory", True, True),
-    ("inventory", "getInventory", "GET", "/v3/inventory", False, True),
-    ("authentication", "tokenAPI", "POST", "/v3/token", False, False),
+    ("orders", "shippingUpdates", "POST", "/v3/orders/{purchaseOrderId}/shipping"),
+    ("orders", "refundOrderLines", "POST", "/v3/orders/{purchaseOrderId}/refund"),
+    ("orders", "cancelOrderLines", "POST", "/v3/orders/{purchaseOrderId}/cancel"),
+    ("orders", "acknowledgeOrders", "POST", "/v3/orders/{purchaseOrderId}/acknowledge"),
+    ("orders", "getAllOrders", "GET", "/v3/orders"),
+    ("orders", "getAnOrder", "GET", "/v3/orders/{purchaseOrderId}"),
+    ("orders", "getAllReleasedOrders", "GET", "/v3/orders/released"),
+    ("returns", "getReturns", "GET", "/v3/returns"),
+    ("returns", "issueRefund", "POST", "/v3/returns/{returnOrderId}/refund"),
+    ("inventory", "updateInventoryForAnItem", "PUT", "/v3/inventory"),
+    ("inventory", "getInventory", "GET", "/v3/inventory"),
+    ("authentication", "tokenAPI", "POST", "/v3/token"),
 ]
+# operations whose application/json request-body examples are extracted
+REQUEST_EXAMPLES = {
+    "shippingUpdates", "cancelOrderLines", "refundOrderLines", "issueRefund",
+    "updateInventoryForAnItem",
+}  # fmt: skip
+# operations whose 200 application/json response examples are extracted
+RESPONSE_EXAMPLES = {
+    "getAnOrder", "getAllOrders", "getAllReleasedOrders", "acknowledgeOrders", "shippingUpdates",
+    "cancelOrderLines", "refundOrderLines", "getReturns", "issueRefund",
+    "updateInventoryForAnItem", "getInventory",
+}  # fmt: skip
 
 BODY_TYPES = ("application/json", "application/x-www-form-urlencoded")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -224,7 +235,7 @@ def extract(directory: Path) -> tuple[dict, dict[str, object]]:
     specs = {key: load_spec(directory, key) for key in FILES}
     operations: dict[str, dict] = {}
     examples: dict[str, object] = {}
-    for file_key, op_id, method, path, want_req_ex, want_resp_ex in OPERATIONS:
+    for file_key, op_id, method, path in OPERATIONS:
         spec = specs[file_key]
         path_item = spec["paths"][path]
         raw_op = path_item.get(method.lower())
@@ -257,7 +268,7 @@ def extract(directory: Path) -> tuple[dict, dict[str, object]]:
                 if ctype in content:
                     body_type = ctype
                     body_schema = to_json_schema(content[ctype]["schema"], f"{where}/request")
-                    if want_req_ex and ctype == "application/json":
+                    if op_id in REQUEST_EXAMPLES and ctype == "application/json":
                         for name, value in media_examples(content[ctype]):
                             examples[f"{op_id}-request-{name}"] = value
                     break
@@ -268,7 +279,7 @@ def extract(directory: Path) -> tuple[dict, dict[str, object]]:
         ok_json = ((ok or {}).get("content") or {}).get("application/json")
         if ok_json is not None:
             response_schema = to_json_schema(ok_json.get("schema", {}), f"{where}/response_200")
-            if want_resp_ex:
+            if op_id in RESPONSE_EXAMPLES:
                 for name, value in media_examples(ok_json):
                     examples[f"{op_id}-response-{name}"] = value
 
