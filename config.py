@@ -108,7 +108,9 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": _env("REDIS_URL") or runtime.get("redis_url") or "redis://127.0.0.1:6379/0",
         "SIMULATOR_URL": _env("ORDERDECK_SIMULATOR_URL") or runtime.get("simulator_url"),
-        "RQ_QUEUE": _env("ORDERDECK_QUEUE", "orderdeck"),
+        # Walmart client timeouts (seconds): connect, read.
+        "WALMART_CONNECT_TIMEOUT": float(_env("ORDERDECK_WALMART_CONNECT_TIMEOUT", "5")),
+        "WALMART_READ_TIMEOUT": float(_env("ORDERDECK_WALMART_READ_TIMEOUT", "30")),
         # Flask-WTF: the token is bound to the session, so a dashboard left open keeps working.
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -145,4 +147,6 @@ def launcher_settings() -> dict[str, Any]:
         "admin_email": _env("ORDERDECK_ADMIN_EMAIL", "admin@example.com"),
         "admin_password": _env("ORDERDECK_ADMIN_PASSWORD"),
         "instance": instance_path(),
+        "simulator_port": int(_env("ORDERDECK_SIMULATOR_PORT", "5055")),
+        "demo_orders": int(_env("ORDERDECK_DEMO_ORDERS", "300")),
     }

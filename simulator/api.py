@@ -84,7 +84,8 @@ def walmart_endpoint(endpoint: str, body: bool = False) -> Callable:
                         correlation_id=gateway.header("WM_QOS.CORRELATION_ID"),
                         body=request.get_data(as_text=True)[:4000] or None,
                         response=response.get_data(as_text=True)[:4000]
-                        if response.status_code != 200 else None)
+                        if response.status_code != 200 else None,
+                        headers=gateway.received_headers())
             if kind == "timeout_after":  # Walmart did it, but the answer never arrives in time
                 time.sleep(hang)
             return response
@@ -103,7 +104,7 @@ def token():
     log_request(conn, seller_id=None, method="POST", path="/v3/token", endpoint="token",
                 status=result.status_code,
                 correlation_id=gateway.header("WM_QOS.CORRELATION_ID"), body=None,
-                response=None)
+                response=None, headers=gateway.received_headers())
     return result
 
 

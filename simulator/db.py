@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS requests (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, seller_id TEXT, method TEXT NOT NULL,
     path TEXT NOT NULL, endpoint TEXT, status INTEGER, correlation_id TEXT, body TEXT,
-    response TEXT);
+    response TEXT, headers TEXT);
 CREATE INDEX IF NOT EXISTS ix_requests_endpoint ON requests (endpoint, status);
 """
 
@@ -99,7 +99,8 @@ def now_ms(conn: sqlite3.Connection) -> int:
 def log_request(conn: sqlite3.Connection, **fields: Any) -> None:
     cur = conn.execute(
         "INSERT INTO requests (at, seller_id, method, path, endpoint, status, correlation_id, "
-        "body, response) VALUES (:at, :seller_id, :method, :path, :endpoint, :status, "
-        ":correlation_id, :body, :response)", {"at": time.time(), **fields})
+        "body, response, headers) VALUES (:at, :seller_id, :method, :path, :endpoint, :status, "
+        ":correlation_id, :body, :response, :headers)",
+        {"at": time.time(), "headers": None, **fields})
     if cur.lastrowid and cur.lastrowid % 1000 == 0:
         conn.execute("DELETE FROM requests WHERE id <= ?", (cur.lastrowid - KEEP_REQUESTS,))

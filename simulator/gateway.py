@@ -26,6 +26,21 @@ def header(name: str) -> str | None:
     return request.headers.get(name.replace("_", "-"))
 
 
+LOGGED_HEADERS = ("WM_SEC.ACCESS_TOKEN", "WM_QOS.CORRELATION_ID", "WM_SVC.NAME",
+                  "WM_CONSUMER.CHANNEL.TYPE", "Accept", "Content-Type", "Authorization")
+SECRET_HEADERS = {"WM_SEC.ACCESS_TOKEN", "Authorization"}
+
+
+def received_headers() -> str:
+    """The Walmart-relevant headers of this request, for the log (secrets masked)."""
+    seen = {}
+    for name in LOGGED_HEADERS:
+        value = header(name)
+        if value is not None:
+            seen[name] = "***" if name in SECRET_HEADERS else value
+    return json.dumps(seen)
+
+
 def check_headers(body_expected: bool) -> None:
     for name in ("WM_QOS.CORRELATION_ID", "WM_SVC.NAME"):
         if not (header(name) or "").strip():

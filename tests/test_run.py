@@ -55,7 +55,8 @@ def test_make_run_serves_the_dashboard_and_stops_everything(tmp_path):
            if k not in {"REDIS_URL", "DATABASE_URL", "SECRET_KEY", "ORDERDECK_ENCRYPTION_KEY"}}
     env.update(ORDERDECK_INSTANCE=str(tmp_path), PORT=str(port),
                ORDERDECK_ADMIN_EMAIL="owner@example.com",
-               ORDERDECK_ADMIN_PASSWORD="owner password 1")
+               ORDERDECK_ADMIN_PASSWORD="owner password 1", ORDERDECK_DEMO_ORDERS="40",
+               ORDERDECK_SIMULATOR_PORT=str(free_port()))
     launcher = subprocess.Popen([sys.executable, "-m", "webapp.run"], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True)
@@ -83,6 +84,12 @@ def test_make_run_serves_the_dashboard_and_stops_everything(tmp_path):
             assert "<h1>Orders</h1>" in response.read().decode()
         with opener.open(f"{base}/users/") as response:
             assert "owner@example.com" in response.read().decode()
+        with opener.open(f"{base}/stores/") as response:  # the demo store, on the simulator
+            assert "Demo store (simulator)" in response.read().decode()
+        assert runtime["simulator_url"] in (tmp_path / "runtime.json").read_text()
+        from simulator import control
+        sim = control.conn_for(tmp_path / "simulator.sqlite")
+        assert sim.execute("SELECT count(*) FROM orders").fetchone()[0] == 40
     finally:
         launcher.send_signal(signal.SIGINT)
         output, _ = launcher.communicate(timeout=60)

@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from config import RUNTIME_FILE, launcher_settings
+from webapp.run import demo
 from webapp.run.redis_server import EmbeddedRedis, reachable
 from webapp.run.supervisor import Child, Supervisor
 
@@ -20,8 +21,9 @@ def say(message: str) -> None:
     print(f"[run] {message}", flush=True)
 
 
-def prepare_database(admin_email: str, admin_password: str | None) -> None:
-    """Upgrade the schema and make sure someone can sign in."""
+def prepare_database(admin_email: str, admin_password: str | None, simulator_url: str,
+                     seller_secret: str) -> None:
+    """Upgrade the schema, make sure someone can sign in, and connect the demo store."""
     from flask_migrate import upgrade
 
     from webapp import create_app
@@ -37,6 +39,7 @@ def prepare_database(admin_email: str, admin_password: str | None) -> None:
             say("(shown once; change it with `flask --app wsgi users set-password EMAIL`)")
         elif user:
             say(f"created admin {user.email} (password from ORDERDECK_ADMIN_PASSWORD)")
+        say(demo.prepare_store(simulator_url, seller_secret))
         db.engine.dispose()
 
 
@@ -77,13 +80,26 @@ def main() -> int:
         redis_url = embedded.url
         say(f"embedded Redis at {redis_url}")
     env["REDIS_URL"] = redis_url
-    os.environ["REDIS_URL"] = redis_url  # for prepare_database in this process
+
+    simulator, simulator_url = demo.simulator_child(instance, settings["simulator_port"], env)
+    supervisor.add(simulator)
+    if not demo.wait_for(f"{simulator_url}/_sim/api/counters"):
+        supervisor.stop_all()
+        say("the Walmart simulator did not start")
+        return 1
+    seller_secret = demo.prepare_seller(instance, settings["demo_orders"])
+    say(f"Walmart simulator at {simulator_url} (inspect: {simulator_url}/_sim/)")
+    env["ORDERDECK_SIMULATOR_URL"] = simulator_url
+    # For prepare_database in this process (config.py reads the environment).
+    os.environ.update(REDIS_URL=redis_url, ORDERDECK_SIMULATOR_URL=simulator_url)
 
     (instance / RUNTIME_FILE).write_text(json.dumps(
-        {"redis_url": redis_url, "launcher_pid": os.getpid()}, indent=2))
+        {"redis_url": redis_url, "simulator_url": simulator_url,
+         "launcher_pid": os.getpid()}, indent=2))
 
     try:
-        prepare_database(settings["admin_email"], settings["admin_password"])
+        prepare_database(settings["admin_email"], settings["admin_password"], simulator_url,
+                         seller_secret)
     except Exception:
         supervisor.stop_all()
         raise
