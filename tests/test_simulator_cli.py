@@ -1,0 +1,57 @@
+"""`python -m simulator …`: the documented commands work on the state file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sim(db: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "simulator", "--db", str(db), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_cli_seeds_steers_and_shows_orders(tmp_path):
+    """add-seller, seed, intent-to-cancel, buyer-cancel, show, faults and rate-scale all work."""
+    db = tmp_path / "sim.sqlite"
+    assert sim(db, "add-seller", "s1", "--client-id", "c", "--client-secret", "x").returncode == 0
+    seeded = sim(db, "seed", "--seller", "s1", "--count", "5", "--seed", "3")
+    assert seeded.stdout.strip() == "5 order(s) created for s1"
+    from simulator import control
+    conn = control.conn_for(db)
+    po = conn.execute("SELECT po FROM orders ORDER BY order_ms LIMIT 1").fetchone()["po"]
+    assert sim(db, "intent-to-cancel", "--seller", "s1", po, "--line", "1").returncode == 0
+    shown = json.loads(sim(db, "show", "--seller", "s1", po).stdout)
+    assert shown["orderLines"]["orderLine"][0]["intentToCancel"] == "BUYER_REQUESTED"
+    assert "unit(s) cancelled" in sim(db, "buyer-cancel", "--seller", "s1", po).stdout
+    shown = json.loads(sim(db, "show", "--seller", "s1", po).stdout)
+    statuses = shown["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"]
+    assert [s["status"] for s in statuses] == ["Cancelled"]
+    faults = sim(db, "faults", "shipping", "--error-rate", "0.5", "--next", "timeout=2")
+    assert json.loads(faults.stdout) == {"error_rate": 0.5, "next": {"timeout": 2}}
+    assert sim(db, "faults", "--clear").stdout.strip() == "faults cleared"
+    assert sim(db, "rate-scale", "50").stdout.strip() == "rate limits ×50"
+    assert control.counters(conn) == {}
+
+
+def test_cli_reports_mistakes_without_a_traceback(tmp_path):
+    """An unknown order or a malformed option is a one-line error with a non-zero exit."""
+    db = tmp_path / "sim.sqlite"
+    missing = sim(db, "show", "--seller", "nobody", "123")
+    assert missing.returncode == 2 and missing.stderr.startswith("error:")
+    bad = sim(db, "faults", "shipping", "--next", "timeout")
+    assert bad.returncode != 0 and "NAME=NUMBER" in bad.stderr
+
+
+def test_auto_cancel_after_ship_by_plus_four_days(tmp_path):
+    """advance-clock past ship-by + 4 days cancels every unshipped line."""
+    db = tmp_path / "sim.sqlite"
+    sim(db, "add-seller", "s1", "--client-id", "c", "--client-secret", "x")
+    sim(db, "seed", "--seller", "s1", "--count", "3", "--days", "0.01")
+    assert sim(db, "advance-clock", "24").stdout.strip() == "0 line(s) auto-cancelled"
+    result = sim(db, "advance-clock", "200").stdout
+    assert result.strip().endswith("line(s) auto-cancelled") and not result.startswith("0 ")
