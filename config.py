@@ -126,6 +126,8 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "RATELIMIT_KEY_PREFIX": _env("ORDERDECK_RATELIMIT_PREFIX", "orderdeck-limiter"),
         "RATELIMIT_HEADERS_ENABLED": False,
         "PROXY_FIX": _flag("ORDERDECK_BEHIND_PROXY"),
+        # A banner shows when a store has had no successful import for this long.
+        "IMPORT_STALE_MINUTES": int(_env("ORDERDECK_IMPORT_STALE_MINUTES", "15")),
     }
     config.update(overrides)
     config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(config["REDIS_URL"])
@@ -137,6 +139,11 @@ def limiter_storage_uri(redis_url: str) -> str:
     if redis_url.startswith("unix://"):
         return "redis+unix://" + redis_url[len("unix://"):]
     return redis_url
+
+
+def import_interval() -> int:
+    """Seconds between scheduled imports of every store (read by the rq cron schedule)."""
+    return int(_env("ORDERDECK_IMPORT_INTERVAL", "120"))
 
 
 def launcher_settings() -> dict[str, Any]:

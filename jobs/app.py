@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, has_app_context
+from flask import Flask, current_app, has_app_context
 
 _app: Flask | None = None
 _pid: int | None = None
@@ -30,11 +30,14 @@ def get_app() -> Flask:
 
 
 def app_job(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Run the job inside an app context (works under `rq worker` and `python -m jobs.worker`)."""
+    """Run the job in a fresh app context, so each job has its own database session.
+
+    Under `rq worker` and `python -m jobs.worker` the app is this process's; a worker started
+    inside an app context (tests, `flask sync drain`) runs its jobs with that app.
+    """
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if has_app_context():
-            return func(*args, **kwargs)
-        with get_app().app_context():
+        app = current_app._get_current_object() if has_app_context() else get_app()
+        with app.app_context():
             return func(*args, **kwargs)
     return wrapper

@@ -2,7 +2,10 @@
 
 from rq import cron
 
-from jobs import maintenance
+from config import import_interval
+from jobs import imports
+from jobs import sync as sync_jobs
 from jobs.queue import QUEUE_NAME
 
-cron.register(maintenance.clean_registries, QUEUE_NAME, interval=60, job_timeout=120)
+cron.register(sync_jobs.sweep, QUEUE_NAME, interval=60, job_timeout=300)
+cron.register(imports.import_all, QUEUE_NAME, interval=import_interval(), job_timeout=120)

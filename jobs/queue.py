@@ -27,6 +27,8 @@ def enqueue(func: str, *args: Any, job_id: str | None = None, at: datetime | Non
     too, atomically (RQ's `enqueue_at` alone would ignore `unique`).
     """
     queue = get_queue()
+    if "job_timeout" in options:  # create_job names it `timeout`
+        options["timeout"] = options.pop("job_timeout")
     job = queue.create_job(func, args=args, job_id=job_id, **options)
     try:
         if at is not None:

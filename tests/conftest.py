@@ -252,3 +252,47 @@ def sim(simulator):
     control.clear_faults(simulator.conn)
     yield simulator
     control.clear_faults(simulator.conn)
+
+
+FAST_LIMITS = {"released": 6000, "orders": 100000, "order": 100000, "acknowledge": 6000,
+               "shipping": 6000, "cancel": 6000, "refund": 6000, "returns": 5000,
+               "return_refund": 6000, "inventory": 20000}
+
+
+@pytest.fixture
+def walmart_store(app, sim):
+    """A store connected to a fresh seller at the simulator (our own limits raised to match
+    the simulator's fast test scale). Returns (store_id, seller)."""
+    from webapp.walmart.client import forget_tokens
+
+    forget_tokens()
+    seller = sim.seller()
+
+    def make(orders: int = 0, seed: int = 1, **store_fields):
+        from simulator import control
+
+        if orders:
+            control.seed_orders(sim.conn, seller.seller_id, orders, seed=seed)
+        with app.app_context():
+            from tests.factories import make_store
+            store = make_store(environment="simulator", base_url=sim.url,
+                               client_id=seller.client_id, client_secret=seller.client_secret,
+                               rate_limits=store_fields.pop("rate_limits", FAST_LIMITS),
+                               **store_fields)
+        return store.id, seller
+    return make
+
+
+@pytest.fixture
+def worker(app):
+    """Run queued jobs (and due scheduled ones) in a real RQ SimpleWorker, burst mode."""
+    from rq import SimpleWorker
+
+    from jobs.queue import QUEUE_NAME
+    from webapp.extensions import redis_connection
+
+    def work() -> None:
+        with app.app_context():
+            SimpleWorker([QUEUE_NAME], connection=redis_connection()).work(
+                burst=True, with_scheduler=True, logging_level="WARNING")
+    return work

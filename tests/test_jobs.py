@@ -60,8 +60,8 @@ def test_registry_cleanup_moves_a_dead_workers_job_out_of_started(app_ctx):
     assert Job.fetch("orphan", connection=queue.connection).get_status() in {"failed", "queued"}
 
 
-def test_cron_schedule_registers_the_cleanup_every_minute():
-    """`rq cron jobs.cron_schedule` loads the registry cleanup at a 60 s interval."""
+def test_cron_schedule_registers_the_sweeper_and_the_import():
+    """`rq cron jobs.cron_schedule` runs the sweeper every minute and the import every 2."""
     from rq import cron
 
     cron._job_data_registry.clear()
@@ -71,4 +71,4 @@ def test_cron_schedule_registers_the_cleanup_every_minute():
     importlib.reload(jobs.cron_schedule)
     entries = {(d["func"].__name__, d["queue_name"], d["interval"])
                for d in cron._job_data_registry}
-    assert ("clean_registries", QUEUE_NAME, 60) in entries
+    assert entries == {("sweep", QUEUE_NAME, 60), ("import_all", QUEUE_NAME, 120)}

@@ -38,7 +38,7 @@ def test_worked_example_parses_with_its_buckets():
     assert (line.quantity_in("Shipped"), line.quantity_in("Acknowledged")) == (2, 1)
     shipped = [s for s in line.statuses if s.status == "Shipped"][0]
     assert shipped.tracking.carrier == "UPS" and shipped.tracking.number == "1Z999AA10123456784"
-    assert line.unit_price == Decimal("19.99")
+    assert (line.product_total, line.tax_total) == (Decimal("19.99"), Decimal("1.60"))
     assert order.order_date == datetime(2024, 6, 20, 8, 0, tzinfo=UTC)
     assert order.address.address2 is None
 

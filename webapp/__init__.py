@@ -26,7 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_errors(app)
     from webapp.templating import init_templating
     init_templating(app)
-    from webapp.cli import init_cli
+    from webapp.commands import init_cli
     init_cli(app)
     app.add_url_rule("/healthz", "health", lambda: ("ok", 200, {"Content-Type": "text/plain"}))
     return app

@@ -1,7 +1,10 @@
 """Typed models by area; importing this package registers every table."""
 
 from webapp.models.audit import AuditEvent
+from webapp.models.orders import ImportRun, Order, OrderLine, OrderStatus, SkuStock
 from webapp.models.stores import Environment, Store
+from webapp.models.sync import SyncTask, TaskKind, TaskState
 from webapp.models.users import Role, User
 
-__all__ = ["AuditEvent", "Environment", "Role", "Store", "User"]
+__all__ = ["AuditEvent", "Environment", "ImportRun", "Order", "OrderLine", "OrderStatus", "Role",
+           "SkuStock", "Store", "SyncTask", "TaskKind", "TaskState", "User"]

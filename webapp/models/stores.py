@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, String, Text
+from sqlalchemy import JSON, Enum, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -43,7 +43,15 @@ class Store(db.Model):
     # Fernet token; the plain secret is never stored, rendered or logged.
     client_secret_encrypted: Mapped[str] = mapped_column(Text)
     import_enabled: Mapped[bool] = mapped_column(default=True)
-    last_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # last success
+    last_import_error: Mapped[str | None] = mapped_column(Text)
+    last_import_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    import_failures: Mapped[int] = mapped_column(default=0)  # consecutive
+    # Walmart's lastModified watermark: advanced only after a complete pass.
+    import_watermark: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Calls per minute per Walmart endpoint, where this account's limits differ from Walmart's
+    # defaults (or for the simulator's scaled limits), e.g. {"acknowledge": 600}.
+    rate_limits: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow,
                                                  onupdate=utcnow)

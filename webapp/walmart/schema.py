@@ -109,9 +109,17 @@ class OrderLine:
         return sum(s.quantity for s in self.statuses if s.status == status)
 
     @property
-    def unit_price(self) -> Decimal:
-        product = [c for c in self.charges if c.charge_type == "PRODUCT"]
-        return product[0].amount if product else Decimal("0")
+    def product_total(self) -> Decimal:
+        """The line's PRODUCT charges (the price of its quantity)."""
+        return sum((c.amount for c in self.charges if c.charge_type == "PRODUCT"), Decimal("0"))
+
+    @property
+    def shipping_total(self) -> Decimal:
+        return sum((c.amount for c in self.charges if c.charge_type == "SHIPPING"), Decimal("0"))
+
+    @property
+    def tax_total(self) -> Decimal:
+        return sum((c.tax for c in self.charges), Decimal("0"))
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,10 @@
-"""`flask --app wsgi …` commands."""
+"""`flask --app wsgi users …`."""
 
 from __future__ import annotations
 
 import sys
 
 import click
-from flask import Flask
 from flask.cli import AppGroup
 
 from webapp.models import Role
@@ -61,6 +60,3 @@ def list_users() -> None:
     for user in db.session.scalars(select(User).order_by(User.email)):
         click.echo(f"{user.email}\t{user.role.value}\t{'active' if user.active else 'inactive'}")
 
-
-def init_cli(app: Flask) -> None:
-    app.cli.add_command(users_cli)

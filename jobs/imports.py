@@ -1,0 +1,37 @@
+"""Import jobs: every store on schedule, one store on demand."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from jobs.app import app_job
+from jobs.queue import enqueue
+from webapp.extensions import db
+from webapp.models import Store
+from webapp.models.base import utcnow
+from webapp.services import importer
+
+
+@app_job
+def import_store(store_id: int, trigger: str = "schedule") -> str:
+    """One import pass of one store (a failure is recorded on the store, then raised)."""
+    try:
+        run = importer.import_store(store_id, trigger)
+    except importer.ImportDeferred as exc:
+        enqueue("jobs.imports.import_store", store_id, trigger,
+                at=utcnow() + timedelta(seconds=exc.wait_seconds + 1), job_timeout=1800)
+        return f"deferred: {exc}"
+    if run is None:
+        return "already running"
+    return f"{run.seen} seen, {run.created} new, {run.updated} updated, {run.failed} failed"
+
+
+@app_job
+def import_all() -> int:
+    """Enqueue an import of every store with import on (rq cron, every interval)."""
+    ids = db.session.scalars(select(Store.id).where(Store.import_enabled.is_(True))).all()
+    for store_id in ids:
+        enqueue("jobs.imports.import_store", store_id, "schedule", job_timeout=1800)
+    return len(ids)

@@ -1,0 +1,140 @@
+"""Order import from the simulator over real HTTP, and acknowledgement through the outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from simulator import control
+
+
+def _orders(app):
+    from webapp.extensions import db
+    from webapp.models import Order
+
+    with app.app_context():
+        orders = db.session.scalars(select(Order).order_by(Order.id)).unique().all()
+        for order in orders:
+            _ = order.lines, order.store
+            db.session.expunge(order)
+        return orders
+
+
+def _import(app, store_id):
+    from webapp.services.importer import import_store
+
+    with app.app_context():
+        run = import_store(store_id, trigger="test")
+        return {k: getattr(run, k) for k in ("ok", "pages", "seen", "created", "updated",
+                                             "failed")}
+
+
+def test_import_creates_every_released_order_once(app, walmart_store):
+    """250 released orders arrive with their lines, customer, dates and our own numbers."""
+    store_id, seller = walmart_store(orders=250)
+    summary = _import(app, store_id)
+    assert summary["ok"] and summary["created"] == 250 and summary["failed"] == 0
+    orders = _orders(app)
+    assert len(orders) == 250
+    assert len({o.number for o in orders}) == 250 and all(o.number.isdigit() for o in orders)
+    first = orders[0]
+    walmart = control.order_state(sim_conn(seller), seller.seller_id, first.purchase_order_id)
+    assert first.customer_order_id == walmart["customerOrderId"]
+    assert first.customer_name == walmart["shippingInfo"]["postalAddress"]["name"]
+    assert first.ship_by is not None and first.order_date is not None
+    assert [x.line_number for x in first.lines] == [
+        x["lineNumber"] for x in walmart["orderLines"]["orderLine"]]
+    assert first.status == "Open" and first.in_flight  # acknowledgement queued
+
+
+def sim_conn(seller):
+    return seller.sim.conn
+
+
+def test_import_twice_never_duplicates(app, walmart_store):
+    """Running the import again finds the same orders: nothing new, nothing twice."""
+    store_id, _seller = walmart_store(orders=30)
+    _import(app, store_id)
+    again = _import(app, store_id)
+    assert again["created"] == 0
+    assert len(_orders(app)) == 30
+    from webapp.extensions import db
+    from webapp.models import OrderLine, SyncTask
+    with app.app_context():
+        lines = db.session.scalar(select(func.count(OrderLine.id)))
+        tasks = db.session.scalar(select(func.count(SyncTask.id)))
+    assert tasks == 30  # one acknowledgement per order, not per import
+    assert lines == sum(len(o.lines) for o in _orders(app))
+
+
+def test_acknowledgements_reach_walmart_through_the_outbox(app, walmart_store, worker):
+    """After import, a worker acknowledges every order at Walmart, exactly once each."""
+    store_id, seller = walmart_store(orders=20)
+    _import(app, store_id)
+    worker()
+    orders = _orders(app)
+    assert all(not o.in_flight for o in orders)
+    assert all(line.acknowledged for o in orders for line in o.lines)
+    calls = [r for r in seller.requests() if r["endpoint"] == "acknowledge"]
+    assert len(calls) == 20 and {r["status"] for r in calls} == {200}
+    for order in orders:
+        state = control.order_state(seller.sim.conn, seller.seller_id, order.purchase_order_id)
+        statuses = {s["status"] for x in state["orderLines"]["orderLine"]
+                    for s in x["orderLineStatuses"]["orderLineStatus"]}
+        assert statuses == {"Acknowledged"}
+
+
+def test_changes_at_walmart_show_up_on_the_next_import(app, walmart_store, worker):
+    """A buyer cancellation and an intent to cancel made at Walmart appear after import."""
+    store_id, seller = walmart_store(orders=5)
+    _import(app, store_id)
+    worker()
+    first, second = _orders(app)[:2]
+    control.buyer_cancel(seller.sim.conn, seller.seller_id, first.purchase_order_id)
+    control.intent_to_cancel(seller.sim.conn, seller.seller_id, second.purchase_order_id)
+    _import(app, store_id)
+    by_po = {o.purchase_order_id: o for o in _orders(app)}
+    canceled = by_po[first.purchase_order_id]
+    assert canceled.status == "Canceled"
+    assert {x.cancellation_reason for x in canceled.lines} == {
+        "CUSTOMER_REQUESTED_SELLER_TO_CANCEL"}
+    assert by_po[second.purchase_order_id].intent_to_cancel
+    assert "Buyer asked to cancel" in by_po[second.purchase_order_id].status_details
+
+
+def test_auto_cancel_at_walmart_shows_up(app, walmart_store, worker):
+    """Walmart's auto-cancel of unshipped lines (ship-by + 4 days) is imported."""
+    store_id, seller = walmart_store(orders=3)
+    _import(app, store_id)
+    worker()
+    control.advance_clock(seller.sim.conn, 24 * 9)
+    try:
+        _import(app, store_id)
+    finally:
+        control.advance_clock(seller.sim.conn, -24 * 9)
+    assert {o.status for o in _orders(app)} == {"Canceled"}
+
+
+def test_unstorable_order_is_shown_as_error_and_retried(app, walmart_store):
+    """An order Walmart sends without a required field shows as Error with the reason,
+    never stops the page, and imports once Walmart sends it whole."""
+    import json
+
+    store_id, seller = walmart_store(orders=4)
+    conn = seller.sim.conn
+    po, doc = conn.execute("SELECT po, doc FROM orders WHERE seller_id = ? ORDER BY order_ms "
+                           "LIMIT 1", (seller.seller_id,)).fetchone()
+    broken = json.loads(doc)
+    good_name = broken["shippingInfo"]["postalAddress"]["postalCode"]
+    broken["shippingInfo"]["postalAddress"]["postalCode"] = None
+    conn.execute("UPDATE orders SET doc = ? WHERE seller_id = ? AND po = ?",
+                 (json.dumps(broken), seller.seller_id, po))
+    summary = _import(app, store_id)
+    assert summary["created"] == 3 and summary["failed"] == 1
+    bad = next(o for o in _orders(app) if o.purchase_order_id == po)
+    assert bad.status == "Error" and "postalCode" in bad.status_details
+    broken["shippingInfo"]["postalAddress"]["postalCode"] = good_name
+    conn.execute("UPDATE orders SET doc = ?, modified_ms = modified_ms + 1 WHERE seller_id = ? "
+                 "AND po = ?", (json.dumps(broken), seller.seller_id, po))
+    _import(app, store_id)
+    fixed = next(o for o in _orders(app) if o.purchase_order_id == po)
+    assert fixed.status == "Open" and fixed.import_error is None and fixed.lines

@@ -1,0 +1,13 @@
+"""`flask --app wsgi …` commands, one group per area."""
+
+from flask import Flask
+
+
+def init_cli(app: Flask) -> None:
+    from webapp.commands.orders import orders_cli
+    from webapp.commands.stores import stores_cli
+    from webapp.commands.sync import sync_cli
+    from webapp.commands.users import users_cli
+
+    for group in (users_cli, stores_cli, orders_cli, sync_cli):
+        app.cli.add_command(group)

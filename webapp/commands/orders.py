@@ -1,0 +1,92 @@
+"""`flask --app wsgi orders …`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import OrderStatus, Store
+from webapp.services import importer, order_queries
+
+orders_cli = AppGroup("orders", help="Walmart orders.")
+STATUS_SLUGS = [s.slug for s in OrderStatus]
+
+
+def _store(name: str | None) -> Store | None:
+    if name is None:
+        return None
+    store = db.session.scalar(select(Store).where(Store.name == name))
+    if store is None:
+        raise click.ClickException(f"No store named {name!r}.")
+    return store
+
+
+@orders_cli.command("import")
+@click.option("--store", "store_name", help="Only this store (default: every store).")
+def import_orders(store_name: str | None) -> None:
+    """Import now and print a summary (acknowledgements go to the sync workers)."""
+    store = _store(store_name)
+    stores = [store] if store else list(db.session.scalars(select(Store).order_by(Store.name)))
+    failed = False
+    for each in stores:
+        try:
+            run = importer.import_store(each.id, trigger="cli")
+        except (importer.ImportDeferred, importer.WalmartError) as exc:
+            click.echo(f"{each.name}: import failed: {exc}")
+            failed = True
+            continue
+        if run is None:
+            click.echo(f"{each.name}: an import is already running")
+            continue
+        click.echo(f"{each.name}: {run.pages} page(s), {run.seen} order(s) read, {run.created} "
+                   f"new, {run.updated} updated, {run.failed} could not be stored")
+    if failed:
+        raise SystemExit(1)
+
+
+@orders_cli.command("list")
+@click.option("--store", "store_name")
+@click.option("--status", type=click.Choice(STATUS_SLUGS))
+@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def list_orders(store_name: str | None, status: str | None, limit: int, as_json: bool) -> None:
+    """Newest orders first."""
+    store = _store(store_name)
+    f = order_queries.OrderFilter(status=OrderStatus.from_slug(status) if status else None,
+                                  store_id=store.id if store else None)
+    orders = order_queries.page(f, size=limit).orders
+    if as_json:
+        click.echo(json.dumps([order_queries.summary(o) for o in orders], indent=2))
+        return
+    for o in orders:
+        click.echo(f"{o.number}\t{o.purchase_order_id}\t{o.store.name}\t{o.status}\t"
+                   f"{o.status_details or ''}")
+
+
+@orders_cli.command("show")
+@click.argument("order")
+@click.option("--json", "as_json", is_flag=True)
+def show(order: str, as_json: bool) -> None:
+    """One order (ORDER is our number or Walmart's purchase order id)."""
+    found = order_queries.find(order)
+    if found is None:
+        raise click.ClickException(f"No order {order}.")
+    data = order_queries.detail(found)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"Order {data['number']} (Walmart PO {data['purchase_order_id']}), "
+               f"{data['store']}: {data['status']}"
+               + (f" — {data['status_details']}" if data["status_details"] else ""))
+    for line in data["lines"]:
+        click.echo(f"  line {line['line_number']} {line['sku']}: ordered {line['ordered']}, "
+                   f"shipped {line['shipped']}, canceled {line['canceled']}, "
+                   f"refunded {line['refunded']}")
+    for task in data["sync_tasks"]:
+        click.echo(f"  sync #{task['id']} {task['kind']}: {task['state']} after "
+                   f"{task['attempts']} attempt(s)"
+                   + (f" — {task['last_error']}" if task["last_error"] else ""))

@@ -1,0 +1,30 @@
+"""`flask --app wsgi sync …`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+sync_cli = AppGroup("sync", help="The outbox of Walmart updates.")
+
+
+@sync_cli.command("drain")
+@click.option("--timeout", type=float, default=300.0, show_default=True,
+              help="Seconds to wait for every task to settle.")
+def drain(timeout: float) -> None:
+    """Process sync work now until nothing is pending (exit 0) or the timeout passes (exit 1)."""
+    from jobs.drain import drain as run_drain
+
+    left = run_drain(timeout)
+    if not left:
+        click.echo("No sync task is pending.")
+        return
+    click.echo(f"{len(left)} task(s) still pending after {timeout:g}s:")
+    for task in left:
+        click.echo(f"  #{task.id} {task.kind} {task.target}: attempt {task.attempts}, next at "
+                   f"{task.next_attempt_at.isoformat()}"
+                   + (f", last error: {task.last_error_message}" if task.last_error_message
+                      else ""))
+    sys.exit(1)

@@ -1,0 +1,159 @@
+"""Walmart purchase orders as Orderdeck keeps them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.base import UTCDateTime, utcnow
+
+
+class OrderStatus(enum.StrEnum):
+    """Channel Manager's statuses (the seed's names)."""
+    OPEN = "Open"
+    PARTIALLY_SHIPPED = "Partially Shipped"
+    SHIPPED = "Shipped"
+    CANCELED = "Canceled"
+    RETURN_REQUESTED = "Return requested"
+    ERROR = "Error"
+
+    @property
+    def slug(self) -> str:
+        return self.value.lower().replace(" ", "-")
+
+    @classmethod
+    def from_slug(cls, slug: str) -> OrderStatus | None:
+        return next((s for s in cls if s.slug == slug), None)
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("store_id", "purchase_order_id", name="uq_orders_store_po"),
+        Index("ix_orders_status_date", "status", "order_date", "id"),
+        Index("ix_orders_store_date", "store_id", "order_date", "id"),
+        Index("ix_orders_store_status_date", "store_id", "status", "order_date", "id"),
+        Index("ix_orders_order_date", "order_date", "id"),
+        Index("ix_orders_ship_by", "ship_by", "id"),
+        Index("ix_orders_updated", "updated_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    # Our own order number: readable, increasing per installation (set from the id).
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    purchase_order_id: Mapped[str] = mapped_column(String(40), index=True)
+    customer_order_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    customer_email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    ship_name: Mapped[str | None] = mapped_column(String(200))
+    address1: Mapped[str | None] = mapped_column(String(255))
+    address2: Mapped[str | None] = mapped_column(String(255))
+    city: Mapped[str | None] = mapped_column(String(120))
+    state: Mapped[str | None] = mapped_column(String(40))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(40))
+    address_type: Mapped[str | None] = mapped_column(String(20))
+    order_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ship_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deliver_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ship_method: Mapped[str | None] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    order_value: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.OPEN.value)
+    status_details: Mapped[str | None] = mapped_column(Text)
+    intent_to_cancel: Mapped[bool] = mapped_column(default=False)
+    # Sync work in flight for this order: the Orders page polls while any row has it.
+    in_flight: Mapped[bool] = mapped_column(default=False, index=True)
+    return_open: Mapped[bool] = mapped_column(default=False)
+    # Set when Walmart sent this order but it could not be stored; cleared when it imports.
+    import_error: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    store = relationship("Store", lazy="joined")
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan")
+
+    @property
+    def status_enum(self) -> OrderStatus:
+        return OrderStatus(self.status)
+
+    @property
+    def units(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+    __table_args__ = (UniqueConstraint("order_id", "line_number", name="uq_order_lines_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_number: Mapped[str] = mapped_column(String(10))
+    sku: Mapped[str] = mapped_column(String(100), index=True)
+    product_name: Mapped[str] = mapped_column(String(500), default="")
+    quantity: Mapped[int] = mapped_column()
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    tax: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    shipping: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    shipped_qty: Mapped[int] = mapped_column(default=0)
+    delivered_qty: Mapped[int] = mapped_column(default=0)
+    canceled_qty: Mapped[int] = mapped_column(default=0)
+    refunded_qty: Mapped[int] = mapped_column(default=0)
+    acknowledged: Mapped[bool] = mapped_column(default=False)
+    intent_to_cancel: Mapped[bool] = mapped_column(default=False)
+    cancellation_reason: Mapped[str | None] = mapped_column(String(60))
+    # Walmart's own view of the line: quantity per status.
+    walmart_statuses: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    @property
+    def open_qty(self) -> int:
+        """Units neither shipped nor canceled."""
+        return max(self.quantity - self.shipped_qty - self.canceled_qty, 0)
+
+    @property
+    def total(self) -> Decimal:
+        return self.unit_price * self.quantity + self.tax + self.shipping
+
+
+class SkuStock(db.Model):
+    """Stock of one SKU in one store; untracked (on_hand None) until the team sets it."""
+    __tablename__ = "sku_stock"
+    __table_args__ = (UniqueConstraint("store_id", "sku", name="uq_sku_stock_store_sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    sku: Mapped[str] = mapped_column(String(100))
+    on_hand: Mapped[int | None] = mapped_column()
+    reserved: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ImportRun(db.Model):
+    """One import pass of one store: what it read, created and could not store."""
+    __tablename__ = "import_runs"
+    __table_args__ = (Index("ix_import_runs_store_started", "store_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    trigger: Mapped[str] = mapped_column(String(20), default="schedule")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ok: Mapped[bool | None] = mapped_column()
+    pages: Mapped[int] = mapped_column(default=0)
+    total_expected: Mapped[int | None] = mapped_column()
+    seen: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)

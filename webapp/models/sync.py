@@ -1,0 +1,63 @@
+"""The outbox: one row per outbound Walmart call."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.base import UTCDateTime, utcnow
+
+
+class TaskKind(enum.StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    SHIP = "ship"
+    CANCEL = "cancel"
+    REFUND = "refund"
+    INVENTORY = "inventory"
+
+
+class TaskState(enum.StrEnum):
+    PENDING = "pending"
+    SYNCED = "synced"
+    ERROR = "error"
+    RESOLVED = "resolved"  # fixed by hand in Seller Center
+
+
+class SyncTask(db.Model):
+    __tablename__ = "sync_tasks"
+    __table_args__ = (
+        Index("ix_sync_tasks_due", "state", "next_attempt_at"),
+        Index("ix_sync_tasks_order", "order_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(100))  # purchase order id, RMA or SKU
+    # Exactly what is sent (a retry sends the same body); never secrets.
+    payload: Mapped[dict | None] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(10), default=TaskState.PENDING.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last try may have reached Walmart: read back before sending again.
+    ambiguous: Mapped[bool] = mapped_column(default=False)
+    stuck: Mapped[bool] = mapped_column(default=False)
+    last_error_code: Mapped[str | None] = mapped_column(String(120))
+    last_error_field: Mapped[str | None] = mapped_column(String(120))
+    last_error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    order = relationship("Order")
+
+    @property
+    def job_id(self) -> str:
+        """The RQ job id of this task's next attempt."""
+        return f"sync-{self.id}-{self.attempts + 1}"

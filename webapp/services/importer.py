@@ -1,0 +1,173 @@
+"""Order import: every released order, and every order Walmart changed, exactly once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from webapp.extensions import db, redis_connection
+from webapp.models import ImportRun, Store, SyncTask, TaskKind
+from webapp.models.base import utcnow
+from webapp.services import order_import, order_queries, outbox, rate_limit
+from webapp.services.walmart_access import client_for
+from webapp.walmart import DataError, WalmartClient, WalmartError
+from webapp.walmart.schema import OrderPage
+
+log = logging.getLogger(__name__)
+HORIZON = timedelta(days=180) - timedelta(hours=1)  # Walmart keeps 180 days
+FIRST_WINDOW = timedelta(days=30)                   # first refresh: orders changed lately
+OVERLAP = timedelta(minutes=10)                     # re-read the edge of the last window
+MAX_PER_QUERY = 20000
+LOCK_SECONDS = 900
+
+
+class ImportDeferred(Exception):
+    """Our rate-limit bucket is empty: the import is rescheduled, not slept through."""
+
+    def __init__(self, wait_seconds: float) -> None:
+        super().__init__(f"rate limit: resume in {wait_seconds:.0f}s")
+        self.wait_seconds = wait_seconds
+
+
+@dataclass
+class _Pass:
+    """One import pass; an order read twice (released, then changed) counts once."""
+    store: Store
+    client: WalmartClient
+    run: ImportRun
+    seen: set = field(default_factory=set)
+    created: set = field(default_factory=set)
+    failed: set = field(default_factory=set)
+
+    def count(self) -> None:
+        self.run.seen, self.run.created = len(self.seen), len(self.created)
+        self.run.failed = len(self.failed)
+        self.run.updated = len(self.seen - self.created - self.failed)
+
+
+def _take(store: Store, endpoint: str) -> None:
+    took = rate_limit.take(store, endpoint)
+    if not took.allowed:
+        raise ImportDeferred(took.wait_seconds)
+
+
+def _store_page(state: _Pass, page: OrderPage) -> list[SyncTask]:
+    """Upsert every order of a page (each in its own savepoint); one commit per page."""
+    tasks: list[SyncTask] = []
+    for data in page.orders:
+        try:
+            with db.session.begin_nested():
+                order, created = order_import.upsert(state.store, data)
+                if created and any(x.quantity_in("Created") for x in data.lines):
+                    tasks.append(outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE,
+                                                 data.purchase_order_id, order=order))
+        except IntegrityError:  # another worker stored it first: update that one instead
+            with db.session.begin_nested():
+                order_import.upsert(state.store, data)
+            created = False
+        state.seen.add(data.purchase_order_id)
+        state.failed.discard(data.purchase_order_id)
+        if created:
+            state.created.add(data.purchase_order_id)
+    for po, error, raw in page.failures:
+        key = po or f"unknown-{len(state.failed)}"
+        state.seen.add(key)
+        state.failed.add(key)
+        if po:
+            with db.session.begin_nested():
+                order_import.record_failure(state.store, po, str(error), raw)
+        log.warning("store %s: order %s could not be imported: %s", state.store.id, po, error)
+    state.run.pages += 1
+    state.count()
+    db.session.commit()
+    order_queries.invalidate_counts()
+    outbox.publish(tasks)
+    return tasks
+
+
+def _walk(state: _Pass, released: bool, **filters) -> OrderPage:
+    """Read every page of one search, storing each page as it arrives."""
+    endpoint = "released" if released else "orders"
+    _take(state.store, endpoint)
+    page = (state.client.released_orders if released else state.client.orders)(**filters)
+    state.run.total_expected = (state.run.total_expected or 0) + (page.total_count or 0)
+    first = page
+    _store_page(state, page)
+    while page.next_cursor:
+        _take(state.store, endpoint)
+        page = state.client.next_page(page.next_cursor, released=released)
+        _store_page(state, page)
+    return first
+
+
+def _refresh(state: _Pass, start: datetime, end: datetime | None, horizon: datetime,
+             now: datetime) -> None:
+    """Orders Walmart modified since `start` (until `end`; open-ended for the newest window, so
+    a Walmart clock ahead of ours loses nothing); windows split to stay under 20,000 a query."""
+    window = {"lastModifiedStartDate": start, "lastModifiedEndDate": end,
+              "createdStartDate": horizon}
+    try:
+        _take(state.store, "orders")
+        first = state.client.orders(**window, limit=1)
+        too_many = (first.total_count or 0) > MAX_PER_QUERY
+    except DataError as exc:
+        if not (exc.code or "").startswith("INVALID_REQUEST_PARAM"):
+            raise
+        too_many = True
+    if too_many:
+        stop = end or now
+        if stop - start <= timedelta(minutes=2):
+            raise DataError(status=400, code="TOO_MANY_ORDERS", field="lastModifiedStartDate",
+                            description="more than 20,000 orders changed within two minutes")
+        middle = start + (stop - start) / 2
+        _refresh(state, start, middle, horizon, now)
+        _refresh(state, middle, end, horizon, now)
+        return
+    if first.total_count:
+        _walk(state, False, **window)
+
+
+def import_store(store_id: int, trigger: str = "schedule") -> ImportRun | None:
+    """One import pass; None when another pass of this store is running."""
+    lock = redis_connection().lock(f"orderdeck:import-lock:{store_id}", timeout=LOCK_SECONDS,
+                                   blocking=False)
+    if not lock.acquire():
+        return None
+    try:
+        return _import(store_id, trigger)
+    finally:
+        try:
+            lock.release()
+        except Exception:  # expired: another pass may already hold it; nothing to undo
+            log.warning("import lock of store %s had expired", store_id)
+
+
+def _import(store_id: int, trigger: str) -> ImportRun:
+    store = db.session.get(Store, store_id)
+    run = ImportRun(store_id=store_id, trigger=trigger, started_at=utcnow())
+    db.session.add(run)
+    db.session.commit()
+    started = run.started_at
+    try:
+        state = _Pass(store, client_for(store), run)
+        horizon = started - HORIZON
+        _walk(state, True, createdStartDate=horizon)
+        since = (store.import_watermark or started - FIRST_WINDOW) - OVERLAP
+        _refresh(state, max(since, horizon), None, horizon, started)
+    except (WalmartError, ImportDeferred) as exc:
+        db.session.rollback()
+        run.ok, run.error, run.finished_at = False, str(exc)[:2000], utcnow()
+        store.last_import_error, store.last_import_error_at = str(exc)[:2000], utcnow()
+        store.import_failures = (store.import_failures or 0) + 1
+        db.session.commit()
+        raise
+    # The watermark moves only after a complete pass.
+    store.import_watermark = started
+    store.last_import_at = utcnow()
+    store.last_import_error, store.import_failures = None, 0
+    run.ok, run.finished_at = True, utcnow()
+    db.session.commit()
+    return run

@@ -1,0 +1,70 @@
+"""The one function that derives an order's status and Status details."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import Order, OrderStatus, SyncTask, TaskState
+
+IN_FLIGHT_TEXT = {
+    "acknowledge": "Acknowledging with Walmart…",
+    "ship": "Sending shipment to Walmart…",
+    "cancel": "Sending cancellation to Walmart…",
+    "refund": "Sending refund to Walmart…",
+    "inventory": "Sending stock to Walmart…",
+}
+
+
+def derive_status(order: Order, latest_task: SyncTask | None) -> OrderStatus:
+    """Error › Canceled › Return requested › Shipped › Partially Shipped › Open."""
+    if order.import_error or (latest_task is not None and latest_task.state == TaskState.ERROR):
+        return OrderStatus.ERROR
+    ordered = sum(line.quantity for line in order.lines)
+    shipped = sum(line.shipped_qty for line in order.lines)
+    canceled = sum(line.canceled_qty for line in order.lines)
+    if ordered and canceled >= ordered:
+        return OrderStatus.CANCELED
+    if order.return_open:
+        return OrderStatus.RETURN_REQUESTED
+    if shipped and shipped + canceled >= ordered:
+        return OrderStatus.SHIPPED
+    if shipped:
+        return OrderStatus.PARTIALLY_SHIPPED
+    return OrderStatus.OPEN
+
+
+def _details(order: Order, tasks: list[SyncTask]) -> str | None:
+    parts: list[str] = []
+    if order.import_error:
+        parts.append(f"Could not import: {order.import_error}")
+    latest = tasks[0] if tasks else None
+    if latest is not None and latest.state == TaskState.ERROR:
+        text = latest.last_error_message or "Walmart refused the update"
+        parts.append(f"Walmart {latest.kind} failed: {text}")
+    pending = [t for t in tasks if t.state == TaskState.PENDING]
+    for task in pending:
+        text = IN_FLIGHT_TEXT.get(task.kind, "Sending to Walmart…")
+        if task.stuck or task.attempts > 1:
+            reason = f" ({task.last_error_message})" if task.last_error_message else ""
+            text = f"{text} retrying, attempt {task.attempts + 1}{reason}"
+        parts.append(text)
+    if order.intent_to_cancel and order.status not in (OrderStatus.CANCELED.value,):
+        parts.append("Buyer asked to cancel")
+    canceled = sum(line.canceled_qty for line in order.lines)
+    if canceled and canceled < sum(line.quantity for line in order.lines):
+        parts.append(f"{canceled} unit{'s' if canceled != 1 else ''} canceled")
+    reasons = {line.cancellation_reason for line in order.lines if line.cancellation_reason}
+    if canceled and reasons:
+        parts.append("Reason: " + ", ".join(sorted(reasons)))
+    return "; ".join(parts) or None
+
+
+def refresh(order: Order) -> None:
+    """Recompute status, Status details and the in-flight flag (the caller commits)."""
+    tasks = list(db.session.scalars(select(SyncTask).where(SyncTask.order_id == order.id)
+                                    .order_by(SyncTask.id.desc()))) if order.id else []
+    # The status follows the latest task; resolved or synced tasks never hold an Error.
+    order.status = derive_status(order, tasks[0] if tasks else None).value
+    order.in_flight = any(t.state == TaskState.PENDING for t in tasks)
+    order.status_details = _details(order, tasks)

@@ -1,0 +1,56 @@
+"""Writing outbox rows with the change they carry, and handing them to RQ after commit."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from redis.exceptions import RedisError
+
+from jobs.queue import enqueue  # the enqueue adapter only; services never import job tasks
+from webapp.extensions import db
+from webapp.models import Order, SyncTask, TaskKind
+from webapp.models.base import utcnow
+
+log = logging.getLogger(__name__)
+SYNC_JOB = "jobs.sync.run_task"
+
+
+def add_task(store_id: int, kind: TaskKind, target: str, *, order: Order | None = None,
+             payload: dict[str, Any] | None = None) -> SyncTask:
+    """Add a task to the current transaction; publish() it after the commit."""
+    task = SyncTask(store_id=store_id, kind=kind.value, target=target, payload=payload,
+                    order=order, next_attempt_at=utcnow())
+    db.session.add(task)
+    if order is not None:
+        order.in_flight = True
+    return task
+
+
+def lease_seconds() -> float:
+    """Longer than one read-back plus one send at the configured timeouts."""
+    config = current_app.config
+    return 2 * (config["WALMART_CONNECT_TIMEOUT"] + config["WALMART_READ_TIMEOUT"]) + 30
+
+
+def schedule(task: SyncTask, at: datetime | None = None) -> bool:
+    """Enqueue the task's next attempt (job id = task id + attempt, unique).
+
+    Redis being down loses nothing: the row is pending and the sweeper enqueues it later.
+    """
+    try:
+        job = enqueue(SYNC_JOB, task.id, job_id=task.job_id, unique=True, at=at,
+                      result_ttl=0, failure_ttl=86400, job_timeout=int(lease_seconds()) + 30)
+    except (RedisError, OSError) as exc:
+        log.warning("could not enqueue sync task %s (%s); the sweeper will", task.id, exc)
+        return False
+    return job is not None
+
+
+def publish(tasks: Iterable[SyncTask]) -> None:
+    """After the commit that wrote them: start each task now."""
+    for task in tasks:
+        schedule(task)
