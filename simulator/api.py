@@ -78,7 +78,8 @@ def walmart_endpoint(endpoint: str, body: bool = False) -> Callable:
             if kind == "malformed" and response.status_code == 200:
                 response = Response('{"list": {"meta": {"totalCount": 1,', status=200,
                                     mimetype="application/json")
-            log_request(conn, seller_id=seller_id, method=request.method,
+            log_request(conn, seller_id=seller_id or gateway.seller_or_none(conn),
+                        method=request.method,
                         path=request.full_path.rstrip("?"), endpoint=endpoint,
                         status=response.status_code,
                         correlation_id=gateway.header("WM_QOS.CORRELATION_ID"),
