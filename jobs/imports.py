@@ -15,10 +15,10 @@ from webapp.services import importer
 
 
 @app_job
-def import_store(store_id: int, trigger: str = "schedule") -> str:
+def import_store(store_id: int, trigger: str = "schedule", run_id: int | None = None) -> str:
     """One import pass of one store (a failure is recorded on the store, then raised)."""
     try:
-        run = importer.import_store(store_id, trigger)
+        run = importer.import_store(store_id, trigger, run_id)
     except importer.ImportDeferred as exc:
         enqueue("jobs.imports.import_store", store_id, trigger,
                 at=utcnow() + timedelta(seconds=exc.wait_seconds + 1), job_timeout=1800)

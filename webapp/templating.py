@@ -1,18 +1,41 @@
-"""Template filters: dates in the team's time zone, money with its currency."""
+"""Template filters and globals: dates in the team's time zone, money, ship-by urgency."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from flask_login import current_user
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 def local_time(value: datetime | None, fmt: str = "%b %d, %Y %H:%M") -> str:
     if value is None:
         return "—"
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
+    return value.astimezone(_zone()).strftime(fmt)
+
+
+def local_date(value: datetime | None) -> str:
+    return local_time(value, "%b %d, %Y")
+
+
+def ago(value: datetime | None) -> str:
+    """'3 min ago', 'just now', '2 h ago', or the date."""
+    if value is None:
+        return "never"
+    seconds = (datetime.now(UTC) - value).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return local_date(value)
 
 
 def money(amount: Decimal | float | None, currency: str = "USD") -> str:
@@ -23,7 +46,26 @@ def money(amount: Decimal | float | None, currency: str = "USD") -> str:
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
 
 
+def ship_by_state(order) -> str:
+    """'overdue' or 'due-today' while units remain to ship, else ''."""
+    if order.ship_by is None or order.import_error or all(x.open_qty == 0 for x in order.lines):
+        return ""
+    zone = _zone()
+    today = datetime.now(zone).date()
+    due = order.ship_by.astimezone(zone).date()
+    if due < today:
+        return "overdue"
+    return "due-today" if due == today else ""
+
+
 def init_templating(app: Flask) -> None:
-    app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters.update(local_time=local_time, local_date=local_date, ago=ago,
+                                 money=money, ship_by_state=ship_by_state)
     app.jinja_env.globals["timezone_name"] = lambda: current_app.config["TIMEZONE"]
+
+    @app.context_processor
+    def _banner() -> dict:
+        if not current_user.is_authenticated:
+            return {"stale_stores": []}
+        from webapp.services.store_health import banner
+        return {"stale_stores": banner()}

@@ -130,14 +130,28 @@ def _refresh(state: _Pass, start: datetime, end: datetime | None, horizon: datet
         _walk(state, False, **window)
 
 
-def import_store(store_id: int, trigger: str = "schedule") -> ImportRun | None:
+def request_run(store_id: int, trigger: str) -> ImportRun:
+    """A run row made when a person asks, so the page shows it at once (the job fills it)."""
+    run = ImportRun(store_id=store_id, trigger=trigger, started_at=utcnow())
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def import_store(store_id: int, trigger: str = "schedule",
+                 run_id: int | None = None) -> ImportRun | None:
     """One import pass; None when another pass of this store is running."""
     lock = redis_connection().lock(f"orderdeck:import-lock:{store_id}", timeout=LOCK_SECONDS,
                                    blocking=False)
     if not lock.acquire():
+        if run_id is not None:  # the person's request is served by the pass already running
+            run = db.session.get(ImportRun, run_id)
+            run.ok, run.finished_at = None, utcnow()
+            run.error = "another import of this store was already running"
+            db.session.commit()
         return None
     try:
-        return _import(store_id, trigger)
+        return _import(store_id, trigger, run_id)
     finally:
         try:
             lock.release()
@@ -145,10 +159,13 @@ def import_store(store_id: int, trigger: str = "schedule") -> ImportRun | None:
             log.warning("import lock of store %s had expired", store_id)
 
 
-def _import(store_id: int, trigger: str) -> ImportRun:
+def _import(store_id: int, trigger: str, run_id: int | None) -> ImportRun:
     store = db.session.get(Store, store_id)
-    run = ImportRun(store_id=store_id, trigger=trigger, started_at=utcnow())
-    db.session.add(run)
+    run = db.session.get(ImportRun, run_id) if run_id else None
+    if run is None:
+        run = ImportRun(store_id=store_id, trigger=trigger)
+        db.session.add(run)
+    run.started_at = utcnow()
     db.session.commit()
     started = run.started_at
     try:

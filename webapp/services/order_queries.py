@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db, redis_connection
 from webapp.models import Order, OrderLine, OrderStatus, SyncTask
@@ -97,6 +98,7 @@ def page(f: OrderFilter, after: str | None = None, before: str | None = None,
         query = query.where(ahead)
     descending = newer_first == forward
     order_by = (column.desc(), Order.id.desc()) if descending else (column.asc(), Order.id.asc())
+    query = query.options(selectinload(Order.lines))
     rows = list(db.session.scalars(query.order_by(*order_by).limit(size + 1)).unique())
     more = len(rows) > size
     rows = rows[:size]

@@ -102,6 +102,16 @@ def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
     return store
 
 
+def request_import(store: Store, *, by: User | None) -> None:
+    """Queue an import of the store now (the job does the work; the page shows progress)."""
+    from jobs.queue import enqueue  # the enqueue adapter only
+    from webapp.services.importer import request_run
+
+    audit.record("store.import", user=by, store_id=store.id, subject=store.name)
+    run = request_run(store.id, "manual")
+    enqueue("jobs.imports.import_store", store.id, "manual", run.id, job_timeout=1800)
+
+
 def client_secret(store: Store) -> str:
     """The plain secret, for the Walmart client only."""
     return secrets_box.decrypt(store.client_secret_encrypted)

@@ -1,18 +1,84 @@
-"""The Orders dashboard."""
+"""The Orders dashboard and the order page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import select
+from datetime import date
+
+from flask import Blueprint, Response, abort, request, stream_with_context, url_for
+from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
-from webapp.models import Store
+from webapp.htmx import is_htmx, render_page, stop_polling
+from webapp.models import Order, OrderStatus, Store
+from webapp.services import order_queries
+from webapp.services.order_export import csv_rows
 
 bp = Blueprint("orders", __name__)
 
 
+def _date(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def parse_filter() -> order_queries.OrderFilter:
+    store = request.args.get("store", "")
+    sort = request.args.get("sort", "ordered")
+    return order_queries.OrderFilter(
+        status=OrderStatus.from_slug(request.args.get("status", "")),
+        store_id=int(store) if store.isdigit() else None,
+        q=request.args.get("q", "").strip()[:100] or None,
+        date_from=_date("from"), date_to=_date("to"),
+        sort=sort if sort in order_queries.SORTS else "ordered")
+
+
+def filter_args(f: order_queries.OrderFilter, **changes) -> dict:
+    """The query string of a filter (for links: cards, pager, export, polling)."""
+    args = {"status": f.status.slug if f.status else None, "store": f.store_id, "q": f.q,
+            "from": f.date_from.isoformat() if f.date_from else None,
+            "to": f.date_to.isoformat() if f.date_to else None,
+            "sort": f.sort if f.sort != "ordered" else None}
+    args.update(changes)
+    return {k: v for k, v in args.items() if v not in (None, "")}
+
+
 @bp.get("/")
 def index():
-    """Orders of every store (import arrives with the order-import feature)."""
-    stores = db.session.scalars(select(Store).order_by(Store.name)).all()
-    return render_template("orders/index.html", stores=stores)
+    """Orders with status cards, filters, search and keyset pages; htmx gets the results."""
+    f = parse_filter()
+    result = order_queries.page(f, after=request.args.get("after"),
+                                before=request.args.get("before"))
+    in_flight = any(order.in_flight for order in result.orders)
+    context = dict(
+        f=f, page=result, counts=order_queries.status_counts(f), statuses=list(OrderStatus),
+        stores=db.session.scalars(db.select(Store).order_by(Store.name)).all(),
+        args=filter_args(f), filter_args=filter_args, in_flight=in_flight,
+        poll_url=url_for("orders.index", **filter_args(f), poll=1,
+                         after=request.args.get("after"), before=request.args.get("before")))
+    response = render_page("orders/index.html", "results", **context)
+    if is_htmx() and request.args.get("poll") and not in_flight:
+        stop_polling(response)
+    return response
+
+
+@bp.get("/orders.csv")
+def export():
+    """The current filter as CSV (every matching order, not just one page)."""
+    f = parse_filter()
+    response = Response(stream_with_context(csv_rows(f)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=orders.csv"
+    return response
+
+
+@bp.get("/orders/<int:order_id>")
+def show(order_id: int):
+    """One order: lines, customer, payment, shipments, sync history."""
+    order = db.session.scalar(db.select(Order).where(Order.id == order_id)
+                              .options(selectinload(Order.lines))) or abort(404)
+    tasks = order_queries.tasks_of(order)
+    response = render_page("orders/show.html", "live", order=order, tasks=tasks)
+    if is_htmx() and request.args.get("poll") and not order.in_flight:
+        stop_polling(response)
+    return response

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.forms import StoreForm
+from webapp.htmx import is_htmx, render_page, stop_polling
 from webapp.models import Environment, Role, Store
 from webapp.security import require_role
+from webapp.services import store_health
 from webapp.services import stores as store_service
 from webapp.services.errors import ActionRefused
 
@@ -35,12 +36,32 @@ def _refused(form: StoreForm, exc: ActionRefused) -> None:
         form.form_errors.append(str(exc))
 
 
+def _rows(status: int = 200):
+    health = store_health.all_health()
+    running = any(h.running for h in health)
+    response = render_page("stores/index.html", "rows", status=status, health=health,
+                           running=running)
+    if is_htmx() and request.args.get("poll") and not running:
+        stop_polling(response)
+    return response
+
+
 @bp.get("/")
 def index():
-    """Every store with its import state."""
-    stores = db.session.scalars(select(Store).order_by(Store.name)).all()
-    return render_template("stores/index.html", stores=stores,
-                           simulator_url=store_service.default_base_url(Environment.SIMULATOR))
+    """Every store with its import health; the rows refresh while an import runs."""
+    return _rows()
+
+
+@bp.post("/<int:store_id>/import")
+@require_role(Role.OPERATOR)
+def import_now(store_id: int):
+    """Start an import of this store now (a job; the page shows its progress)."""
+    store = _store_or_404(store_id)
+    store_service.request_import(store, by=current_user)
+    if is_htmx():
+        return _rows()
+    flash(f"Import of {store.name} started.", "success")
+    return redirect(url_for("stores.index"))
 
 
 @bp.route("/new", methods=["GET", "POST"])

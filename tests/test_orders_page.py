@@ -1,0 +1,232 @@
+"""The Orders page: status cards, filters, search, keyset pages, polling, CSV; the order page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from sqlalchemy import select, update
+
+from simulator import control
+
+
+@pytest.fixture
+def imported(app, walmart_store):
+    """A store with 120 imported orders (acknowledgements still pending)."""
+    from webapp.services.importer import import_store
+
+    store_id, seller = walmart_store(orders=120, seed=5)
+    with app.app_context():
+        import_store(store_id)
+    return store_id, seller
+
+
+def _rows(html: str) -> list[str]:
+    return re.findall(r'<tr id="order-(\d+)"', html)
+
+
+def _orders(app, **where):
+    from webapp.extensions import db
+    from webapp.models import Order
+
+    with app.app_context():
+        query = select(Order).order_by(Order.id)
+        for key, value in where.items():
+            query = query.where(getattr(Order, key) == value)
+        rows = db.session.scalars(query).unique().all()
+        for row in rows:
+            _ = row.lines
+            db.session.expunge(row)
+        return rows
+
+
+def test_orders_page_full_and_fragment(signed_in, client, imported):
+    """The page lists 50 orders with Channel Manager's columns; htmx gets only the results."""
+    signed_in("viewer")
+    page = client.get("/")
+    assert page.status_code == 200 and "<html" in page.text
+    for column in ("Walmart Order #", "Order #", "Items", "Order Value", "Ordered", "Ship By",
+                   "Deliver By", "Ship Method", "Last Update", "Status", "Status details"):
+        assert f"<th>{column}</th>" in page.text or f">{column}</th>" in page.text
+    assert len(_rows(page.text)) == 50
+    fragment = client.get("/", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text and fragment.text.lstrip().startswith(
+        '<div id="orders-results"')
+    assert len(_rows(fragment.text)) == 50
+    assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_status_cards_count_and_filter(app, signed_in, client, imported):
+    """Cards show live counts per status and filter the table when clicked."""
+    orders = _orders(app)
+    from webapp.extensions import db
+    from webapp.models import Order
+    from webapp.services.order_queries import invalidate_counts
+    with app.app_context():
+        db.session.execute(update(Order).where(Order.id.in_([o.id for o in orders[:7]]))
+                           .values(status="Error"))
+        db.session.commit()
+        invalidate_counts()
+    signed_in("viewer")
+    page = client.get("/").text
+    assert re.search(r'<span class="count">7</span><span class="label">Error</span>', page)
+    assert re.search(r'<span class="count">113</span><span class="label">Open</span>', page)
+    errors = client.get("/?status=error").text
+    assert sorted(_rows(errors)) == sorted(str(o.id) for o in orders[:7])
+
+
+def test_search_by_sku_po_number_and_customer(app, signed_in, client, imported):
+    """Search finds orders by SKU, Walmart PO, our number and customer name."""
+    orders = _orders(app)
+    target = orders[3]
+    signed_in("viewer")
+    for q in (target.purchase_order_id, target.number, target.customer_order_id):
+        assert _rows(client.get("/", query_string={"q": q}).text) == [str(target.id)]
+    sku = target.lines[0].sku
+    with_sku = {str(o.id) for o in orders if any(x.sku == sku for x in o.lines)}
+    found = set(_rows(client.get("/", query_string={"q": sku}).text))
+    assert found == with_sku if len(with_sku) <= 50 else len(found) == 50
+    name = target.customer_name.split()[-1]
+    by_name = _rows(client.get("/", query_string={"q": name.lower()}).text)
+    assert str(target.id) in by_name
+    assert "No order matches" in client.get("/?q=zzzz-nothing").text
+
+
+def test_keyset_pages_cover_every_order_once(app, signed_in, client, imported):
+    """Next/Previous walk the list by keyset: 120 orders in pages of 50, 50, 20, no repeats."""
+    signed_in("viewer")
+    seen, url = [], "/"
+    for _ in range(5):
+        html = client.get(url).text
+        seen.append(_rows(html))
+        match = re.search(r'href="(/\?[^"]*after=[^"]+)"', html)
+        if not match:
+            break
+        url = match.group(1).replace("&amp;", "&")
+    assert [len(p) for p in seen] == [50, 50, 20]
+    flat = [x for p in seen for x in p]
+    assert len(set(flat)) == 120
+    back = re.search(r'href="(/\?[^"]*before=[^"]+)"', html).group(1).replace("&amp;", "&")
+    assert _rows(client.get(back).text) == seen[1]
+
+
+def test_sort_by_ship_by_puts_the_most_urgent_first(app, signed_in, client, imported):
+    """Sorting by Ship By lists the soonest ship-by date first."""
+    signed_in("viewer")
+    ids = _rows(client.get("/?sort=ship_by").text)
+    orders = {str(o.id): o for o in _orders(app)}
+    dates = [orders[i].ship_by for i in ids]
+    assert dates == sorted(dates)
+
+
+def test_rows_in_flight_poll_once_per_page_and_stop(app, signed_in, client, imported,
+                                                    worker):
+    """While acknowledgements are in flight the results poll (one element); once synced the
+    poll answers 286 and stops."""
+    signed_in("viewer")
+    html = client.get("/").text
+    assert html.count('hx-trigger="every 2s"') == 1
+    poll = re.search(r'hx-get="([^"]*poll=1[^"]*)"', html).group(1).replace("&amp;", "&")
+    still = client.get(poll, headers={"HX-Request": "true"})
+    assert still.status_code == 200 and "Acknowledging with Walmart" in still.text
+    worker()
+    done = client.get(poll, headers={"HX-Request": "true"})
+    assert done.status_code == 286
+    assert 'hx-trigger="every 2s"' not in done.text
+
+
+def test_csv_export_is_safe_for_spreadsheets(app, signed_in, client, imported):
+    """Export gives every matching order; a cell starting with = is neutralised."""
+    orders = _orders(app)
+    from webapp.extensions import db
+    from webapp.models import Order
+    with app.app_context():
+        db.session.execute(update(Order).where(Order.id == orders[0].id)
+                           .values(customer_name='=HYPERLINK("http://evil.example","x")'))
+        db.session.commit()
+    signed_in("viewer")
+    response = client.get("/orders.csv")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:2] == ["Walmart Order #", "Order #"] and len(rows) == 121
+    evil = next(r for r in rows if r[0] == orders[0].purchase_order_id)
+    assert evil[-1].startswith("'=HYPERLINK")
+    filtered = client.get(f"/orders.csv?q={orders[1].purchase_order_id}").get_data(as_text=True)
+    assert len(list(csv.reader(io.StringIO(filtered)))) == 2
+
+
+def test_order_page_shows_lines_customer_and_sync_history(app, signed_in, client, imported,
+                                                          worker):
+    """The order page has the customer, lines with quantities, payment and sync history."""
+    worker()
+    order = _orders(app)[0]
+    signed_in("viewer")
+    html = client.get(f"/orders/{order.id}").text
+    assert f"Order {order.number}" in html and order.purchase_order_id in html
+    assert order.customer_name.split()[0] in html and order.lines[0].sku in html
+    assert "Paid through Walmart" in html and "Sync history" in html
+    assert "Acknowledge" in html and "Synced" in html
+    fragment = client.get(f"/orders/{order.id}?poll=1", headers={"HX-Request": "true"})
+    assert fragment.status_code == 286 and '<section id="order-live"' in fragment.text
+    assert client.get("/orders/999999").status_code == 404
+
+
+def test_buyer_cancellation_request_stands_out(app, signed_in, client, imported):
+    """A buyer's cancellation request is flagged on the list and the order page."""
+    from webapp.services.importer import import_store
+
+    store_id, seller = imported
+    order = _orders(app)[0]
+    control.intent_to_cancel(seller.sim.conn, seller.seller_id, order.purchase_order_id)
+    with app.app_context():
+        import_store(store_id)
+    signed_in("viewer")
+    html = client.get("/", query_string={"q": order.purchase_order_id}).text
+    assert "Cancel requested" in html and "buyer-cancel" in html
+    assert "The buyer asked Walmart to cancel" in client.get(f"/orders/{order.id}").text
+
+
+def test_import_now_starts_an_import_the_page_follows(app, signed_in, client, walmart_store,
+                                                      worker):
+    """Import now queues the import; the Stores page shows it running, then its result."""
+    store_id, _seller = walmart_store(orders=15)
+    signed_in("operator")
+    page = client.get("/stores/").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(f"/stores/{store_id}/import", data={"csrf_token": token},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "Importing…" in response.text
+    assert 'hx-trigger="every 2s"' in response.text
+    worker()
+    done = client.get("/stores/?poll=1", headers={"HX-Request": "true"})
+    assert done.status_code == 286 and "just now" in done.text
+    assert re.search(r'<td class="num">15</td>', done.text)  # orders imported today
+    assert len(_orders(app)) == 15
+
+
+def test_failing_import_is_shown_and_raises_the_banner(app, signed_in, client, walmart_store):
+    """An import that fails records the error on the store; a store with no successful import
+    for the configured time shows a banner on every page."""
+    from datetime import timedelta
+
+    from webapp.extensions import db
+    from webapp.models import Store
+    from webapp.models.base import utcnow
+    from webapp.services.importer import import_store
+    from webapp.walmart import TransientError
+
+    store_id, seller = walmart_store(orders=2)
+    control.set_faults(seller.sim.conn, "released", down=True)
+    with app.app_context(), pytest.raises(TransientError):
+        import_store(store_id)
+    with app.app_context():
+        store = db.session.get(Store, store_id)
+        assert store.import_failures == 1 and "503" in store.last_import_error
+        store.created_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+    signed_in("viewer")
+    stores = client.get("/stores/").text
+    assert "Walmart answered 503" in stores
+    assert "No successful import from" in client.get("/").text
