@@ -42,7 +42,8 @@ class SyncTask(db.Model):
     # Exactly what is sent (a retry sends the same body); never secrets.
     payload: Mapped[dict | None] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(10), default=TaskState.PENDING.value)
-    attempts: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)  # calls that reached for Walmart
+    claims: Mapped[int] = mapped_column(default=0)  # jobs that took the task (RQ job ids)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last try may have reached Walmart: read back before sending again.
@@ -59,5 +60,5 @@ class SyncTask(db.Model):
 
     @property
     def job_id(self) -> str:
-        """The RQ job id of this task's next attempt."""
-        return f"sync-{self.id}-{self.attempts + 1}"
+        """The RQ job id of this task's next run (each claim gets a new one)."""
+        return f"sync-{self.id}-{self.claims + 1}"

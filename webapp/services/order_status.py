@@ -45,9 +45,10 @@ def _details(order: Order, tasks: list[SyncTask]) -> str | None:
     pending = [t for t in tasks if t.state == TaskState.PENDING]
     for task in pending:
         text = IN_FLIGHT_TEXT.get(task.kind, "Sending to Walmart…")
-        if task.stuck or task.attempts > 1:
-            reason = f" ({task.last_error_message})" if task.last_error_message else ""
-            text = f"{text} retrying, attempt {task.attempts + 1}{reason}"
+        if task.last_error_message:  # a real failure, being retried
+            text = f"{text} retrying (attempt {task.attempts + 1}): {task.last_error_message}"
+        elif task.stuck:
+            text = f"{text} delayed (waiting for Walmart's rate limit)"
         parts.append(text)
     if order.intent_to_cancel and order.status not in (OrderStatus.CANCELED.value,):
         parts.append("Buyer asked to cancel")

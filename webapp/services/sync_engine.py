@@ -45,7 +45,7 @@ class Outcome:
 
 
 def claim(task_id: int, now: datetime) -> bool:
-    """Take the task if it is still due and nobody holds it; count the attempt."""
+    """Take the task if it is still due and nobody holds it; count the claim."""
     lease = now + timedelta(seconds=outbox.lease_seconds())
     result = db.session.execute(
         update(SyncTask)
@@ -53,12 +53,18 @@ def claim(task_id: int, now: datetime) -> bool:
                SyncTask.next_attempt_at <= now,
                or_(SyncTask.lease_until.is_(None), SyncTask.lease_until < now))
         # A lease still set means a worker died mid-attempt: that attempt may have sent.
-        .values(lease_until=lease, attempts=SyncTask.attempts + 1,
+        .values(lease_until=lease, claims=SyncTask.claims + 1,
                 ambiguous=case((SyncTask.lease_until.is_not(None), True),
                                else_=SyncTask.ambiguous))
         .execution_options(synchronize_session=False))
     db.session.commit()
     return result.rowcount == 1
+
+
+def _count_attempt(task: SyncTask) -> None:
+    """One more call to Walmart for this task (committed before the call is made)."""
+    task.attempts += 1
+    db.session.commit()
 
 
 def backoff_delay(attempts: int) -> float:
@@ -134,6 +140,7 @@ def process_task(task_id: int) -> Outcome:
             took = rate_limit.take(store, handler.read_endpoint)
             if not took.allowed:
                 return _wait(task, took.wait_seconds)
+            _count_attempt(task)
             current = handler.read_back(client, task)
             if handler.applied(task, current):
                 log.info("task %s was already applied at Walmart (read back)", task.id)
@@ -142,6 +149,7 @@ def process_task(task_id: int) -> Outcome:
         took = rate_limit.take(store, handler.endpoint)
         if not took.allowed:
             return _wait(task, took.wait_seconds)
+        _count_attempt(task)
         result = handler.send(client, task)
     except RateLimited as exc:
         return _retry_at(task, exc.retry_at, "RATE_LIMITED",
