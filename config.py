@@ -126,6 +126,9 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "RATELIMIT_KEY_PREFIX": _env("ORDERDECK_RATELIMIT_PREFIX", "orderdeck-limiter"),
         "RATELIMIT_HEADERS_ENABLED": False,
         "PROXY_FIX": _flag("ORDERDECK_BEHIND_PROXY"),
+        # Sync retries: exponential backoff from BASE seconds, never longer than CAP.
+        "SYNC_BACKOFF_BASE": float(_env("ORDERDECK_SYNC_BACKOFF_BASE", "2")),
+        "SYNC_BACKOFF_CAP": float(_env("ORDERDECK_SYNC_BACKOFF_CAP", "600")),
         # A banner shows when a store has had no successful import for this long.
         "IMPORT_STALE_MINUTES": int(_env("ORDERDECK_IMPORT_STALE_MINUTES", "15")),
     }

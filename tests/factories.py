@@ -34,7 +34,8 @@ def make_store(**overrides):
                       base_url=overrides.pop("base_url", None),
                       client_id=overrides.pop("client_id", f"client-{n}"),
                       client_secret=overrides.pop("client_secret", f"secret-{n}-do-not-leak"),
-                      import_enabled=overrides.pop("import_enabled", True))
+                      import_enabled=overrides.pop("import_enabled", True),
+                      rate_limits=overrides.pop("rate_limits", None))
     store = create_store(data, by=None)
     for key, value in overrides.items():
         setattr(store, key, value)

@@ -81,6 +81,8 @@ def test_base_url_stays_editable(app, signed_in, auth):
     ({"base_url": "http://marketplace.walmartapis.com"}, "only served over https"),
     ({"environment": "simulator"}, "The built-in simulator is not running"),
     ({"environment": "mars"}, "Not a valid choice"),
+    ({"rate_limits": "ack=5"}, "Unknown Walmart call"),
+    ({"rate_limits": "acknowledge=0"}, "must be a positive number"),
 ])
 def test_invalid_store_input_is_refused_with_a_message(app, signed_in, auth, fields, message):
     """Bad input re-renders the form with a clear message and adds no store."""
@@ -89,6 +91,22 @@ def test_invalid_store_input_is_refused_with_a_message(app, signed_in, auth, fie
     assert response.status_code == 422
     assert message in response.text
     assert _stores(app) == []
+
+
+def test_rate_limits_per_store(app, signed_in, auth):
+    """An account with other Walmart limits stores them, and the edit form shows them back."""
+    signed_in("admin")
+    _form(auth, "/stores/new", rate_limits="acknowledge=120; shipping = 90")
+    [store] = _stores(app)
+    assert store.rate_limits == {"acknowledge": 120, "shipping": 90}
+    assert 'value="acknowledge=120, shipping=90"' in auth.client.get(
+        f"/stores/{store.id}/edit").text
+    with app.app_context():
+        from webapp.extensions import db
+        from webapp.models import Store
+        from webapp.services.rate_limit import limit_for
+        saved = db.session.get(Store, store.id)
+        assert (limit_for(saved, "acknowledge"), limit_for(saved, "cancel")) == (120, 60)
 
 
 def test_duplicate_store_name_is_refused(app, signed_in, auth):

@@ -45,3 +45,7 @@ class StoreForm(FlaskForm):
     # Write-only: never rendered back (PasswordField drops its value when rendering).
     client_secret = PasswordField("Client secret", validators=[Length(max=1024)])
     import_enabled = BooleanField("Import orders", default=True)
+    rate_limits = StringField(
+        "Rate limits", validators=[Optional(), Length(max=500)],
+        description="Only if this account's Walmart limits differ from the defaults: calls per "
+                    "minute per call, e.g. acknowledge=120, shipping=120.")

@@ -14,6 +14,7 @@ from webapp.models import Environment, Store, User
 from webapp.models.stores import WALMART_BASE_URLS
 from webapp.services import audit
 from webapp.services.errors import ActionRefused
+from webapp.walmart.enums import RATE_LIMITS
 
 
 @dataclass
@@ -24,6 +25,7 @@ class StoreInput:
     client_id: str
     client_secret: str | None  # None or "" on edit: keep the stored one
     import_enabled: bool
+    rate_limits: str | dict | None = None  # "acknowledge=120, shipping=120"
 
 
 def default_base_url(environment: Environment) -> str | None:
@@ -47,6 +49,30 @@ def _clean_base_url(data: StoreInput) -> str:
     return url
 
 
+def parse_rate_limits(value: str | dict | None) -> dict[str, int]:
+    """'acknowledge=120, shipping=120' → {'acknowledge': 120, 'shipping': 120}."""
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    else:
+        pairs = [item.partition("=")[::2] for item in (value or "").replace(";", ",").split(",")
+                 if item.strip()]
+    limits = {}
+    for name, number in pairs:
+        name, number = str(name).strip(), str(number).strip()
+        if name not in RATE_LIMITS:
+            raise ActionRefused(f"Unknown Walmart call {name!r} in the rate limits; use "
+                                f"{', '.join(sorted(RATE_LIMITS))}.", field="rate_limits")
+        if not number.isdigit() or int(number) < 1:
+            raise ActionRefused(f"The rate limit for {name} must be a positive number of calls "
+                                "per minute.", field="rate_limits")
+        limits[name] = int(number)
+    return limits
+
+
+def format_rate_limits(limits: dict[str, int] | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted((limits or {}).items()))
+
+
 def _check_name(name: str, store_id: int | None) -> str:
     name = name.strip()
     if not name:
@@ -68,6 +94,7 @@ def create_store(data: StoreInput, *, by: User | None) -> Store:
         client_id=data.client_id.strip(),
         client_secret_encrypted=secrets_box.encrypt(data.client_secret.strip()),
         import_enabled=data.import_enabled,
+        rate_limits=parse_rate_limits(data.rate_limits),
     )
     if not store.client_id:
         raise ActionRefused("Enter the Walmart client id.", field="client_id")
@@ -86,12 +113,15 @@ def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
     client_id = data.client_id.strip()
     if not client_id:
         raise ActionRefused("Enter the Walmart client id.", field="client_id")
+    limits = parse_rate_limits(data.rate_limits)
     changed = [f for f, old, new in (
+        ("rate_limits", store.rate_limits or {}, limits),
         ("name", store.name, name), ("environment", store.environment, data.environment),
         ("base_url", store.base_url, base_url), ("client_id", store.client_id, client_id),
         ("import_enabled", store.import_enabled, data.import_enabled)) if old != new]
     store.name, store.environment, store.base_url = name, data.environment, base_url
     store.client_id, store.import_enabled = client_id, data.import_enabled
+    store.rate_limits = limits
     if (data.client_secret or "").strip():
         store.client_secret_encrypted = secrets_box.encrypt(data.client_secret.strip())
         changed.append("client_secret")

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import case, or_, select, update
 
 from webapp.extensions import db
@@ -25,8 +26,6 @@ from webapp.walmart import AuthenticationError, DataError, RateLimited, Transien
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 15
-BACKOFF_BASE = 2.0      # seconds before the second attempt
-BACKOFF_CAP = 600.0     # never wait more than 10 minutes between attempts
 STUCK_AFTER = timedelta(minutes=10)
 
 
@@ -68,8 +67,9 @@ def _count_attempt(task: SyncTask) -> None:
 
 
 def backoff_delay(attempts: int) -> float:
-    """Exponential backoff with jitter (half to full delay)."""
-    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(attempts - 1, 0))
+    """Exponential backoff with jitter (half to full delay), capped (10 minutes by default)."""
+    base, cap = current_app.config["SYNC_BACKOFF_BASE"], current_app.config["SYNC_BACKOFF_CAP"]
+    delay = min(cap, base * 2 ** max(attempts - 1, 0))
     return delay * random.uniform(0.5, 1.0)
 
 

@@ -25,7 +25,8 @@ def _input(form: StoreForm) -> store_service.StoreInput:
     return store_service.StoreInput(
         name=form.name.data or "", environment=Environment(form.environment.data),
         base_url=form.base_url.data, client_id=form.client_id.data or "",
-        client_secret=form.client_secret.data, import_enabled=form.import_enabled.data)
+        client_secret=form.client_secret.data, import_enabled=form.import_enabled.data,
+        rate_limits=form.rate_limits.data)
 
 
 def _refused(form: StoreForm, exc: ActionRefused) -> None:
@@ -86,6 +87,8 @@ def edit(store_id: int):
     """Edit a store; the client secret is write-only."""
     store = _store_or_404(store_id)
     form = StoreForm(obj=store)
+    if not form.is_submitted():
+        form.rate_limits.data = store_service.format_rate_limits(store.rate_limits)
     if form.validate_on_submit():
         try:
             store_service.update_store(store, _input(form), by=current_user)
