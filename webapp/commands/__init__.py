@@ -5,6 +5,9 @@ from flask import Flask
 
 def init_cli(app: Flask) -> None:
     from webapp.commands.orders import orders_cli
+    from webapp.commands.shipping_cli import ship
+
+    orders_cli.add_command(ship)
     from webapp.commands.stores import stores_cli
     from webapp.commands.sync import sync_cli
     from webapp.commands.users import users_cli

@@ -2,9 +2,11 @@
 
 from webapp.models.audit import AuditEvent
 from webapp.models.orders import ImportRun, Order, OrderLine, OrderStatus, SkuStock
+from webapp.models.shipments import Shipment, ShipmentLine, ShipmentPackage
 from webapp.models.stores import Environment, Store
 from webapp.models.sync import SyncTask, TaskKind, TaskState
 from webapp.models.users import Role, User
 
 __all__ = ["AuditEvent", "Environment", "ImportRun", "Order", "OrderLine", "OrderStatus", "Role",
-           "SkuStock", "Store", "SyncTask", "TaskKind", "TaskState", "User"]
+           "Shipment", "ShipmentLine", "ShipmentPackage", "SkuStock", "Store", "SyncTask",
+           "TaskKind", "TaskState", "User"]

@@ -14,7 +14,15 @@ from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db, redis_connection
-from webapp.models import Order, OrderLine, OrderStatus, SyncTask
+from webapp.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Shipment,
+    ShipmentLine,
+    ShipmentPackage,
+    SyncTask,
+)
 
 SORTS = {"ordered": (Order.order_date, "desc"), "ship_by": (Order.ship_by, "asc"),
          "updated": (Order.updated_at, "desc")}
@@ -56,9 +64,12 @@ def base_query(f: OrderFilter, with_status: bool = True, with_search: bool = Tru
     if with_search and q:
         pattern = _like(q)
         skus = select(OrderLine.order_id).where(OrderLine.sku.ilike(f"{pattern}%", escape="\\"))
+        tracked = select(Shipment.order_id).join(ShipmentPackage).where(
+            ShipmentPackage.tracking_number == q.replace(" ", "").upper())
         query = query.where(or_(
             Order.purchase_order_id == q, Order.number == q, Order.customer_order_id == q,
-            Order.customer_name.ilike(f"%{pattern}%", escape="\\"), Order.id.in_(skus)))
+            Order.customer_name.ilike(f"%{pattern}%", escape="\\"), Order.id.in_(skus),
+            Order.id.in_(tracked)))
     return query
 
 
@@ -148,6 +159,13 @@ def find(key: str) -> Order | None:
         or_(Order.number == key, Order.purchase_order_id == key)).order_by(Order.id).limit(1))
 
 
+def shipments_of(order: Order) -> list[Shipment]:
+    return list(db.session.scalars(
+        select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)
+        .options(selectinload(Shipment.packages).selectinload(ShipmentPackage.lines)
+                 .selectinload(ShipmentLine.order_line), selectinload(Shipment.task))))
+
+
 def tasks_of(order: Order) -> list[SyncTask]:
     return list(db.session.scalars(select(SyncTask).where(SyncTask.order_id == order.id)
                                    .order_by(SyncTask.id)))
@@ -169,7 +187,13 @@ def detail(order: Order) -> dict:
                       "ordered": x.quantity, "shipped": x.shipped_qty,
                       "canceled": x.canceled_qty, "refunded": x.refunded_qty,
                       "unit_price": str(x.unit_price)} for x in order.lines]
-    data["shipments"] = []
+    data["shipments"] = [
+        {"id": s.id, "ship_time": s.ship_time.isoformat(), "created_by": s.created_by,
+         "state": s.task.state if s.task else None,
+         "packages": [{"carrier": p.carrier_name, "method": p.method_code,
+                       "tracking_number": p.tracking_number, "tracking_url": p.tracking_url,
+                       "lines": {x.order_line.line_number: x.quantity for x in p.lines}}
+                      for p in s.packages]} for s in shipments_of(order)]
     data["sync_tasks"] = [{"id": t.id, "kind": t.kind, "state": t.state, "attempts": t.attempts,
                            "last_error": t.last_error_message,
                            "last_error_code": t.last_error_code} for t in tasks_of(order)]

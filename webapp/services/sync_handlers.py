@@ -37,4 +37,36 @@ class Acknowledge:
         upsert(db.session.get(Store, task.store_id), order)
 
 
-HANDLERS = {"acknowledge": Acknowledge}
+class Ship:
+    """POST /v3/orders/{po}/shipping with the stored body; never re-sent unread."""
+
+    endpoint = "shipping"
+    read_endpoint = "order"
+    recheck_on_data_error = False
+
+    @staticmethod
+    def send(client: WalmartClient, task: SyncTask) -> PurchaseOrder:
+        return client.ship(task.target, task.payload)
+
+    read_back = Acknowledge.read_back
+
+    @staticmethod
+    def applied(task: SyncTask, order: PurchaseOrder) -> bool:
+        """Every (line, tracking number) of the body is at Walmart with its quantity."""
+        for entry in task.payload["orderShipment"]["orderLines"]["orderLine"]:
+            line = order.line(entry["lineNumber"])
+            if line is None:
+                return False
+            for status in entry["orderLineStatuses"]["orderLineStatus"]:
+                number = status["trackingInfo"]["trackingNumber"]
+                there = sum(s.quantity for s in line.statuses
+                            if s.tracking and s.tracking.number == number
+                            and s.status in ("Shipped", "Delivered"))
+                if there < int(status["statusQuantity"]["amount"]):
+                    return False
+        return True
+
+    on_success = Acknowledge.on_success
+
+
+HANDLERS = {"acknowledge": Acknowledge, "ship": Ship}

@@ -74,11 +74,12 @@ def export():
 
 @bp.get("/orders/<int:order_id>")
 def show(order_id: int):
-    """One order: lines, customer, payment, shipments, sync history."""
+    """One order: lines, customer, payment, shipments, sync history, Ship; htmx polls 'live'."""
+    from webapp.views.shipping import render_order
+
     order = db.session.scalar(db.select(Order).where(Order.id == order_id)
                               .options(selectinload(Order.lines))) or abort(404)
-    tasks = order_queries.tasks_of(order)
-    response = render_page("orders/show.html", "live", order=order, tasks=tasks)
+    response = render_order(order, block="live")
     if is_htmx() and request.args.get("poll") and not order.in_flight:
         stop_polling(response)
     return response

@@ -1,0 +1,110 @@
+"""Shipping from the order page, and retrying a failed update."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from webapp.extensions import db
+from webapp.forms_shipping import ShipForm
+from webapp.htmx import hx_redirect, is_htmx, render_page
+from webapp.models import Order, Role, SyncTask
+from webapp.security import require_role
+from webapp.services import order_queries, sync_actions
+from webapp.services.errors import ActionRefused
+from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
+from webapp.walmart import enums
+
+bp = Blueprint("shipping", __name__)
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def _order_or_404(order_id: int) -> Order:
+    return db.session.scalar(db.select(Order).where(Order.id == order_id)
+                             .options(selectinload(Order.lines))) or abort(404)
+
+
+def blank_form(order: Order) -> ShipForm:
+    """One package holding everything that remains, shipped now, by the order's method."""
+    form = ShipForm(formdata=None)
+    package = form.packages[0]
+    package.method_code.data = order.ship_method or "Standard"
+    for line in order.lines:
+        package.lines.append_entry({"line_number": line.line_number, "quantity": line.open_qty})
+    form.ship_time.data = datetime.now(_zone()).replace(second=0, microsecond=0, tzinfo=None)
+    form.form_token.data = secrets.token_urlsafe(16)
+    return form
+
+
+def _inputs(form: ShipForm) -> list[PackageInput]:
+    return [PackageInput(tracking_number=p.tracking_number.data or "",
+                         method_code=p.method_code.data, carrier=p.carrier.data,
+                         other_carrier=p.other_carrier.data, tracking_url=p.tracking_url.data,
+                         lines={x.line_number.data: x.quantity.data for x in p.lines})
+            for p in (entry.form for entry in form.packages)]
+
+
+def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
+                 block: str = "content", warnings: list[str] | None = None):
+    """The order page (or one of its blocks for htmx)."""
+    can_ship = current_user.can(Role.OPERATOR) and not order.import_error and any(
+        x.open_qty for x in order.lines) and order.status != "Canceled"
+    return render_page("orders/show.html", block if is_htmx() else "content", status=status,
+                       order=order, tasks=order_queries.tasks_of(order),
+                       shipments=order_queries.shipments_of(order),
+                       form=form or (blank_form(order) if can_ship else None),
+                       can_ship=can_ship, warnings=warnings or [], carriers=enums.CARRIERS)
+
+
+@bp.post("/orders/<int:order_id>/ship")
+@require_role(Role.OPERATOR)
+def ship(order_id: int):
+    """Submit Shipment: validate, ship through the service, show the order."""
+    order = _order_or_404(order_id)
+    form = ShipForm()
+    if request.form.get("add_package"):  # "Add tracking number": one more package, no checks
+        package = form.packages.append_entry()
+        package.method_code.data = order.ship_method or "Standard"
+        for line in order.lines:
+            package.lines.append_entry({"line_number": line.line_number, "quantity": 0})
+        return render_order(order, form, block="ship_form")
+    if not form.validate_on_submit():
+        return render_order(order, form, 422, "ship_form")
+    ship_time = form.ship_time.data.replace(tzinfo=_zone())
+    try:
+        ship_order(order.id, _inputs(form), ship_time, by=current_user,
+                   override_intent=form.override_intent.data,
+                   confirm_warnings=form.confirm_warnings.data, form_token=form.form_token.data)
+    except NeedsConfirmation as exc:
+        return render_order(order, form, 422, "ship_form", warnings=exc.warnings)
+    except ActionRefused as exc:
+        db.session.rollback()
+        form.form_errors.append(str(exc))
+        return render_order(_order_or_404(order_id), form, 422, "ship_form")
+    flash("Shipment submitted; it is on its way to Walmart.", "success")
+    return hx_redirect(url_for("orders.show", order_id=order.id))
+
+
+@bp.post("/sync/tasks/<int:task_id>/retry")
+@require_role(Role.OPERATOR)
+def retry(task_id: int):
+    """Retry a failed Walmart update."""
+    task = db.session.get(SyncTask, task_id) or abort(404)
+    try:
+        sync_actions.retry_task(task.id, by=current_user)
+        flash("Sent again to Walmart.", "success")
+    except ActionRefused as exc:
+        flash(str(exc), "error")
+    target = request.form.get("next") or (url_for("orders.show", order_id=task.order_id)
+                                          if task.order_id else url_for("orders.index"))
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("orders.index")
+    return hx_redirect(target) if is_htmx() else redirect(target, 303)
