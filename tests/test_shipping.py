@@ -16,10 +16,10 @@ from simulator import control
 
 @pytest.fixture
 def shop(app, walmart_store, worker):
-    """150 imported, acknowledged orders; returns (store_id, seller)."""
+    """40 imported, acknowledged orders; returns (store_id, seller)."""
     from webapp.services.importer import import_store
 
-    store_id, seller = walmart_store(orders=150, seed=31)
+    store_id, seller = walmart_store(orders=40, seed=32)
     with app.app_context():
         import_store(store_id)
     worker()
