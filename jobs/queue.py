@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from rq import Queue
-from rq.exceptions import DuplicateJobError
-from rq.job import Job
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 
 from webapp.extensions import redis_connection
 
@@ -36,3 +37,18 @@ def enqueue(func: str, *args: Any, job_id: str | None = None, at: datetime | Non
         return queue.enqueue_job(job, unique=unique)
     except DuplicateJobError:
         return None
+
+
+def promote(job_id: str) -> bool:
+    """Move a job from the queue's tail (or RQ's schedule) to the front of the queue."""
+    queue = get_queue()
+    try:
+        job = Job.fetch(job_id, connection=queue.connection)
+    except NoSuchJobError:
+        return False
+    if job.get_status() not in (JobStatus.QUEUED, JobStatus.SCHEDULED):
+        return False
+    ScheduledJobRegistry(queue=queue).remove(job)
+    queue.connection.lrem(queue.key, 0, job.id)
+    queue.enqueue_job(job, at_front=True)
+    return True

@@ -46,11 +46,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="probability of acting, then hanging (an ambiguous outcome)")
     s.add_argument("--malformed-rate", type=float, help="probability of broken JSON in a 200")
     s.add_argument("--throttle-rate", type=float, help="probability of a 429")
+    s.add_argument("--reject-rate", type=float,
+                   help="probability of a 400 INVALID_REQUEST_CONTENT (a data error)")
     s.add_argument("--down", action="store_true", help="answer every call with a bare 503")
     s.add_argument("--hang-seconds", type=float, help="how long a timeout hangs (default 40)")
     s.add_argument("--next", action="append", default=[], metavar="KIND=N",
                    help="fail the next N calls with KIND (error, timeout, timeout_after, "
-                        "malformed, throttle)")
+                        "malformed, throttle, reject)")
     s.add_argument("--clear", action="store_true", help="remove faults (all when no endpoint)")
 
     s = sub.add_parser("rate-scale", help="multiply every rate limit")
@@ -138,7 +140,8 @@ def _run(conn, args):
         config = {k: v for k, v in {
             "error_rate": args.error_rate, "timeout_rate": args.timeout_rate,
             "timeout_after_rate": args.timeout_after_rate, "malformed_rate": args.malformed_rate,
-            "throttle_rate": args.throttle_rate, "hang_seconds": args.hang_seconds}.items()
+            "throttle_rate": args.throttle_rate, "reject_rate": args.reject_rate,
+            "hang_seconds": args.hang_seconds}.items()
             if v is not None}
         if args.down:
             config["down"] = True

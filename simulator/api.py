@@ -32,6 +32,9 @@ def _fault_response(kind: str, hang: float) -> Response | None:
                             headers={"X-Current-Token-Count": "0",
                                      "X-Next-Replenishment-Time":
                                      str(int((time.time() + 1) * 1000))}).response()
+    if kind == "reject":  # a data error, as Walmart gives for content it refuses
+        return WalmartFault(400, "INVALID_REQUEST_CONTENT", "Simulated rejection: Walmart "
+                            "refused this request's content.").response()
     if kind == "timeout":
         time.sleep(hang)
         return WalmartFault(504, "DOWNSTREAM_SYSTEM_TIME_OUT", "Timed out").response()

@@ -12,7 +12,7 @@ from simulator import generator, orders, returns, rules
 from simulator.db import connect, get_setting, now_ms, set_setting, transaction
 
 FAULT_KEYS = {"down", "error_rate", "timeout_rate", "timeout_after_rate", "malformed_rate",
-              "throttle_rate", "hang_seconds", "next"}
+              "throttle_rate", "reject_rate", "hang_seconds", "next"}
 
 
 def conn_for(db_path: str | Path) -> sqlite3.Connection:

@@ -17,7 +17,7 @@ from simulator.db import get_setting, transaction
 from simulator.errors import WalmartFault
 
 TOKEN_SECONDS = 900
-FAULT_KINDS = ("down", "error", "timeout", "timeout_after", "malformed", "throttle")
+FAULT_KINDS = ("down", "error", "timeout", "timeout_after", "malformed", "throttle", "reject")
 
 
 def header(name: str) -> str | None:

@@ -244,8 +244,8 @@ def test_cli_ships_and_refuses_a_second_shipment(app, runner, shop, worker):
 
 def test_walmart_rejection_shows_error_and_retry_syncs_it(app, signed_in, client,
                                                           walmart_store, worker):
-    """Shipping before Walmart has the acknowledgement is refused: the order shows Error with
-    Walmart's message; once acknowledged, Retry syncs the shipment."""
+    """Walmart refuses the shipment: the order shows Error with Walmart's message; once the
+    cause is gone, Retry syncs the shipment."""
     from webapp.extensions import db
     from webapp.models import SyncTask
     from webapp.models.base import utcnow
@@ -255,7 +255,10 @@ def test_walmart_rejection_shows_error_and_retry_syncs_it(app, signed_in, client
 
     store_id, seller = walmart_store(orders=3)
     with app.app_context():
-        import_store(store_id)  # acknowledgements queued, not yet sent
+        import_store(store_id)
+    worker()
+    control.set_faults(seller.sim.conn, "shipping", next={"reject": 1})
+    with app.app_context():
         order_id, po, qty = _find(app, intent=False)
         shipment = ship_order(order_id, [PackageInput("1Z999AA10123456784", "Standard",
                                                       {"1": 1}, "UPS")],
@@ -263,11 +266,10 @@ def test_walmart_rejection_shows_error_and_retry_syncs_it(app, signed_in, client
         task_id = shipment.task_id
         assert process_task(task_id).state == "error"
     status, details, _ = _order(app, order_id)
-    assert status == "Error" and "not acknowledged" in details
+    assert status == "Error" and "Simulated rejection" in details
     signed_in("operator")
     html = client.get(f"/orders/{order_id}").text
-    assert "Error" in html and "not acknowledged" in html and ">Retry</button>" in html
-    worker()  # the acknowledgements go through
+    assert "Simulated rejection" in html and ">Retry</button>" in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     assert client.post(f"/sync/tasks/{task_id}/retry",
                        data={"csrf_token": token}).status_code == 303
@@ -276,6 +278,28 @@ def test_walmart_rejection_shows_error_and_retry_syncs_it(app, signed_in, client
         assert db.session.get(SyncTask, task_id).state == "synced"
     assert _order(app, order_id)[0] in ("Shipped", "Partially Shipped")
     assert ("Shipped", 1, "1Z999AA10123456784", "UPS") in _walmart_line(seller, po)
+
+
+def test_a_shipment_waits_for_the_orders_acknowledgement(app, walmart_store, runner):
+    """Shipped before its acknowledgement reached Walmart, the shipment waits for it (Walmart
+    refuses to ship an unacknowledged line) and then goes through."""
+    from webapp.models.base import utcnow
+    from webapp.services.importer import import_store
+    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.sync_engine import process_task
+
+    store_id, seller = walmart_store(orders=2)
+    with app.app_context():
+        import_store(store_id)  # the acknowledgements are queued, not yet sent
+        order_id, po, qty = _find(app, intent=False)
+        shipment = ship_order(order_id, [PackageInput("1Z999AA10123456784", "Standard",
+                                                      {"1": qty}, "UPS")], utcnow(), by=None,
+                              actor="test")
+        assert process_task(shipment.task_id).state == "waiting"
+    assert runner.invoke(args=["sync", "drain", "--timeout", "30"]).exit_code == 0
+    assert _order(app, order_id)[0] == "Shipped"
+    calls = [r["endpoint"] for r in seller.requests() if po in r["path"]]
+    assert calls == ["acknowledge", "shipping"]
 
 
 def test_viewers_cannot_ship(app, signed_in, client, shop):

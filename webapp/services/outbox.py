@@ -10,7 +10,7 @@ from typing import Any
 from flask import current_app
 from redis.exceptions import RedisError
 
-from jobs.queue import enqueue  # the enqueue adapter only; services never import job tasks
+from jobs.queue import enqueue, promote  # the enqueue adapter; services never import job tasks
 from webapp.extensions import db
 from webapp.models import Order, SyncTask, TaskKind
 from webapp.models.base import utcnow
@@ -48,6 +48,14 @@ def schedule(task: SyncTask, at: datetime | None = None) -> bool:
         log.warning("could not enqueue sync task %s (%s); the sweeper will", task.id, exc)
         return False
     return job is not None
+
+
+def expedite(task: SyncTask) -> None:
+    """Another update waits for this one: run it as soon as it is due, ahead of the queue."""
+    try:
+        promote(task.job_id)
+    except (RedisError, OSError) as exc:
+        log.warning("could not expedite sync task %s (%s)", task.id, exc)
 
 
 def publish(tasks: Iterable[SyncTask]) -> None:

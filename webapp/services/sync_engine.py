@@ -108,6 +108,16 @@ def _wait(task: SyncTask, seconds: float) -> Outcome:
     return Outcome("waiting", f"rate limit: next call in {seconds:.1f}s")
 
 
+def _earlier_pending(task: SyncTask) -> SyncTask | None:
+    """An earlier update of the same order still on its way (Walmart wants them in order:
+    an order is acknowledged before it ships)."""
+    if task.order_id is None:
+        return None
+    return db.session.scalar(select(SyncTask).where(
+        SyncTask.order_id == task.order_id, SyncTask.id < task.id,
+        SyncTask.state == TaskState.PENDING.value).order_by(SyncTask.id).limit(1))
+
+
 def _succeed(task: SyncTask, result, handler) -> Outcome:
     handler.on_success(task, result)
     _finish(task, state=TaskState.SYNCED.value, synced_at=utcnow(), ambiguous=False,
@@ -134,6 +144,11 @@ def process_task(task_id: int) -> Outcome:
     db.session.refresh(task)
     store = db.session.get(Store, task.store_id)
     handler = HANDLERS[task.kind]
+    blocker = _earlier_pending(task)
+    if blocker is not None:
+        outbox.expedite(blocker)
+        wake = max((blocker.next_attempt_at - utcnow()).total_seconds(), 0) + 0.5
+        return _wait(task, min(wake, 30.0))
     try:
         client = client_for(store)
         if task.ambiguous:
