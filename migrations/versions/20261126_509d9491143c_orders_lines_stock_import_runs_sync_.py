@@ -133,6 +133,7 @@ def upgrade():
     sa.Column('state', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('claims', sa.Integer(), nullable=False),
+    sa.Column('urgent', sa.Boolean(), nullable=False),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('ambiguous', sa.Boolean(), nullable=False),

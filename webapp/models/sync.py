@@ -49,6 +49,9 @@ class SyncTask(db.Model):
     # The last try may have reached Walmart: read back before sending again.
     ambiguous: Mapped[bool] = mapped_column(default=False)
     stuck: Mapped[bool] = mapped_column(default=False)
+    # A person is waiting for it (their action, or an update their action waits for): it may
+    # use the share of Walmart's rate limit that background work leaves free.
+    urgent: Mapped[bool] = mapped_column(default=False)
     last_error_code: Mapped[str | None] = mapped_column(String(120))
     last_error_field: Mapped[str | None] = mapped_column(String(120))
     last_error_message: Mapped[str | None] = mapped_column(Text)

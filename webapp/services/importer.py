@@ -63,7 +63,8 @@ def _store_page(state: _Pass, page: OrderPage) -> list[SyncTask]:
                 order, created = order_import.upsert(state.store, data)
                 if created and any(x.quantity_in("Created") for x in data.lines):
                     tasks.append(outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE,
-                                                 data.purchase_order_id, order=order))
+                                                 data.purchase_order_id, order=order,
+                                                 urgent=False))
         except IntegrityError:  # another worker stored it first: update that one instead
             with db.session.begin_nested():
                 order_import.upsert(state.store, data)

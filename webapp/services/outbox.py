@@ -20,10 +20,11 @@ SYNC_JOB = "jobs.sync.run_task"
 
 
 def add_task(store_id: int, kind: TaskKind, target: str, *, order: Order | None = None,
-             payload: dict[str, Any] | None = None) -> SyncTask:
-    """Add a task to the current transaction; publish() it after the commit."""
+             payload: dict[str, Any] | None = None, urgent: bool = True) -> SyncTask:
+    """Add a task to the current transaction; publish() it after the commit. Tasks a person
+    started are urgent; background ones (acknowledging imports) are not."""
     task = SyncTask(store_id=store_id, kind=kind.value, target=target, payload=payload,
-                    order=order, next_attempt_at=utcnow())
+                    order=order, next_attempt_at=utcnow(), urgent=urgent)
     db.session.add(task)
     if order is not None:
         order.in_flight = True
@@ -51,7 +52,10 @@ def schedule(task: SyncTask, at: datetime | None = None) -> bool:
 
 
 def expedite(task: SyncTask) -> None:
-    """Another update waits for this one: run it as soon as it is due, ahead of the queue."""
+    """A person's update waits for this one: make it urgent and run it first."""
+    if not task.urgent:
+        task.urgent, task.next_attempt_at = True, min(task.next_attempt_at, utcnow())
+        db.session.commit()
     try:
         promote(task.job_id)
     except (RedisError, OSError) as exc:

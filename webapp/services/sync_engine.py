@@ -152,7 +152,7 @@ def process_task(task_id: int) -> Outcome:
     try:
         client = client_for(store)
         if task.ambiguous:
-            took = rate_limit.take(store, handler.read_endpoint)
+            took = rate_limit.take(store, handler.read_endpoint, task.urgent)
             if not took.allowed:
                 return _wait(task, took.wait_seconds)
             _count_attempt(task)
@@ -161,9 +161,11 @@ def process_task(task_id: int) -> Outcome:
                 log.info("task %s was already applied at Walmart (read back)", task.id)
                 return _succeed(task, current, handler)
             task.ambiguous = False
-        took = rate_limit.take(store, handler.endpoint)
+        took = rate_limit.take(store, handler.endpoint, task.urgent)
         if not took.allowed:
-            return _wait(task, took.wait_seconds)
+            # Many background tasks wait on one bucket: spread their wake-ups out.
+            return _wait(task, took.wait_seconds if task.urgent else
+                         took.wait_seconds + random.uniform(0, 20))
         _count_attempt(task)
         result = handler.send(client, task)
     except RateLimited as exc:
