@@ -95,8 +95,37 @@ def _tracking(info: Any) -> dict:
             "trackingNumber": number, "trackingURL": info.get("trackingURL")}
 
 
+CORRECTION_WINDOW_MS = 4 * 3600 * 1000
+
+
+def correct_tracking(order: dict, body: dict, now: int) -> None:
+    """processMode PARTIAL_UPDATE: replace the tracking of quantities already shipped."""
+    po = order["purchaseOrderId"]
+    plan = []
+    for entry in _list(body, "orderShipment", "orderLines", "orderLine", where="orderLine"):
+        line = _line(order, entry)
+        for status in _list(entry, "orderLineStatuses", "orderLineStatus",
+                            where="orderLineStatus"):
+            old = (status.get("currentTrackingInfo") or {}).get("trackingNumber")
+            shipment = next((s for s in line["shipments"]
+                             if s["tracking"].get("trackingNumber") == old), None)
+            if shipment is None:
+                raise bad_content(f"No shipment with tracking number {old!r} on line "
+                                  f"{line['lineNumber']} of PO: {po}",
+                                  field="currentTrackingInfo.trackingNumber")
+            if now - shipment.get("at", now) > CORRECTION_WINDOW_MS:
+                raise bad_content("Tracking can only be updated within 4 hours of shipping",
+                                  field="processMode")
+            plan.append((shipment, _tracking(status.get("trackingInfo"))))
+    for shipment, tracking in plan:
+        shipment["tracking"] = tracking
+
+
 def ship(order: dict, body: Any, now: int) -> None:
     po = order["purchaseOrderId"]
+    if isinstance(body, dict) and isinstance(body.get("orderShipment"), dict) and \
+            body["orderShipment"].get("processMode") == "PARTIAL_UPDATE":
+        return correct_tracking(order, body, now)
     entries = _list(body, "orderShipment", "orderLines", "orderLine", where="orderLine")
     plan: list[tuple[dict, int, dict]] = []
     wanted: dict[str, int] = {}
@@ -138,7 +167,8 @@ def ship(order: dict, body: Any, now: int) -> None:
             _line(order, entry)["sellerOrderId"] = entry["sellerOrderId"]
     for line, quantity, tracking in plan:
         line["acknowledged"] -= quantity
-        line["shipments"].append({"qty": quantity, "delivered": 0, "tracking": tracking})
+        line["shipments"].append({"qty": quantity, "delivered": 0, "tracking": tracking,
+                                  "at": now})
         line["statusDate"] = now
 
 

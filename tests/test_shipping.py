@@ -374,3 +374,43 @@ def test_ship_time_is_read_in_the_team_time_zone(app, signed_in, client, shop):
     with app.app_context():
         stored = db.session.scalars(select(Shipment)).one().ship_time
     assert abs((stored - local.replace(second=0, microsecond=0)).total_seconds()) < 1
+
+
+def test_tracking_can_be_corrected_within_walmarts_window(app, signed_in, client, shop,
+                                                          worker):
+    """A synced shipment's tracking number is corrected at Walmart (PARTIAL_UPDATE) within
+    4 hours; after that the correction is refused."""
+    from sqlalchemy import update
+
+    from webapp.extensions import db
+    from webapp.models import ShipmentPackage, SyncTask
+    from webapp.models.base import utcnow
+    from webapp.services.errors import ActionRefused
+    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.tracking_correction import correct_tracking
+
+    _store_id, seller = shop
+    order_id, po, qty = _find(app)
+    with app.app_context():
+        ship_order(order_id, [PackageInput("1Z999AA10123456784", "Standard", {"1": qty}, "UPS")],
+                   utcnow(), by=None, actor="test")
+    worker()
+    signed_in("operator")
+    html = client.get(f"/orders/{order_id}").text
+    assert "Correct tracking" in html
+    package_id = re.search(r'action="/packages/(\d+)/correct"', html).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    response = client.post(f"/packages/{package_id}/correct", data={
+        "csrf_token": token, "carrier": "FedEx", "tracking_number": "123456789012"})
+    assert response.status_code == 303
+    worker()
+    assert _walmart_line(seller, po) == [("Shipped", qty, "123456789012", "FedEx")]
+    with app.app_context():
+        task = db.session.scalars(select(SyncTask).order_by(SyncTask.id.desc())).first()
+        assert task.state == "synced"
+        assert task.payload["orderShipment"]["processMode"] == "PARTIAL_UPDATE"
+        db.session.execute(update(SyncTask).values(synced_at=utcnow() - timedelta(hours=5)))
+        db.session.commit()
+        package = db.session.scalars(select(ShipmentPackage)).one()
+        with pytest.raises(ActionRefused, match="within 4 hours"):
+            correct_tracking(package.id, "UPS", None, None, "1Z999AA10123456785", by=None)

@@ -30,6 +30,7 @@ class Shipment(db.Model):
     packages: Mapped[list[ShipmentPackage]] = relationship(
         back_populates="shipment", order_by="ShipmentPackage.id", cascade="all, delete-orphan")
     task = relationship("SyncTask", foreign_keys=[task_id])
+    order = relationship("Order")
 
 
 class ShipmentPackage(db.Model):

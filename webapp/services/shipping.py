@@ -56,7 +56,7 @@ class _Checked:
 
 
 def _check_package(index: int, package: PackageInput, known: dict[str, OrderLine],
-                   checked: _Checked) -> PackageInput:
+                   checked: _Checked, allow_empty: bool = False) -> PackageInput:
     label = f"Package {index}: " if len(checked.packages) > 1 else ""
     number = tracking.normalise(package.tracking_number)
     if not number:
@@ -94,7 +94,7 @@ def _check_package(index: int, package: PackageInput, known: dict[str, OrderLine
         if quantity:
             lines[number_] = quantity
             checked.per_line[number_] = checked.per_line.get(number_, 0) + quantity
-    if not lines:
+    if not lines and not allow_empty:
         raise ActionRefused(f"{label}Put at least one unit in the package.", field="lines")
     note = tracking.warning(carrier, number)
     if note:

@@ -13,11 +13,12 @@ from sqlalchemy.orm import selectinload
 from webapp.extensions import db
 from webapp.forms_shipping import ShipForm
 from webapp.htmx import hx_redirect, is_htmx, render_page
-from webapp.models import Order, Role, SyncTask
+from webapp.models import Order, Role, ShipmentPackage, SyncTask
 from webapp.security import require_role
 from webapp.services import order_queries, sync_actions
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
+from webapp.services.tracking_correction import correct_tracking, correction_deadline
 from webapp.walmart import enums
 
 bp = Blueprint("shipping", __name__)
@@ -61,7 +62,8 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
                        order=order, tasks=order_queries.tasks_of(order),
                        shipments=order_queries.shipments_of(order),
                        form=form or (blank_form(order) if can_ship else None),
-                       can_ship=can_ship, warnings=warnings or [], carriers=enums.CARRIERS)
+                       can_ship=can_ship, warnings=warnings or [], carriers=enums.CARRIERS,
+                       correction_deadline=correction_deadline)
 
 
 @bp.post("/orders/<int:order_id>/ship")
@@ -91,6 +93,27 @@ def ship(order_id: int):
         return render_order(_order_or_404(order_id), form, 422, "ship_form")
     flash("Shipment submitted; it is on its way to Walmart.", "success")
     return hx_redirect(url_for("orders.show", order_id=order.id))
+
+
+@bp.post("/packages/<int:package_id>/correct")
+@require_role(Role.OPERATOR)
+def correct(package_id: int):
+    """Correct a synced package's tracking number (Walmart's 4-hour window)."""
+    package = db.session.get(ShipmentPackage, package_id) or abort(404)
+    order_id = package.shipment.order_id
+    form = request.form
+    try:
+        correct_tracking(package.id, form.get("carrier"), form.get("other_carrier"),
+                         form.get("tracking_url"), form.get("tracking_number", ""),
+                         by=current_user, confirm_warnings=bool(form.get("confirm_warnings")))
+        flash("Tracking correction sent to Walmart.", "success")
+    except NeedsConfirmation as exc:
+        flash(f"{exc} Tick 'the number is right' to send it anyway.", "error")
+    except ActionRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    target = url_for("orders.show", order_id=order_id)
+    return hx_redirect(target) if is_htmx() else redirect(target, 303)
 
 
 @bp.post("/sync/tasks/<int:task_id>/retry")

@@ -82,6 +82,18 @@ def shipment(packages: list[Package], seller_order_id: str,
     return {"orderShipment": {"orderLines": {"orderLine": lines}}}
 
 
+def tracking_correction(package: Package, old_number: str, seller_order_id: str) -> dict:
+    """POST …/shipping with processMode PARTIAL_UPDATE: new trackingInfo for the quantities
+    shipped under `old_number` (named in currentTrackingInfo), within Walmart's window."""
+    info = package.tracking_info()
+    return {"orderShipment": {"processMode": "PARTIAL_UPDATE", "orderLines": {"orderLine": [
+        {"lineNumber": str(number), "sellerOrderId": seller_order_id[:30],
+         "orderLineStatuses": {"orderLineStatus": [
+             {"status": "Shipped", "statusQuantity": _qty(quantity), "trackingInfo": info,
+              "currentTrackingInfo": {"trackingNumber": old_number}}]}}
+        for number, quantity in package.lines]}}}
+
+
 def cancellation(lines: list[tuple[str, int]], reason: str) -> dict:
     """POST /v3/orders/{po}/cancel with one of Walmart's five reasons."""
     if reason not in CANCELLATION_CODES:
