@@ -113,6 +113,7 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "WALMART_READ_TIMEOUT": float(_env("ORDERDECK_WALMART_READ_TIMEOUT", "30")),
         # Flask-WTF: the token is bound to the session, so a dashboard left open keeps working.
         "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # uploads (tracking CSV) and forms
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure_cookies,

@@ -414,3 +414,80 @@ def test_tracking_can_be_corrected_within_walmarts_window(app, signed_in, client
         package = db.session.scalars(select(ShipmentPackage)).one()
         with pytest.raises(ActionRefused, match="within 4 hours"):
             correct_tracking(package.id, "UPS", None, None, "1Z999AA10123456785", by=None)
+
+
+def _upload(client, text: str, confirm: bool = False):
+    import io
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      client.get("/orders/ship-upload").text).group(1)
+    if confirm:
+        return client.post("/orders/ship-upload", data={"csrf_token": token, "csv": text,
+                                                        "confirm": "1"})
+    return client.post("/orders/ship-upload", content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO(text.encode("utf-8-sig")), "t.csv")})
+
+
+def test_bulk_upload_previews_then_ships(app, signed_in, client, shop, worker):
+    """A CSV is checked and previewed without shipping anything; confirming ships every order
+    through the same engine."""
+    _store_id, seller = shop
+    one_id, one_po, one_qty = _find(app, want_qty=1)
+    two_id, two_po, two_qty = _find(app, want_qty=2)
+    from webapp.extensions import db
+    from webapp.models import Order
+    with app.app_context():
+        two_number = db.session.get(Order, two_id).number
+    text = ("Order,Line,Quantity,Carrier,Method,Tracking Number,Tracking URL\n"
+            f"{one_po},1,{one_qty},UPS,,1Z999AA10123456784,\n"
+            f"{two_number},1,1,FedEx,Express,123456789012,\n"
+            f"{two_number},1,1,Local Courier,,LC-1,https://lc.example/LC-1\n")
+    signed_in("operator")
+    preview = _upload(client, text)
+    assert preview.status_code == 200 and "Create shipments" in preview.text
+    assert "2 order(s) will ship" in preview.text and _shipments(app) == 0
+    done = _upload(client, text, confirm=True)
+    assert done.text.count('<span class="tag ok">Shipped</span>') == 2
+    worker()
+    assert _walmart_line(seller, one_po) == [("Shipped", one_qty, "1Z999AA10123456784", "UPS")]
+    assert sorted(t for _s, _q, t, _c in _walmart_line(seller, two_po)) == [
+        "123456789012", "LC-1"]
+
+
+@pytest.mark.parametrize("row, message", [
+    ("nope,1,1,UPS,,1Z999AA10123456784,", "No order nope."),
+    ("{po},9,1,UPS,,1Z999AA10123456784,", "has no line 9"),
+    ("{po},1,0,UPS,,1Z999AA10123456784,", "Quantity must be a whole number"),
+    ("{po},1,99,UPS,,1Z999AA10123456784,", "the file ships 99"),
+    ("{po},1,1,Bob,,X1,", "give its tracking URL"),
+    ("{po},1,1,UPS,Ground,1Z999AA10123456784,", "Method must be one of"),
+    ("{po},1,1,UPS,,,", "Tracking number is empty."),
+])
+def test_bulk_upload_errors_ship_nothing(app, signed_in, client, shop, row, message):
+    """Each bad row is reported in the preview, and nothing ships, not even the good rows."""
+    _id, po, qty = _find(app, want_qty=1)
+    other_id, other_po, _ = _find(app, want_qty=2)
+    text = ("order,line,quantity,carrier,method,tracking number,tracking url\n"
+            f"{other_po},1,1,UPS,,1Z999AA10123456700,\n" + row.format(po=po) + "\n")
+    signed_in("operator")
+    preview = _upload(client, text)
+    assert preview.status_code == 422 and message in preview.text
+    assert "Create shipments" not in preview.text
+    refused = _upload(client, text, confirm=True)
+    assert refused.status_code == 422 and _shipments(app) == 0
+
+
+def test_bulk_upload_rejects_files_that_are_not_csv(app, signed_in, client, shop):
+    """A file without the columns, or not UTF-8, gets a clear message."""
+    signed_in("operator")
+    assert "Missing column(s)" in _upload(client, "a,b\n1,2\n").text
+    import io
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      client.get("/orders/ship-upload").text).group(1)
+    latin = client.post("/orders/ship-upload", content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO("order\n\xe9".encode("latin-1")), "x.csv")})
+    assert latin.status_code == 422 and "UTF-8" in latin.text
+    app.config["MAX_CONTENT_LENGTH"] = 4096  # the real limit is 2 MB; same mechanism
+    big = client.post("/orders/ship-upload", content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO(b"x" * 8192), "big.csv")})
+    assert big.status_code == 413 and "too large" in big.text

@@ -13,6 +13,7 @@ MESSAGES = {
     403: ("Not allowed", "Your role does not allow this. Ask an admin if you need it."),
     404: ("Not found", "There is nothing at this address."),
     405: ("Not allowed", "This address does not accept that kind of request."),
+    413: ("Too large", "The upload is too large (at most 2 MB)."),
     429: ("Too many attempts", "Too many attempts. Wait a few minutes and try again."),
     500: ("Something went wrong", "An unexpected error happened; it has been logged. "
                                   "Try again, and tell an admin if it persists."),

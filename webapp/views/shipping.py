@@ -15,7 +15,7 @@ from webapp.forms_shipping import ShipForm
 from webapp.htmx import hx_redirect, is_htmx, render_page
 from webapp.models import Order, Role, ShipmentPackage, SyncTask
 from webapp.security import require_role
-from webapp.services import order_queries, sync_actions
+from webapp.services import bulk_shipping, order_queries, sync_actions
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
 from webapp.services.tracking_correction import correct_tracking, correction_deadline
@@ -93,6 +93,30 @@ def ship(order_id: int):
         return render_order(_order_or_404(order_id), form, 422, "ship_form")
     flash("Shipment submitted; it is on its way to Walmart.", "success")
     return hx_redirect(url_for("orders.show", order_id=order.id))
+
+
+@bp.route("/orders/ship-upload", methods=["GET", "POST"])
+@require_role(Role.OPERATOR)
+def upload():
+    """Bulk tracking upload: a CSV is checked and previewed; nothing ships until confirmed."""
+    plan = None
+    if request.method == "POST":
+        file = request.files.get("file")
+        raw = file.read() if file else request.form.get("csv", "").encode()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = None
+        plan = bulk_shipping.parse(text) if text is not None else bulk_shipping.Plan(
+            [], ["The file must be UTF-8 text (save it from your spreadsheet as CSV UTF-8)."])
+        if plan.ok and request.form.get("confirm"):
+            outcomes = bulk_shipping.apply(plan, by=current_user)
+            return render_page("orders/upload.html", "content", plan=None, outcomes=outcomes,
+                               csv_text="")
+        status = 200 if plan.ok else 422
+        return render_page("orders/upload.html", "content", status=status, plan=plan,
+                           outcomes=None, csv_text=text or "")
+    return render_page("orders/upload.html", "content", plan=None, outcomes=None, csv_text="")
 
 
 @bp.post("/packages/<int:package_id>/correct")

@@ -1,0 +1,156 @@
+"""Bulk tracking upload: a CSV becomes a checked preview, then shipments through ship_order."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from webapp.models import Order, User
+from webapp.models.base import utcnow
+from webapp.services import order_queries, tracking
+from webapp.services.errors import ActionRefused
+from webapp.services.shipping import PackageInput, ship_order
+from webapp.walmart import enums
+
+MAX_ROWS = 2000
+COLUMNS = {  # normalised header → field
+    "order": "order", "ordernumber": "order", "walmartorder": "order", "po": "order",
+    "purchaseorderid": "order", "walmartordernumber": "order",
+    "line": "line", "linenumber": "line",
+    "quantity": "quantity", "qty": "quantity",
+    "carrier": "carrier", "method": "method", "methodcode": "method", "shipmethod": "method",
+    "trackingnumber": "tracking_number", "tracking": "tracking_number",
+    "trackingurl": "tracking_url", "url": "tracking_url",
+}
+REQUIRED = ("order", "line", "quantity", "carrier", "tracking_number")
+
+
+@dataclass
+class Row:
+    number: int  # line in the file (header is 1)
+    values: dict[str, str]
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    order: Order | None = None
+
+
+@dataclass
+class Plan:
+    rows: list[Row]
+    file_errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.file_errors and bool(self.rows) and not any(r.errors for r in self.rows)
+
+    def shipments(self) -> list[tuple[Order, list[PackageInput]]]:
+        """Rows grouped: one shipment per order, one package per tracking number."""
+        grouped: dict[int, tuple[Order, dict[str, PackageInput]]] = {}
+        for row in self.rows:
+            v, order = row.values, row.order
+            _, packages = grouped.setdefault(order.id, (order, {}))
+            number = tracking.normalise(v["tracking_number"])
+            carrier = v["carrier"].strip()
+            package = packages.setdefault(number, PackageInput(
+                number, v.get("method") or order.ship_method or "Standard", {},
+                carrier if carrier in enums.CARRIERS else None,
+                None if carrier in enums.CARRIERS else carrier, v.get("tracking_url") or None))
+            package.lines[v["line"]] = package.lines.get(v["line"], 0) + int(v["quantity"])
+        return [(order, list(packages.values())) for order, packages in grouped.values()]
+
+
+def _header(name: str) -> str:
+    return COLUMNS.get(re.sub(r"[^a-z]", "", (name or "").lower()), "")
+
+
+def parse(text: str) -> Plan:
+    """Read and check every row; nothing is created here."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return Plan([], ["The file is empty or not a CSV."])
+    fields = [_header(h) for h in header]
+    missing = [c for c in REQUIRED if c not in fields]
+    if missing:
+        return Plan([], ["Missing column(s): " + ", ".join(missing).replace("_", " ") +
+                         ". Expected: order, line, quantity, carrier, method, tracking number, "
+                         "tracking URL."])
+    rows: list[Row] = []
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) >= MAX_ROWS:
+                return Plan(rows, [f"At most {MAX_ROWS} rows per file."])
+            rows.append(Row(reader.line_num, {f: v.strip() for f, v in zip(fields, values,
+                                                                               strict=False)
+                                              if f}))
+    except csv.Error as exc:
+        return Plan(rows, [f"The CSV cannot be read near line {reader.line_num}: {exc}"])
+    plan = Plan(rows)
+    _check(plan)
+    return plan
+
+
+def _check(plan: Plan) -> None:
+    wanted: dict[tuple[int, str], list[Row]] = {}
+    for row in plan.rows:
+        v = row.values
+        for name in REQUIRED:
+            if not v.get(name):
+                row.errors.append(f"{name.replace('_', ' ').capitalize()} is empty.")
+        if row.errors:
+            continue
+        row.order = order_queries.find(v["order"])
+        if row.order is None:
+            row.errors.append(f"No order {v['order']}.")
+            continue
+        line = next((x for x in row.order.lines if x.line_number == v["line"]), None)
+        if line is None:
+            row.errors.append(f"Order {row.order.number} has no line {v['line']}.")
+        if not v["quantity"].isdigit() or int(v["quantity"]) < 1:
+            row.errors.append("Quantity must be a whole number, 1 or more.")
+        if v.get("method") and v["method"] not in enums.METHOD_CODES:
+            row.errors.append(f"Method must be one of {', '.join(enums.METHOD_CODES)}.")
+        if v["carrier"] not in enums.CARRIERS and not v.get("tracking_url"):
+            row.errors.append(f"{v['carrier']!r} is not one of Walmart's carriers: give its "
+                              "tracking URL to ship with it as another carrier.")
+        if row.order.intent_to_cancel:
+            row.errors.append("The buyer asked to cancel this order: ship it from its page.")
+        note = tracking.warning(v["carrier"], tracking.normalise(v["tracking_number"]))
+        if note:
+            row.warnings.append(note)
+        if line is not None and not row.errors:
+            wanted.setdefault((row.order.id, line.line_number), []).append(row)
+    for (_order_id, number), rows in wanted.items():
+        line = next(x for x in rows[0].order.lines if x.line_number == number)
+        total = sum(int(r.values["quantity"]) for r in rows)
+        if total > line.open_qty:
+            for row in rows:
+                row.errors.append(f"Line {number} has {line.open_qty} unit(s) left to ship; "
+                                  f"the file ships {total}.")
+
+
+@dataclass
+class Outcome:
+    order: str
+    shipped: bool
+    message: str
+
+
+def apply(plan: Plan, *, by: User | None) -> list[Outcome]:
+    """Create the shipments of a checked plan (each through ship_order and the sync engine)."""
+    if not plan.ok:
+        raise ActionRefused("Fix the errors in the file first; nothing was shipped.")
+    outcomes = []
+    for order, packages in plan.shipments():
+        try:
+            ship_order(order.id, packages, utcnow(), by=by, actor=by.email if by else "upload",
+                       confirm_warnings=True)
+            outcomes.append(Outcome(order.number, True, f"{len(packages)} package(s) sent"))
+        except ActionRefused as exc:
+            outcomes.append(Outcome(order.number, False, str(exc)))
+    return outcomes
