@@ -65,3 +65,28 @@ def page(browser, live_server):
     context.close()
     # A CSP violation or a script error is a bug the user would hit.
     assert errors == []
+
+
+@pytest.fixture
+def live_worker(app, tmp_path):
+    """A real RQ worker process (python -m jobs.worker) on the test database and Redis."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
+
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               REDIS_URL=app.config["REDIS_URL"], SECRET_KEY=TEST_SECRET_KEY,
+               ORDERDECK_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY, ORDERDECK_INSTANCE=str(tmp_path),
+               ORDERDECK_SYNC_BACKOFF_BASE="0.2")
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=root, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    yield process
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -91,8 +91,12 @@ def ship(order_id: int):
         db.session.rollback()
         form.form_errors.append(str(exc))
         return render_order(_order_or_404(order_id), form, 422, "ship_form")
+    if is_htmx():  # show the order as it is now, in place: no page load
+        response = render_order(_order_or_404(order_id), block="content")
+        response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "innerHTML"})
+        return response
     flash("Shipment submitted; it is on its way to Walmart.", "success")
-    return hx_redirect(url_for("orders.show", order_id=order.id))
+    return redirect(url_for("orders.show", order_id=order.id), 303)
 
 
 @bp.route("/orders/ship-upload", methods=["GET", "POST"])
