@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, Optional
 
 from webapp.models import Environment, Role
+from webapp.walmart.enums import CANCELLATION_REASONS
 
 ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
 ENVIRONMENT_CHOICES = [SelectChoice(e.value, e.label) for e in Environment]
@@ -49,3 +50,14 @@ class StoreForm(FlaskForm):
         "Rate limits", validators=[Optional(), Length(max=500)],
         description="Only if this account's Walmart limits differ from the defaults: calls per "
                     "minute per call, e.g. acknowledge=120, shipping=120.")
+
+
+class CancelForm(FlaskForm):
+    reason = RadioField("Cancellation reason", validators=[
+        DataRequired("Choose a cancellation reason.")],
+        choices=[SelectChoice(r.code, r.label) for r in CANCELLATION_REASONS])
+
+
+class StockForm(FlaskForm):
+    sku = StringField("SKU", validators=[DataRequired(), Length(max=100)])
+    on_hand = StringField("On hand", validators=[DataRequired(), Length(max=12)])

@@ -1,12 +1,14 @@
 """Typed models by area; importing this package registers every table."""
 
 from webapp.models.audit import AuditEvent
+from webapp.models.cancellations import Cancellation, CancellationLine
 from webapp.models.orders import ImportRun, Order, OrderLine, OrderStatus, SkuStock
 from webapp.models.shipments import Shipment, ShipmentLine, ShipmentPackage
 from webapp.models.stores import Environment, Store
 from webapp.models.sync import SyncTask, TaskKind, TaskState
 from webapp.models.users import Role, User
 
-__all__ = ["AuditEvent", "Environment", "ImportRun", "Order", "OrderLine", "OrderStatus", "Role",
+__all__ = ["AuditEvent", "Cancellation", "CancellationLine", "Environment", "ImportRun", "Order",
+           "OrderLine", "OrderStatus", "Role",
            "Shipment", "ShipmentLine", "ShipmentPackage", "SkuStock", "Store", "SyncTask",
            "TaskKind", "TaskState", "User"]

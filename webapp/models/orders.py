@@ -136,7 +136,19 @@ class SkuStock(db.Model):
     sku: Mapped[str] = mapped_column(String(100))
     on_hand: Mapped[int | None] = mapped_column()
     reserved: Mapped[int] = mapped_column(default=0)
+    # What Walmart last accepted for this SKU, and when.
+    pushed_quantity: Mapped[int | None] = mapped_column()
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def tracked(self) -> bool:
+        return self.on_hand is not None
+
+    @property
+    def available(self) -> int | None:
+        """On hand minus reserved, never below 0; None while untracked."""
+        return None if self.on_hand is None else max(self.on_hand - (self.reserved or 0), 0)
 
 
 class ImportRun(db.Model):

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db, redis_connection
-from webapp.models import ImportRun, Store, SyncTask, TaskKind
+from webapp.models import ImportRun, Store, TaskKind
 from webapp.models.base import utcnow
 from webapp.services import order_import, order_queries, outbox, rate_limit
 from webapp.services.walmart_access import client_for
@@ -54,17 +54,15 @@ def _take(store: Store, endpoint: str) -> None:
         raise ImportDeferred(took.wait_seconds)
 
 
-def _store_page(state: _Pass, page: OrderPage) -> list[SyncTask]:
+def _store_page(state: _Pass, page: OrderPage) -> None:
     """Upsert every order of a page (each in its own savepoint); one commit per page."""
-    tasks: list[SyncTask] = []
     for data in page.orders:
         try:
             with db.session.begin_nested():
                 order, created = order_import.upsert(state.store, data)
                 if created and any(x.quantity_in("Created") for x in data.lines):
-                    tasks.append(outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE,
-                                                 data.purchase_order_id, order=order,
-                                                 urgent=False))
+                    outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE,
+                                    data.purchase_order_id, order=order, urgent=False)
         except IntegrityError:  # another worker stored it first: update that one instead
             with db.session.begin_nested():
                 order_import.upsert(state.store, data)
@@ -85,8 +83,7 @@ def _store_page(state: _Pass, page: OrderPage) -> list[SyncTask]:
     state.count()
     db.session.commit()
     order_queries.invalidate_counts()
-    outbox.publish(tasks)
-    return tasks
+    outbox.publish_pending()  # acknowledgements and stock pushes
 
 
 def _walk(state: _Pass, released: bool, **filters) -> OrderPage:

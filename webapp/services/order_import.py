@@ -7,9 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Order, OrderLine, SkuStock, Store
+from webapp.models import Order, OrderLine, Store
 from webapp.models.base import utcnow
-from webapp.services import order_status
+from webapp.services import order_status, stock
 from webapp.walmart.schema import OrderLine as WalmartLine
 from webapp.walmart.schema import PurchaseOrder
 
@@ -19,16 +19,6 @@ NUMBER_BASE = 100000  # our order numbers: 100001, 100002, …
 def find(store_id: int, purchase_order_id: str) -> Order | None:
     return db.session.scalar(select(Order).where(Order.store_id == store_id,
                                                  Order.purchase_order_id == purchase_order_id))
-
-
-def _reserve(store_id: int, sku: str, delta: int) -> None:
-    """Reserved = open units of open orders; a SKU seen for the first time starts untracked."""
-    stock = db.session.scalar(select(SkuStock).where(SkuStock.store_id == store_id,
-                                                     SkuStock.sku == sku))
-    if stock is None:
-        stock = SkuStock(store_id=store_id, sku=sku, on_hand=None, reserved=0)
-        db.session.add(stock)
-    stock.reserved = max((stock.reserved or 0) + delta, 0)
 
 
 def _money(value: Decimal) -> Decimal:
@@ -93,7 +83,7 @@ def upsert(store: Store, data: PurchaseOrder) -> tuple[Order, bool]:
     for line in order.lines:
         sku, was_open = before.get(line.line_number, (line.sku, 0))
         if line.open_qty != was_open:
-            _reserve(store.id, sku, line.open_qty - was_open)
+            stock.change_reserved(store.id, sku, line.open_qty - was_open)
     db.session.flush()
     if created:
         order.number = str(NUMBER_BASE + order.id)

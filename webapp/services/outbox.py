@@ -17,6 +17,7 @@ from webapp.models.base import utcnow
 
 log = logging.getLogger(__name__)
 SYNC_JOB = "jobs.sync.run_task"
+PENDING_KEY = "orderdeck_unpublished_tasks"
 
 
 def add_task(store_id: int, kind: TaskKind, target: str, *, order: Order | None = None,
@@ -26,6 +27,7 @@ def add_task(store_id: int, kind: TaskKind, target: str, *, order: Order | None 
     task = SyncTask(store_id=store_id, kind=kind.value, target=target, payload=payload,
                     order=order, next_attempt_at=utcnow(), urgent=urgent)
     db.session.add(task)
+    db.session.info.setdefault(PENDING_KEY, []).append(task)
     if order is not None:
         order.in_flight = True
     return task
@@ -66,3 +68,14 @@ def publish(tasks: Iterable[SyncTask]) -> None:
     """After the commit that wrote them: start each task now."""
     for task in tasks:
         schedule(task)
+
+
+def publish_pending() -> None:
+    """After a commit: start every task this session added (orders, stock pushes …)."""
+    tasks = db.session.info.pop(PENDING_KEY, [])
+    publish([t for t in tasks if t.id is not None])
+
+
+def forget_pending() -> None:
+    """After a rollback: the tasks this session added were never written."""
+    db.session.info.pop(PENDING_KEY, None)

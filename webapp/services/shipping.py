@@ -17,12 +17,11 @@ from webapp.models import (
     Shipment,
     ShipmentLine,
     ShipmentPackage,
-    SkuStock,
     TaskKind,
     User,
 )
 from webapp.models.base import utcnow
-from webapp.services import audit, order_queries, order_status, outbox, tracking
+from webapp.services import audit, order_queries, order_status, outbox, stock, tracking
 from webapp.services.errors import ActionRefused
 from webapp.walmart import enums, payloads
 
@@ -143,15 +142,15 @@ def _take_units(order: Order, per_line: dict[str, int]) -> None:
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             db.session.rollback()
+            outbox.forget_pending()
             raise ActionRefused(f"Line {line.line_number} ({line.sku}) no longer has {quantity} "
                                 "unit(s) to ship: someone else just shipped or canceled it. "
                                 "Reload the order.", field="lines")
-        stock = db.session.scalar(select(SkuStock).where(SkuStock.store_id == order.store_id,
-                                                         SkuStock.sku == line.sku))
-        if stock is not None:  # the units leave: no longer reserved, no longer on hand
-            stock.reserved = max(stock.reserved - quantity, 0)
-            if stock.on_hand is not None:
-                stock.on_hand = max(stock.on_hand - quantity, 0)
+        held = stock.get_or_create(order.store_id, line.sku)
+        # The units leave: reservation and on-hand go down together (available is unchanged).
+        held.reserved = max((held.reserved or 0) - quantity, 0)
+        if held.on_hand is not None:
+            held.on_hand = max(held.on_hand - quantity, 0)
 
 
 def ship_order(order_id: int, packages: list[PackageInput], ship_time: datetime, *,
@@ -209,7 +208,8 @@ def ship_order(order_id: int, packages: list[PackageInput], ship_time: datetime,
         db.session.commit()
     except IntegrityError as exc:  # the same form, submitted twice at the same instant
         db.session.rollback()
+        outbox.forget_pending()
         raise ActionRefused("This shipment was already submitted.", field="form_token") from exc
     order_queries.invalidate_counts()
-    outbox.publish([task])
+    outbox.publish_pending()
     return shipment

@@ -30,5 +30,5 @@ def retry_task(task_id: int, *, by: User | None) -> SyncTask:
                  kind=task.kind)
     db.session.commit()
     order_queries.invalidate_counts()
-    outbox.publish([task])
+    outbox.publish([task])  # an existing task, not a new one
     return task

@@ -109,13 +109,14 @@ def _wait(task: SyncTask, seconds: float) -> Outcome:
 
 
 def _earlier_pending(task: SyncTask) -> SyncTask | None:
-    """An earlier update of the same order still on its way (Walmart wants them in order:
-    an order is acknowledged before it ships)."""
-    if task.order_id is None:
-        return None
+    """An earlier update of the same order (or the same SKU's stock) still on its way:
+    Walmart wants them in order (an order is acknowledged before it ships)."""
+    same = (SyncTask.order_id == task.order_id) if task.order_id is not None else (
+        (SyncTask.store_id == task.store_id) & (SyncTask.kind == task.kind)
+        & (SyncTask.target == task.target))
     return db.session.scalar(select(SyncTask).where(
-        SyncTask.order_id == task.order_id, SyncTask.id < task.id,
-        SyncTask.state == TaskState.PENDING.value).order_by(SyncTask.id).limit(1))
+        same, SyncTask.id < task.id, SyncTask.state == TaskState.PENDING.value)
+        .order_by(SyncTask.id).limit(1))
 
 
 def _succeed(task: SyncTask, result, handler) -> Outcome:
@@ -151,7 +152,7 @@ def process_task(task_id: int) -> Outcome:
         return _wait(task, min(wake, 30.0))
     try:
         client = client_for(store)
-        if task.ambiguous:
+        if task.ambiguous and handler.read_back is not None:
             took = rate_limit.take(store, handler.read_endpoint, task.urgent)
             if not took.allowed:
                 return _wait(task, took.wait_seconds)

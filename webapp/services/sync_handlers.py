@@ -69,4 +69,63 @@ class Ship:
     on_success = Acknowledge.on_success
 
 
-HANDLERS = {"acknowledge": Acknowledge, "ship": Ship}
+class Cancel:
+    """POST /v3/orders/{po}/cancel with every remaining quantity and the reason."""
+
+    endpoint = "cancel"
+    read_endpoint = "order"
+    recheck_on_data_error = False
+    read_back = Acknowledge.read_back
+    on_success = Acknowledge.on_success
+
+    @staticmethod
+    def send(client: WalmartClient, task: SyncTask) -> PurchaseOrder:
+        return client.cancel(task.target, task.payload)
+
+    @staticmethod
+    def applied(task: SyncTask, order: PurchaseOrder) -> bool:
+        """Nothing left open on the canceled lines at Walmart."""
+        for entry in task.payload["orderCancellation"]["orderLines"]["orderLine"]:
+            line = order.line(entry["lineNumber"])
+            if line is None or line.quantity_in("Created") + line.quantity_in("Acknowledged"):
+                return False
+        return True
+
+
+class Inventory:
+    """PUT /v3/inventory: the SKU's available quantity, read when sent (so the latest wins).
+    Setting an absolute quantity is idempotent: no read-back is needed."""
+
+    endpoint = "inventory"
+    read_endpoint = None
+    recheck_on_data_error = False
+    read_back = None
+
+    @staticmethod
+    def _stock(task: SyncTask):
+        from webapp.services.stock import get_or_create
+
+        return get_or_create(task.store_id, task.target)
+
+    @classmethod
+    def send(cls, client: WalmartClient, task: SyncTask):
+        from webapp.walmart import payloads
+
+        held = cls._stock(task)
+        task.payload = payloads.inventory(task.target, held.available or 0)
+        db.session.commit()  # what is being sent, visible on the Sync page
+        return client.update_inventory(task.target, task.payload)
+
+    @staticmethod
+    def applied(task: SyncTask, result) -> bool:
+        return False
+
+    @classmethod
+    def on_success(cls, task: SyncTask, level) -> None:
+        from webapp.models.base import utcnow
+
+        held = cls._stock(task)
+        held.pushed_quantity, held.pushed_at = level.amount, utcnow()
+
+
+HANDLERS = {"acknowledge": Acknowledge, "ship": Ship, "cancel": Cancel, "inventory": Inventory}

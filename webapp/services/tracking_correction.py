@@ -51,8 +51,8 @@ def correct_tracking(package_id: int, carrier: str | None, other_carrier: str | 
                          tuple(lines.items()), carrier=new.carrier,
                          other_carrier=new.other_carrier, tracking_url=new.tracking_url),
         old, order.number or order.purchase_order_id)
-    task = outbox.add_task(order.store_id, TaskKind.SHIP, order.purchase_order_id, order=order,
-                           payload=body)
+    outbox.add_task(order.store_id, TaskKind.SHIP, order.purchase_order_id, order=order,
+                    payload=body)
     package.carrier, package.other_carrier = new.carrier, new.other_carrier
     package.tracking_number, package.tracking_url = new.tracking_number, new.tracking_url
     package.shipment.corrected_at = utcnow()
@@ -61,6 +61,6 @@ def correct_tracking(package_id: int, carrier: str | None, other_carrier: str | 
     audit.record("order.tracking_correction", user=by, store_id=order.store_id,
                  subject=order.number, old=old, new=new.tracking_number)
     db.session.commit()
-    outbox.publish([task])
+    outbox.publish_pending()
     return package
 

@@ -54,16 +54,17 @@ def _inputs(form: ShipForm) -> list[PackageInput]:
 
 
 def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
-                 block: str = "content", warnings: list[str] | None = None):
+                 block: str = "content", warnings: list[str] | None = None, **extra):
     """The order page (or one of its blocks for htmx)."""
     can_ship = current_user.can(Role.OPERATOR) and not order.import_error and any(
         x.open_qty for x in order.lines) and order.status != "Canceled"
+    extra.setdefault("cancel_form", None)
     return render_page("orders/show.html", block if is_htmx() else "content", status=status,
                        order=order, tasks=order_queries.tasks_of(order),
                        shipments=order_queries.shipments_of(order),
                        form=form or (blank_form(order) if can_ship else None),
                        can_ship=can_ship, warnings=warnings or [], carriers=enums.CARRIERS,
-                       correction_deadline=correction_deadline)
+                       correction_deadline=correction_deadline, can_cancel=can_ship, **extra)
 
 
 @bp.post("/orders/<int:order_id>/ship")

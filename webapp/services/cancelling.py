@@ -1,0 +1,86 @@
+"""Cancelling a whole order — every unit not yet shipped — with Walmart's reason."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from webapp.extensions import db
+from webapp.models import (
+    Cancellation,
+    CancellationLine,
+    Order,
+    OrderLine,
+    SyncTask,
+    TaskKind,
+    TaskState,
+    User,
+)
+from webapp.models.base import utcnow
+from webapp.services import audit, order_queries, order_status, outbox, stock
+from webapp.services.errors import ActionRefused
+from webapp.walmart import enums, payloads
+
+
+def cancellable(order: Order) -> list[tuple[OrderLine, int]]:
+    """Every line with units neither shipped nor canceled, and how many."""
+    return [(line, line.open_qty) for line in order.lines if line.open_qty]
+
+
+def cancel_in_flight(order: Order) -> bool:
+    return db.session.scalar(select(SyncTask.id).where(
+        SyncTask.order_id == order.id, SyncTask.kind == TaskKind.CANCEL.value,
+        SyncTask.state == TaskState.PENDING.value).limit(1)) is not None
+
+
+def cancel_order(order_id: int, reason: str, *, by: User | None,
+                 actor: str | None = None) -> Cancellation:
+    """Cancel everything not yet shipped; Walmart hears of it through one sync task, and the
+    released stock is pushed."""
+    if reason not in enums.CANCELLATION_CODES:
+        raise ActionRefused("Choose one of Walmart's cancellation reasons: "
+                            + ", ".join(sorted(enums.CANCELLATION_CODES)) + ".", field="reason")
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise ActionRefused("There is no such order.")
+    if order.import_error:
+        raise ActionRefused("This order could not be imported from Walmart; cancel it in "
+                            "Seller Center.")
+    if cancel_in_flight(order):
+        raise ActionRefused("A cancellation of this order is already on its way to Walmart.")
+    lines = cancellable(order)
+    if not lines:
+        raise ActionRefused("Nothing is left to cancel: every unit is shipped or canceled.")
+    for line, quantity in lines:  # conditional: a shipment made meanwhile wins, cleanly
+        result = db.session.execute(
+            update(OrderLine).where(
+                OrderLine.id == line.id,
+                OrderLine.quantity - OrderLine.shipped_qty - OrderLine.canceled_qty == quantity)
+            .values(canceled_qty=OrderLine.canceled_qty + quantity, cancellation_reason=reason)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            db.session.rollback()
+            outbox.forget_pending()
+            raise ActionRefused("The order changed meanwhile (someone shipped or canceled part "
+                                "of it). Reload it and cancel again.")
+    cancellation = Cancellation(order_id=order.id, reason=reason,
+                                created_by_id=by.id if by else None,
+                                created_by=actor or (by.email if by else "system"),
+                                lines=[CancellationLine(order_line_id=line.id, quantity=q)
+                                       for line, q in lines])
+    body = payloads.cancellation([(line.line_number, q) for line, q in lines], reason)
+    task = outbox.add_task(order.store_id, TaskKind.CANCEL, order.purchase_order_id,
+                           order=order, payload=body)
+    cancellation.task = task
+    db.session.add(cancellation)
+    for line, quantity in lines:  # released: available rises and is pushed
+        stock.change_reserved(order.store_id, line.sku, -quantity)
+    for line in order.lines:
+        db.session.refresh(line, ["canceled_qty", "cancellation_reason"])
+    order_status.refresh(order)
+    order.updated_at = utcnow()
+    audit.record("order.cancel", user=by, actor=actor, store_id=order.store_id,
+                 subject=order.number, reason=reason, units=sum(q for _l, q in lines))
+    db.session.commit()
+    order_queries.invalidate_counts()
+    outbox.publish_pending()
+    return cancellation

@@ -1,0 +1,109 @@
+"""Stock per store and SKU, and pushing the available quantity to Walmart."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import SkuStock, SyncTask, TaskKind, TaskState, User
+from webapp.services import audit, outbox
+from webapp.services.errors import ActionRefused
+
+MAX_QUANTITY = 1_000_000
+
+
+def get_or_create(store_id: int, sku: str) -> SkuStock:
+    """The SKU's stock row; a SKU seen for the first time starts untracked."""
+    stock = db.session.scalar(select(SkuStock).where(SkuStock.store_id == store_id,
+                                                     SkuStock.sku == sku))
+    if stock is None:
+        stock = SkuStock(store_id=store_id, sku=sku, on_hand=None, reserved=0)
+        db.session.add(stock)
+    return stock
+
+
+def request_push(stock: SkuStock) -> SyncTask | None:
+    """Ask for the SKU's available quantity to reach Walmart.
+
+    At most one push per SKU waits to be sent: it reads the quantity when it is sent, so twenty
+    quick changes send one or two updates. A push already being sent does not count as waiting
+    (the change may come after its read): the new one goes after it.
+    """
+    if not stock.tracked:
+        return None
+    waiting = db.session.scalar(select(SyncTask.id).where(
+        SyncTask.store_id == stock.store_id, SyncTask.kind == TaskKind.INVENTORY.value,
+        SyncTask.target == stock.sku, SyncTask.state == TaskState.PENDING.value,
+        SyncTask.lease_until.is_(None)).limit(1))
+    if waiting is not None:
+        return None
+    return outbox.add_task(stock.store_id, TaskKind.INVENTORY, stock.sku)
+
+
+def change_reserved(store_id: int, sku: str, delta: int) -> SkuStock:
+    """Reserve (positive) or release (negative) units; a tracked SKU's change is pushed."""
+    stock = get_or_create(store_id, sku)
+    stock.reserved = max((stock.reserved or 0) + delta, 0)
+    if delta:
+        request_push(stock)
+    return stock
+
+
+def _quantity(value) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or int(text) > MAX_QUANTITY:
+        raise ActionRefused(f"On hand must be a whole number from 0 to {MAX_QUANTITY:,}, "
+                            f"not {value!r}.", field="on_hand")
+    return int(text)
+
+
+def set_on_hand(store_id: int, sku: str, quantity, *, by: User | None,
+                actor: str | None = None) -> SkuStock:
+    """Set what is on the shelf; the SKU becomes tracked and its available quantity is pushed."""
+    sku = (sku or "").strip()
+    if not sku:
+        raise ActionRefused("Give the SKU.", field="sku")
+    stock = get_or_create(store_id, sku)
+    old, stock.on_hand = stock.on_hand, _quantity(quantity)
+    request_push(stock)
+    audit.record("stock.set", user=by, actor=actor, store_id=store_id, subject=sku, old=old,
+                 new=stock.on_hand)
+    db.session.commit()
+    outbox.publish_pending()
+    return stock
+
+
+def import_csv(store_id: int, text: str, *, by: User | None) -> int:
+    """A CSV of `sku,quantity` rows: all rows are checked first; then every SKU is set."""
+    reader = csv.reader(io.StringIO(text))
+    rows, errors = [], []
+    for number, values in enumerate(reader, start=1):
+        if not values or not any(v.strip() for v in values):
+            continue
+        if number == 1 and not values[-1].strip().isdigit():
+            continue  # a header
+        if len(values) < 2:
+            errors.append(f"Row {number}: expected sku,quantity.")
+            continue
+        try:
+            rows.append((values[0].strip(), _quantity(values[1])))
+        except ActionRefused as exc:
+            errors.append(f"Row {number}: {exc}")
+        if not values[0].strip():
+            errors.append(f"Row {number}: the SKU is empty.")
+    if errors:
+        raise ActionRefused(" ".join(errors[:10]) + (" …" if len(errors) > 10 else ""))
+    if not rows:
+        raise ActionRefused("The file has no sku,quantity rows.")
+    for sku, quantity in rows:
+        stock = get_or_create(store_id, sku)
+        stock.on_hand = quantity
+        db.session.flush()
+        request_push(stock)
+    audit.record("stock.import", user=by, store_id=store_id, subject=f"{len(rows)} SKU(s)")
+    db.session.commit()
+    outbox.publish_pending()
+    return len(rows)

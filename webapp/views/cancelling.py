@@ -1,0 +1,60 @@
+"""Cancel Order on the order page; the Stock page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, url_for
+from flask_login import current_user
+
+from webapp.extensions import db
+from webapp.forms import CancelForm
+from webapp.htmx import is_htmx
+from webapp.models import Role
+from webapp.security import require_role
+from webapp.services.cancelling import cancel_order, cancellable
+from webapp.services.errors import ActionRefused
+from webapp.views.shipping import _order_or_404, render_order
+from webapp.walmart.enums import CANCELLATION_REASONS
+
+bp = Blueprint("cancelling", __name__)
+
+
+def _form_for(order) -> CancelForm:
+    form = CancelForm(formdata=None)
+    if order.intent_to_cancel:  # the buyer asked: that is the reason to give Walmart
+        form.reason.data = "CUSTOMER_REQUESTED_SELLER_TO_CANCEL"
+    return form
+
+
+def _render(order, form: CancelForm, status: int = 200, block: str = "cancel_form"):
+    return render_order(order, status=status, block=block, cancel_form=form,
+                        cancel_lines=cancellable(order), reasons=CANCELLATION_REASONS)
+
+
+@bp.get("/orders/<int:order_id>/cancel")
+@require_role(Role.OPERATOR)
+def form(order_id: int):
+    """The Cancel Order form (the form is the confirmation: no browser dialog)."""
+    order = _order_or_404(order_id)
+    return _render(order, _form_for(order))
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@require_role(Role.OPERATOR)
+def submit(order_id: int):
+    """Cancel everything not yet shipped with the chosen reason."""
+    order = _order_or_404(order_id)
+    cancel = CancelForm()
+    if not cancel.validate_on_submit():
+        return _render(order, cancel, 422)
+    try:
+        cancel_order(order.id, cancel.reason.data, by=current_user)
+    except ActionRefused as exc:
+        db.session.rollback()
+        cancel.form_errors.append(str(exc))
+        return _render(_order_or_404(order_id), cancel, 422)
+    if is_htmx():
+        response = render_order(_order_or_404(order_id), block="content")
+        response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "innerHTML"})
+        return response
+    flash("Cancellation submitted; it is on its way to Walmart.", "success")
+    return redirect(url_for("orders.show", order_id=order_id), 303)

@@ -1,0 +1,79 @@
+"""The Stock page: on hand, reserved, available, and what Walmart last received."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.htmx import render_page
+from webapp.models import Role, SkuStock, Store, SyncTask, TaskKind
+from webapp.security import require_role
+from webapp.services import stock as stock_service
+from webapp.services.errors import ActionRefused
+
+bp = Blueprint("stock", __name__, url_prefix="/stock")
+PAGE = 200
+
+
+def _latest_tasks(store_id: int, skus: list[str]) -> dict[str, SyncTask]:
+    newest = select(func.max(SyncTask.id)).where(
+        SyncTask.store_id == store_id, SyncTask.kind == TaskKind.INVENTORY.value,
+        SyncTask.target.in_(skus)).group_by(SyncTask.target)
+    return {t.target: t for t in db.session.scalars(select(SyncTask).where(
+        SyncTask.id.in_(newest)))}
+
+
+@bp.get("/")
+def index():
+    """SKUs of a store with their stock and last push."""
+    stores = db.session.scalars(select(Store).order_by(Store.name)).all()
+    store_id = request.args.get("store", type=int) or (stores[0].id if stores else None)
+    q = request.args.get("q", "").strip()
+    query = select(SkuStock).where(SkuStock.store_id == store_id)
+    if q:
+        query = query.where(SkuStock.sku.ilike(f"%{q}%"))
+    rows = db.session.scalars(query.order_by(SkuStock.sku).limit(PAGE)).all()
+    return render_page("stock/index.html", "content", stores=stores, store_id=store_id, q=q,
+                       rows=rows, tasks=_latest_tasks(store_id, [r.sku for r in rows])
+                       if rows else {})
+
+
+@bp.post("/set")
+@require_role(Role.OPERATOR)
+def set_on_hand():
+    """Set one SKU's on-hand quantity (the SKU becomes tracked and is pushed)."""
+    store_id = request.form.get("store", type=int)
+    try:
+        if db.session.get(Store, store_id or 0) is None:
+            raise ActionRefused("Choose a store.")
+        held = stock_service.set_on_hand(store_id, request.form.get("sku", ""),
+                                         request.form.get("on_hand", ""), by=current_user)
+        flash(f"{held.sku}: {held.on_hand} on hand, {held.available} available — "
+              "on its way to Walmart.", "success")
+    except ActionRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("stock.index", store=store_id), 303)
+
+
+@bp.post("/import")
+@require_role(Role.OPERATOR)
+def import_file():
+    """Set on-hand quantities from a CSV of sku,quantity rows (all checked first)."""
+    store_id = request.form.get("store", type=int)
+    file = request.files.get("file")
+    try:
+        if db.session.get(Store, store_id or 0) is None:
+            raise ActionRefused("Choose a store.")
+        text = (file.read() if file else b"").decode("utf-8-sig")
+        count = stock_service.import_csv(store_id, text, by=current_user)
+        flash(f"{count} SKU(s) set; their available quantities are on their way to Walmart.",
+              "success")
+    except UnicodeDecodeError:
+        flash("The file must be UTF-8 text (CSV UTF-8).", "error")
+    except ActionRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("stock.index", store=store_id), 303)
