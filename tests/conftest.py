@@ -296,3 +296,15 @@ def worker(app):
             SimpleWorker([QUEUE_NAME], connection=redis_connection()).work(
                 burst=True, with_scheduler=True, logging_level="WARNING")
     return work
+
+
+@pytest.fixture
+def shop(app, walmart_store, worker):
+    """40 imported orders, acknowledged at the simulator; returns (store_id, seller)."""
+    from webapp.services.importer import import_store
+
+    store_id, seller = walmart_store(orders=40, seed=32)
+    with app.app_context():
+        import_store(store_id)
+    worker()
+    return store_id, seller

@@ -10,17 +10,6 @@ from sqlalchemy import func, select
 from simulator import control
 
 
-@pytest.fixture
-def shop(app, walmart_store, worker):
-    from webapp.services.importer import import_store
-
-    store_id, seller = walmart_store(orders=40, seed=32)
-    with app.app_context():
-        import_store(store_id)
-    worker()
-    return store_id, seller
-
-
 def _pick(app, lines: int = 1, qty: int | None = None):
     from webapp.extensions import db
     from webapp.models import Order

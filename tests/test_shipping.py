@@ -14,18 +14,6 @@ from sqlalchemy import func, select
 from simulator import control
 
 
-@pytest.fixture
-def shop(app, walmart_store, worker):
-    """40 imported, acknowledged orders; returns (store_id, seller)."""
-    from webapp.services.importer import import_store
-
-    store_id, seller = walmart_store(orders=40, seed=32)
-    with app.app_context():
-        import_store(store_id)
-    worker()
-    return store_id, seller
-
-
 def _find(app, want_qty: int | None = None, lines: int = 1, intent: bool = False):
     from webapp.extensions import db
     from webapp.models import Order

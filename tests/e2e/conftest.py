@@ -90,3 +90,16 @@ def live_worker(app, tmp_path):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@pytest.fixture
+def sign_in(page, make_user):
+    """Sign in through the login page as a new user of `role`."""
+    def go(role: str = "operator") -> None:
+        user = make_user(role=role)
+        page.goto("/login")
+        page.get_by_label("E-mail").fill(user.email)
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Orders").wait_for()
+    return go

@@ -28,18 +28,9 @@ def orders_ready(app, walmart_store, worker):
     return po
 
 
-def _sign_in(page, make_user):
-    user = make_user(role="operator")
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Orders").wait_for()
-
-
-def test_filter_search_page_and_open_an_order(page, make_user, orders_ready):
+def test_filter_search_page_and_open_an_order(page, sign_in, orders_ready):
     """Click the Canceled card, search by SKU, page forward, and open an order."""
-    _sign_in(page, make_user)
+    sign_in()
     rows = page.locator("#orders-results tbody tr")
     assert rows.count() == 50
     page.locator(".status-card", has_text="Canceled").click()

@@ -28,17 +28,13 @@ def three_unit_order(app, walmart_store, worker):
     raise AssertionError("no 3-unit order")
 
 
-def test_ship_two_then_one_without_reloading(page, make_user, three_unit_order, live_worker):
+def test_ship_two_then_one_without_reloading(page, sign_in, three_unit_order, live_worker):
     """Ship 2 of 3 then the last unit: Partially Shipped, then Shipped, each shipment turning
     to Synced in place; the page is never reloaded."""
     from simulator import control
 
     order_id, po, seller = three_unit_order
-    user = make_user(role="operator")
-    page.goto("/login")
-    page.get_by_label("E-mail").fill(user.email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in()
     page.goto(f"/orders/{order_id}")
     page.evaluate("window.__sameDocument = true")
     form = page.locator("#ship-form")
