@@ -30,13 +30,30 @@ def enqueue(func: str, *args: Any, job_id: str | None = None, at: datetime | Non
     queue = get_queue()
     if "job_timeout" in options:  # create_job names it `timeout`
         options["timeout"] = options.pop("job_timeout")
-    job = queue.create_job(func, args=args, job_id=job_id, **options)
+    for _ in range(2):
+        job = queue.create_job(func, args=args, job_id=job_id, **options)
+        try:
+            if at is not None:
+                return queue.schedule_job(job, at, unique=unique)
+            return queue.enqueue_job(job, unique=unique)
+        except DuplicateJobError:
+            # A job that ended (failed before it could do anything, say) still holds its id
+            # for its TTL: it is no reason to keep the work waiting. A live one is.
+            if not _drop_if_ended(queue, job_id):
+                return None
+    return None
+
+
+def _drop_if_ended(queue: Queue, job_id: str | None) -> bool:
     try:
-        if at is not None:
-            return queue.schedule_job(job, at, unique=unique)
-        return queue.enqueue_job(job, unique=unique)
-    except DuplicateJobError:
-        return None
+        old = Job.fetch(job_id, connection=queue.connection)
+    except NoSuchJobError:
+        return True
+    if old.get_status() in (JobStatus.FAILED, JobStatus.FINISHED, JobStatus.STOPPED,
+                            JobStatus.CANCELED):
+        old.delete()
+        return True
+    return False
 
 
 def promote(job_id: str) -> bool:

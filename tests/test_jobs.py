@@ -72,3 +72,13 @@ def test_cron_schedule_registers_the_sweeper_and_the_import():
     entries = {(d["func"].__name__, d["queue_name"], d["interval"])
                for d in cron._job_data_registry}
     assert entries == {("sweep", QUEUE_NAME, 60), ("import_all", QUEUE_NAME, 120)}
+
+
+def test_a_failed_jobs_id_does_not_block_the_work(app_ctx):
+    """A job that failed keeps its id in Redis for a day; enqueuing that id again (the
+    sweeper retrying the task) replaces it instead of silently doing nothing."""
+    enqueue("tests.jobs_for_tests.fails", job_id="sync-9-1", unique=True)
+    _work(app_ctx)
+    assert Job.fetch("sync-9-1", connection=get_queue().connection).get_status() == "failed"
+    again = enqueue("tests.jobs_for_tests.which_database", job_id="sync-9-1", unique=True)
+    assert again is not None and again.get_status() == "queued"

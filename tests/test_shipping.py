@@ -290,6 +290,35 @@ def test_a_shipment_waits_for_the_orders_acknowledgement(app, walmart_store, run
     assert calls == ["acknowledge", "shipping"]
 
 
+def test_a_tracking_number_is_used_once_per_order(app, shop):
+    """Reusing a tracking number on the same order is refused (shipments are told apart by
+    it when Walmart is read back)."""
+    from webapp.models.base import utcnow
+    from webapp.services.errors import ActionRefused
+    from webapp.services.shipping import PackageInput, ship_order
+
+    order_id, _po, qty = _find(app, want_qty=2)
+    with app.app_context():
+        ship_order(order_id, [PackageInput("1ZSAME", "Standard", {"1": 1}, "UPS")], utcnow(),
+                   by=None, actor="test", confirm_warnings=True)
+        with pytest.raises(ActionRefused, match="already on a shipment"):
+            ship_order(order_id, [PackageInput("1zsame", "Standard", {"1": 1}, "UPS")],
+                       utcnow(), by=None, actor="test", confirm_warnings=True)
+
+
+def test_retry_never_redirects_off_site(app, signed_in, client, shop):
+    """Retry's `next` goes only to a path on this site."""
+    signed_in("operator")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
+    from webapp.extensions import db
+    from webapp.models import SyncTask
+    with app.app_context():
+        task_id = db.session.scalars(select(SyncTask)).first().id
+    response = client.post(f"/sync/tasks/{task_id}/retry",
+                           data={"csrf_token": token, "next": "/\\evil.example"})
+    assert response.status_code == 303 and "evil" not in response.headers["Location"]
+
+
 def test_viewers_cannot_ship(app, signed_in, client, shop):
     """A viewer sees no Ship form and a POST is refused."""
     order_id, _po, _qty = _find(app)

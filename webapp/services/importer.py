@@ -63,10 +63,12 @@ def _store_page(state: _Pass, page: OrderPage) -> None:
                 if created and any(x.quantity_in("Created") for x in data.lines):
                     outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE,
                                     data.purchase_order_id, order=order, urgent=False)
-        except IntegrityError:  # another worker stored it first: update that one instead
+        except IntegrityError:  # another writer got there first (the order, or a new SKU's row)
             with db.session.begin_nested():
-                order_import.upsert(state.store, data)
-            created = False
+                order, created = order_import.upsert(state.store, data)
+                if created and any(x.quantity_in("Created") for x in data.lines):
+                    outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE,
+                                    data.purchase_order_id, order=order, urgent=False)
         state.seen.add(data.purchase_order_id)
         state.failed.discard(data.purchase_order_id)
         if created:
@@ -172,7 +174,12 @@ def _import(store_id: int, trigger: str, run_id: int | None) -> ImportRun:
         _walk(state, True, createdStartDate=horizon)
         since = (store.import_watermark or started - FIRST_WINDOW) - OVERLAP
         _refresh(state, max(since, horizon), None, horizon, started)
-    except (WalmartError, ImportDeferred) as exc:
+    except ImportDeferred as exc:  # our own rate limit: paused, resumed by the job
+        db.session.rollback()
+        run.ok, run.error, run.finished_at = None, f"paused: {exc}", utcnow()
+        db.session.commit()
+        raise
+    except WalmartError as exc:
         db.session.rollback()
         run.ok, run.error, run.finished_at = False, str(exc)[:2000], utcnow()
         store.last_import_error, store.last_import_error_at = str(exc)[:2000], utcnow()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -34,9 +34,10 @@ def add_task(store_id: int, kind: TaskKind, target: str, *, order: Order | None 
 
 
 def lease_seconds() -> float:
-    """Longer than one read-back plus one send at the configured timeouts."""
+    """Longer than the longest attempt: up to six calls (tokens, read-back, send, a resend
+    after a 401) at the configured timeouts. The job's own timeout ends before the lease."""
     config = current_app.config
-    return 2 * (config["WALMART_CONNECT_TIMEOUT"] + config["WALMART_READ_TIMEOUT"]) + 30
+    return 6 * (config["WALMART_CONNECT_TIMEOUT"] + config["WALMART_READ_TIMEOUT"]) + 60
 
 
 def schedule(task: SyncTask, at: datetime | None = None) -> bool:
@@ -45,8 +46,10 @@ def schedule(task: SyncTask, at: datetime | None = None) -> bool:
     Redis being down loses nothing: the row is pending and the sweeper enqueues it later.
     """
     try:
+        if at is not None:  # RQ's schedule has whole seconds: never wake before it is due
+            at = at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
         job = enqueue(SYNC_JOB, task.id, job_id=task.job_id, unique=True, at=at,
-                      result_ttl=0, failure_ttl=86400, job_timeout=int(lease_seconds()) + 30)
+                      result_ttl=0, failure_ttl=86400, job_timeout=int(lease_seconds()) - 30)
     except (RedisError, OSError) as exc:
         log.warning("could not enqueue sync task %s (%s); the sweeper will", task.id, exc)
         return False

@@ -146,11 +146,8 @@ def _take_units(order: Order, per_line: dict[str, int]) -> None:
             raise ActionRefused(f"Line {line.line_number} ({line.sku}) no longer has {quantity} "
                                 "unit(s) to ship: someone else just shipped or canceled it. "
                                 "Reload the order.", field="lines")
-        held = stock.get_or_create(order.store_id, line.sku)
-        # The units leave: reservation and on-hand go down together (available is unchanged).
-        held.reserved = max((held.reserved or 0) - quantity, 0)
-        if held.on_hand is not None:
-            held.on_hand = max(held.on_hand - quantity, 0)
+        # The units leave: reservation and on hand go down together.
+        stock.adjust(order.store_id, line.sku, reserved=-quantity, on_hand=-quantity)
 
 
 def ship_order(order_id: int, packages: list[PackageInput], ship_time: datetime, *,
@@ -174,6 +171,11 @@ def ship_order(order_id: int, packages: list[PackageInput], ship_time: datetime,
     if form_token and db.session.scalar(select(Shipment.id).where(
             Shipment.form_token == form_token)):
         raise ActionRefused("This shipment was already submitted.", field="form_token")
+    used = {p.tracking_number for s in order_queries.shipments_of(order) for p in s.packages}
+    reused = [p.tracking_number for p in checked.packages if p.tracking_number in used]
+    if reused:  # Walmart's read-back tells shipments apart by tracking number
+        raise ActionRefused(f"Tracking number {reused[0]} is already on a shipment of this "
+                            "order; each package needs its own.", field="tracking_number")
     _take_units(order, checked.per_line)
     shipment = Shipment(order_id=order.id, ship_time=ship_time, created_by_id=by.id if by else None,
                         created_by=actor or (by.email if by else "system"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 
 from webapp.extensions import db
 from webapp.models import SkuStock, SyncTask, TaskKind, TaskState, User
@@ -43,13 +43,33 @@ def request_push(stock: SkuStock) -> SyncTask | None:
     return outbox.add_task(stock.store_id, TaskKind.INVENTORY, stock.sku)
 
 
-def change_reserved(store_id: int, sku: str, delta: int) -> SkuStock:
-    """Reserve (positive) or release (negative) units; a tracked SKU's change is pushed."""
+def _floor0(expression):
+    return case((expression < 0, 0), else_=expression)
+
+
+def adjust(store_id: int, sku: str, reserved: int = 0, on_hand: int = 0) -> SkuStock:
+    """Add to reserved and on hand in SQL (never below 0), so concurrent changes from an
+    import and a person never overwrite each other; push when available may have changed."""
     stock = get_or_create(store_id, sku)
-    stock.reserved = max((stock.reserved or 0) + delta, 0)
-    if delta:
+    db.session.flush()
+    values = {}
+    if reserved:
+        values["reserved"] = _floor0(SkuStock.reserved + reserved)
+    if on_hand:
+        values["on_hand"] = case((SkuStock.on_hand.is_(None), None),
+                                 else_=_floor0(SkuStock.on_hand + on_hand))
+    if values:
+        db.session.execute(update(SkuStock).where(SkuStock.id == stock.id).values(**values)
+                           .execution_options(synchronize_session=False))
+        db.session.refresh(stock, ["reserved", "on_hand"])
+    if reserved != on_hand:  # shipping lowers both alike: available stays the same
         request_push(stock)
     return stock
+
+
+def change_reserved(store_id: int, sku: str, delta: int) -> SkuStock:
+    """Reserve (positive) or release (negative) units; a tracked SKU's change is pushed."""
+    return adjust(store_id, sku, reserved=delta)
 
 
 def _quantity(value) -> int:

@@ -60,10 +60,23 @@ def claim(task_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+class LeaseLost(Exception):
+    """Another worker took the task over (our lease ran out): this one must not send."""
+
+
 def _count_attempt(task: SyncTask) -> None:
-    """One more call to Walmart for this task (committed before the call is made)."""
-    task.attempts += 1
+    """One more call to Walmart, counted only while the task is still ours (same claim and a
+    lease that has not run out); committed before the call is made."""
+    claims = task.claims
     db.session.commit()
+    result = db.session.execute(
+        update(SyncTask).where(SyncTask.id == task.id, SyncTask.claims == claims,
+                               SyncTask.lease_until >= utcnow())
+        .values(attempts=SyncTask.attempts + 1).execution_options(synchronize_session=False))
+    db.session.commit()
+    if result.rowcount != 1:
+        raise LeaseLost(f"task {task.id} was taken over by another worker")
+    db.session.refresh(task)
 
 
 def backoff_delay(attempts: int) -> float:
@@ -84,6 +97,7 @@ def _finish(task: SyncTask, **values) -> None:
     db.session.commit()
     if task.order_id:
         order_queries.invalidate_counts()
+    outbox.publish_pending()  # e.g. stock pushes that the order's new state asked for
 
 
 def _retry_at(task: SyncTask, at: datetime, code: str, message: str,
@@ -169,6 +183,9 @@ def process_task(task_id: int) -> Outcome:
                          took.wait_seconds + random.uniform(0, 20))
         _count_attempt(task)
         result = handler.send(client, task)
+    except LeaseLost as exc:
+        db.session.rollback()
+        return Outcome("skipped", str(exc))
     except RateLimited as exc:
         return _retry_at(task, exc.retry_at, "RATE_LIMITED",
                          "Walmart's rate limit was reached; retrying when it refills")

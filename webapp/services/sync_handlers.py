@@ -123,9 +123,12 @@ class Inventory:
     @classmethod
     def on_success(cls, task: SyncTask, level) -> None:
         from webapp.models.base import utcnow
+        from webapp.services.stock import request_push
 
         held = cls._stock(task)
         held.pushed_quantity, held.pushed_at = level.amount, utcnow()
+        if held.available != level.amount:  # it changed while this push was being sent
+            request_push(held)
 
 
 HANDLERS = {"acknowledge": Acknowledge, "ship": Ship, "cancel": Cancel, "inventory": Inventory}

@@ -19,6 +19,7 @@ from webapp.services import bulk_shipping, order_queries, sync_actions
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
 from webapp.services.tracking_correction import correct_tracking, correction_deadline
+from webapp.views.auth import safe_next
 from webapp.walmart import enums
 
 bp = Blueprint("shipping", __name__)
@@ -155,8 +156,6 @@ def retry(task_id: int):
         flash("Sent again to Walmart.", "success")
     except ActionRefused as exc:
         flash(str(exc), "error")
-    target = request.form.get("next") or (url_for("orders.show", order_id=task.order_id)
-                                          if task.order_id else url_for("orders.index"))
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("orders.index")
+    target = safe_next(request.form.get("next") or (
+        url_for("orders.show", order_id=task.order_id) if task.order_id else None))
     return hx_redirect(target) if is_htmx() else redirect(target, 303)
