@@ -152,6 +152,11 @@ def import_interval() -> int:
     return int(_env("ORDERDECK_IMPORT_INTERVAL", "120"))
 
 
+def returns_interval() -> int:
+    """Seconds between scheduled returns imports (read by the rq cron schedule)."""
+    return int(_env("ORDERDECK_RETURNS_INTERVAL", "300"))
+
+
 def launcher_settings() -> dict[str, Any]:
     """What `make run` needs from the environment before any app exists."""
     return {

@@ -29,6 +29,28 @@ def import_store(store_id: int, trigger: str = "schedule", run_id: int | None = 
 
 
 @app_job
+def import_returns(store_id: int) -> str:
+    """One returns pass of one store."""
+    from webapp.services.returns_import import import_returns as run
+
+    try:
+        return f"{run(store_id)} return(s) read"
+    except importer.ImportDeferred as exc:
+        enqueue("jobs.imports.import_returns", store_id,
+                at=utcnow() + timedelta(seconds=exc.wait_seconds + 1), job_timeout=900)
+        return f"deferred: {exc}"
+
+
+@app_job
+def import_all_returns() -> int:
+    """Enqueue a returns import of every store with import on (rq cron)."""
+    ids = db.session.scalars(select(Store.id).where(Store.import_enabled.is_(True))).all()
+    for store_id in ids:
+        enqueue("jobs.imports.import_returns", store_id, job_timeout=900)
+    return len(ids)
+
+
+@app_job
 def import_all() -> int:
     """Enqueue an import of every store with import on (rq cron, every interval)."""
     ids = db.session.scalars(select(Store.id).where(Store.import_enabled.is_(True))).all()

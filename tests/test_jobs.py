@@ -71,7 +71,8 @@ def test_cron_schedule_registers_the_sweeper_and_the_import():
     importlib.reload(jobs.cron_schedule)
     entries = {(d["func"].__name__, d["queue_name"], d["interval"])
                for d in cron._job_data_registry}
-    assert entries == {("sweep", QUEUE_NAME, 60), ("import_all", QUEUE_NAME, 120)}
+    assert entries == {("sweep", QUEUE_NAME, 60), ("import_all", QUEUE_NAME, 120),
+                       ("import_all_returns", QUEUE_NAME, 300)}
 
 
 def test_a_failed_jobs_id_does_not_block_the_work(app_ctx):

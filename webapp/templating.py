@@ -58,9 +58,23 @@ def ship_by_state(order) -> str:
     return "due-today" if due == today else ""
 
 
+def return_urgency(ret) -> str:
+    """'overdue' when the return-by date passed (Walmart may refund on the seller's behalf),
+    'due-today' within two days, while anything is left to refund."""
+    if ret.return_by is None or ret.status == "Refunded":
+        return ""
+    days = (ret.return_by - datetime.now(UTC)).total_seconds() / 86400
+    return "overdue" if days < 0 else "due-today" if days < 2 else ""
+
+
 def init_templating(app: Flask) -> None:
+    from webapp.walmart.enums import RETURN_REASONS
+
     app.jinja_env.filters.update(local_time=local_time, local_date=local_date, ago=ago,
-                                 money=money, ship_by_state=ship_by_state)
+                                 money=money, ship_by_state=ship_by_state,
+                                 return_urgency=return_urgency)
+    app.jinja_env.globals["return_reason"] = lambda code: RETURN_REASONS.get(code or "",
+                                                                             code or "—")
     app.jinja_env.globals["timezone_name"] = lambda: current_app.config["TIMEZONE"]
 
     @app.context_processor

@@ -5,6 +5,7 @@ from flask import Flask
 
 def init_cli(app: Flask) -> None:
     from webapp.commands.orders import orders_cli
+    from webapp.commands.returns_cli import returns_cli
     from webapp.commands.shipping_cli import ship
     from webapp.commands.stock_cli import cancel, stock_cli
 
@@ -14,5 +15,5 @@ def init_cli(app: Flask) -> None:
     from webapp.commands.sync import sync_cli
     from webapp.commands.users import users_cli
 
-    for group in (users_cli, stores_cli, orders_cli, sync_cli, stock_cli):
+    for group in (users_cli, stores_cli, orders_cli, sync_cli, stock_cli, returns_cli):
         app.cli.add_command(group)

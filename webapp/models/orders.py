@@ -72,6 +72,8 @@ class Order(db.Model):
     # Sync work in flight for this order: the Orders page polls while any row has it.
     in_flight: Mapped[bool] = mapped_column(default=False, index=True)
     return_open: Mapped[bool] = mapped_column(default=False)
+    # The return shown from Status details while one is open.
+    open_return_id: Mapped[int | None] = mapped_column()
     # Set when Walmart sent this order but it could not be stored; cleared when it imports.
     import_error: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[dict | None] = mapped_column(JSON)

@@ -52,6 +52,8 @@ class Store(db.Model):
     # Calls per minute per Walmart endpoint, where this account's limits differ from Walmart's
     # defaults (or for the simulator's scaled limits), e.g. {"acknowledge": 600}.
     rate_limits: Mapped[dict] = mapped_column(JSON, default=dict)
+    returns_watermark: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_returns_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow,
                                                  onupdate=utcnow)

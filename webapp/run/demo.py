@@ -61,7 +61,33 @@ def prepare_seller(instance: Path, orders: int) -> str:
                               (DEMO_SELLER,)).fetchone()
     if not has_orders and orders > 0:
         control.seed_orders(conn, DEMO_SELLER, orders, seed=2026, days=3)
+        seed_returns(conn, count=max(orders // 30, 1))
     return secret
+
+
+def seed_returns(conn, count: int) -> None:
+    """A few older orders shipped, delivered and returned at Walmart, so Returns has work."""
+    from simulator import control
+    from simulator.rules import acknowledge, deliver
+
+    older = [r["po"] for r in conn.execute(
+        "SELECT po FROM orders WHERE seller_id = ? ORDER BY order_ms LIMIT ?",
+        (DEMO_SELLER, count))]
+    for n, po in enumerate(older):
+        def ship_all(order, now, n=n):
+            acknowledge(order, now)
+            for line in order["lines"]:
+                line["shipments"].append({"qty": line["acknowledged"], "delivered": 0, "at": now,
+                                          "tracking": {"shipDateTime": now, "carrierName": {
+                                              "carrier": "UPS", "otherCarrier": None},
+                                              "methodCode": "Standard",
+                                              "carrierMethodCode": None,
+                                              "trackingNumber": f"1ZDEMO{n:012d}",
+                                              "trackingURL": None}})
+                line["acknowledged"] = 0
+            deliver(order, now)
+        control.update_order(conn, DEMO_SELLER, po, ship_all)
+        control.open_return(conn, DEMO_SELLER, po, seed=n, received=n % 2 == 0)
 
 
 def prepare_store(simulator_url: str, secret: str) -> str:

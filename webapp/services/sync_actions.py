@@ -25,6 +25,9 @@ def retry_task(task_id: int, *, by: User | None) -> SyncTask:
         order = db.session.get(Order, task.order_id)
         order_status.refresh(order)
         order.updated_at = utcnow()
+    if task.kind == "refund":
+        from webapp.services.sync_engine import _refund_failed
+        _refund_failed(task)  # the return's status follows its refund again
     audit.record("sync.retry", user=by, store_id=task.store_id,
                  subject=task.order.number if task.order else task.target, task=task.id,
                  kind=task.kind)

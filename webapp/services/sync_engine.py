@@ -90,6 +90,8 @@ def _finish(task: SyncTask, **values) -> None:
     for key, value in values.items():
         setattr(task, key, value)
     task.lease_until = None
+    if task.kind == "refund" and task.state == TaskState.ERROR.value:
+        _refund_failed(task)
     if task.order_id:
         order = db.session.get(Order, task.order_id)
         order_status.refresh(order)
@@ -98,6 +100,17 @@ def _finish(task: SyncTask, **values) -> None:
     if task.order_id:
         order_queries.invalidate_counts()
     outbox.publish_pending()  # e.g. stock pushes that the order's new state asked for
+
+
+def _refund_failed(task: SyncTask) -> None:
+    """Walmart refused a refund: the return shows Error (and the units are refundable again
+    only after Retry succeeds or someone resolves it)."""
+    from webapp.models import Refund, Return
+    from webapp.services.return_status import refresh
+
+    refund = db.session.scalar(select(Refund).where(Refund.task_id == task.id))
+    if refund is not None:
+        refresh(db.session.get(Return, refund.return_id))
 
 
 def _retry_at(task: SyncTask, at: datetime, code: str, message: str,

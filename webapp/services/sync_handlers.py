@@ -131,4 +131,51 @@ class Inventory:
             request_push(held)
 
 
-HANDLERS = {"acknowledge": Acknowledge, "ship": Ship, "cancel": Cancel, "inventory": Inventory}
+class RefundReturn:
+    """POST /v3/returns/{rma}/refund: quantities per return line; read back before a resend."""
+
+    endpoint = "return_refund"
+    read_endpoint = "returns"
+    recheck_on_data_error = False
+
+    @staticmethod
+    def _refund(task: SyncTask):
+        from sqlalchemy import select
+
+        from webapp.models import Refund
+
+        return db.session.scalar(select(Refund).where(Refund.task_id == task.id))
+
+    @staticmethod
+    def send(client: WalmartClient, task: SyncTask):
+        return client.refund_return(task.target, task.payload)
+
+    @staticmethod
+    def read_back(client: WalmartClient, task: SyncTask):
+        page = client.returns(returnOrderId=task.target)
+        return page.returns[0] if page.returns else None
+
+    @classmethod
+    def applied(cls, task: SyncTask, ret) -> bool:
+        """Walmart counts at least as many refunded units per line as this refund makes."""
+        if ret is None:
+            return False
+        expected = cls._refund(task).expected
+        have = {x.return_line_number: x.refunded_quantity for x in ret.lines}
+        return all(have.get(int(n), 0) >= q for n, q in expected.items())
+
+    @classmethod
+    def on_success(cls, task: SyncTask, result) -> None:
+        from webapp.models import Return
+        from webapp.services.return_status import refresh
+        from webapp.services.returns_import import link_order
+
+        ret = db.session.get(Return, cls._refund(task).return_id)
+        task.state = "synced"  # the return's status reads it
+        refresh(ret)
+        for order in {x.order for x in ret.lines if x.order}:
+            link_order(order)
+
+
+HANDLERS = {"acknowledge": Acknowledge, "ship": Ship, "cancel": Cancel, "inventory": Inventory,
+            "refund": RefundReturn}

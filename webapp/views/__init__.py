@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.views import auth, cancelling, orders, shipping, stock, stores, users
+    from webapp.views import auth, cancelling, orders, returns, shipping, stock, stores, users
 
-    for module in (auth, orders, shipping, cancelling, stock, stores, users):
+    for module in (auth, orders, shipping, cancelling, returns, stock, stores, users):
         app.register_blueprint(module.bp)

@@ -1,0 +1,91 @@
+"""`flask --app wsgi returns …`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import Return, ReturnStatus, Store
+from webapp.services.errors import ActionRefused
+from webapp.services.importer import ImportDeferred
+from webapp.services.refunding import refund_return
+from webapp.services.returns_import import import_returns
+from webapp.walmart import WalmartError
+
+returns_cli = AppGroup("returns", help="Walmart returns and refunds.")
+
+
+@returns_cli.command("import")
+@click.option("--store", "store_name")
+def import_cmd(store_name: str | None) -> None:
+    """Import returns now."""
+    query = select(Store).order_by(Store.name)
+    if store_name:
+        query = query.where(Store.name == store_name)
+    stores = db.session.scalars(query).all()
+    if store_name and not stores:
+        raise click.ClickException(f"No store named {store_name!r}.")
+    failed = False
+    for store in stores:
+        try:
+            click.echo(f"{store.name}: {import_returns(store.id)} return(s) read")
+        except (WalmartError, ImportDeferred) as exc:
+            click.echo(f"{store.name}: returns import failed: {exc}")
+            failed = True
+    if failed:
+        raise SystemExit(1)
+
+
+def _summary(ret: Return) -> dict:
+    return {"rma": ret.rma, "customer_order_id": ret.customer_order_id, "store": ret.store.name,
+            "status": ret.status, "status_details": ret.status_details,
+            "return_by": ret.return_by.isoformat() if ret.return_by else None,
+            "lines": [{"number": x.number, "sku": x.sku, "quantity": x.quantity,
+                       "refunded": x.refunded_qty, "refundable": x.refundable,
+                       "purchase_order_id": x.purchase_order_id} for x in ret.lines]}
+
+
+@returns_cli.command("list")
+@click.option("--status", type=click.Choice([s.slug for s in ReturnStatus]))
+@click.option("--json", "as_json", is_flag=True)
+def list_cmd(status: str | None, as_json: bool) -> None:
+    """Returns, the soonest return-by date first."""
+    query = select(Return).order_by(Return.return_by, Return.id)
+    if status:
+        query = query.where(Return.status == next(s.value for s in ReturnStatus
+                                                  if s.slug == status))
+    rows = db.session.scalars(query).unique().all()
+    if as_json:
+        click.echo(json.dumps([_summary(r) for r in rows], indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r.rma}\t{r.status}\t{r.customer_order_id}\t{r.status_details or ''}")
+
+
+@returns_cli.command("refund")
+@click.argument("rma")
+@click.option("--line", "lines", multiple=True, help="RETURN_LINE:QTY (default: everything)")
+@click.option("--restock", is_flag=True, help="Put the refunded units back on hand.")
+def refund_cmd(rma: str, lines: tuple[str, ...], restock: bool) -> None:
+    """Refund a return (RMA = Walmart's returnOrderId)."""
+    ret = db.session.scalar(select(Return).where(Return.rma == rma))
+    if ret is None:
+        raise click.ClickException(f"No return {rma}.")
+    quantities = {}
+    for value in lines:
+        number, _, qty = value.partition(":")
+        if not number.isdigit() or not qty.isdigit():
+            raise click.BadParameter(f"{value!r}: use RETURN_LINE:QTY", param_hint="--line")
+        quantities[int(number)] = int(qty)
+    if not lines:
+        quantities = {x.number: x.refundable for x in ret.lines}
+    try:
+        refund = refund_return(ret.id, quantities, set(quantities) if restock else set(),
+                               by=None, actor="cli")
+    except ActionRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Refund of {refund.amount} for return {rma} is on its way to Walmart.")

@@ -1,0 +1,27 @@
+"""A return's status: Received › Refunded, or Error when our refund failed."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import Refund, Return, ReturnStatus, SyncTask, TaskState
+
+
+def refresh(ret: Return) -> None:
+    refunds = db.session.scalars(select(Refund).where(Refund.return_id == ret.id)
+                                 .order_by(Refund.id.desc())).all() if ret.id else []
+    tasks = [db.session.get(SyncTask, r.task_id) for r in refunds if r.task_id]
+    latest = tasks[0] if tasks else None
+    if latest is not None and latest.state == TaskState.ERROR.value:
+        ret.status = ReturnStatus.ERROR.value
+        ret.status_details = f"Walmart refused the refund: {latest.last_error_message}"
+        return
+    everything = all(x.refundable == 0 for x in ret.lines) and ret.lines
+    ret.status = (ReturnStatus.REFUNDED if everything else ReturnStatus.RECEIVED).value
+    parts = []
+    if any(t.state == TaskState.PENDING.value for t in tasks):
+        parts.append("Sending refund to Walmart…")
+    if any((x.refund_channel or "").startswith("WALMART") for x in ret.lines):
+        parts.append("Refunded by Walmart")
+    ret.status_details = "; ".join(parts) or None

@@ -1,0 +1,121 @@
+"""Returns import: Walmart's returns, upserted by RMA and linked to their orders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from webapp.extensions import db, redis_connection
+from webapp.models import Order, Return, ReturnLine, Store
+from webapp.models.base import utcnow
+from webapp.services import order_status, rate_limit
+from webapp.services.importer import ImportDeferred
+from webapp.services.return_status import refresh as refresh_return
+from webapp.services.walmart_access import client_for
+from webapp.walmart.schema_returns import ReturnOrder
+
+OVERLAP = timedelta(minutes=10)
+FIRST_WINDOW = timedelta(days=90)
+
+
+def _line_for(store_id: int, po: str | None, number: int | None):
+    if not po:
+        return None, None
+    order = db.session.scalar(select(Order).where(Order.store_id == store_id,
+                                                  Order.purchase_order_id == po))
+    if order is None or number is None:
+        return order, None
+    line = next((x for x in order.lines if x.line_number == str(number)), None)
+    return order, line
+
+
+def upsert(store: Store, data: ReturnOrder) -> tuple[Return, bool]:
+    """Create or update a return from Walmart's view; link each line to its order line."""
+    ret = db.session.scalar(select(Return).where(Return.store_id == store.id,
+                                                 Return.rma == data.return_order_id))
+    created = ret is None
+    if created:
+        ret = Return(store_id=store.id, rma=data.return_order_id)
+        db.session.add(ret)
+    ret.customer_order_id = data.customer_order_id
+    ret.customer_name = data.customer_name or None
+    ret.requested_at, ret.return_by = data.return_order_date, data.return_by_date
+    ret.total_refund_amount, ret.currency = data.total_refund_amount, data.currency
+    by_number = {x.number: x for x in ret.lines}
+    orders: set[Order] = set()
+    for item in data.lines:
+        line = by_number.get(item.return_line_number)
+        order, order_line = _line_for(store.id, item.purchase_order_id,
+                                      item.purchase_order_line_number)
+        if line is None:
+            line = ReturnLine(number=item.return_line_number, quantity=item.quantity,
+                              refunded_qty=0)
+            ret.lines.append(line)
+        line.order_id = order.id if order else None
+        line.order_line_id = order_line.id if order_line else None
+        line.purchase_order_id = item.purchase_order_id
+        line.purchase_order_line = item.purchase_order_line_number
+        line.sku, line.product_name = item.sku, item.product_name
+        line.reason, line.quantity = item.reason, item.quantity
+        line.unit_price = item.unit_price or (order_line.unit_price if order_line else 0)
+        # Walmart's count wins when it is ahead (Walmart refunded it itself).
+        line.refunded_qty = max(line.refunded_qty or 0, item.refunded_quantity)
+        line.refund_channel = item.refund_channel or line.refund_channel
+        if order is not None:
+            orders.add(order)
+    db.session.flush()
+    refresh_return(ret)
+    for order in orders:
+        link_order(order)
+    return ret, created
+
+
+def link_order(order: Order) -> None:
+    """The order's open return (Return requested) and refunded units, from its returns."""
+    lines = db.session.scalars(select(ReturnLine).where(ReturnLine.order_id == order.id)).all()
+    open_return = next((x.ret for x in lines if x.ret.status != "Refunded"), None)
+    order.return_open = open_return is not None
+    order.open_return_id = open_return.id if open_return else None
+    refunded: dict[int, int] = {}
+    for x in lines:
+        if x.order_line_id:
+            refunded[x.order_line_id] = refunded.get(x.order_line_id, 0) + x.refunded_qty
+    for line in order.lines:
+        line.refunded_qty = refunded.get(line.id, 0)
+    order_status.refresh(order)
+    order.updated_at = utcnow()
+
+
+def import_returns(store_id: int) -> int:
+    """One returns pass (every page since the watermark); returns how many were read."""
+    lock = redis_connection().lock(f"orderdeck:returns-lock:{store_id}", timeout=600,
+                                   blocking=False)
+    if not lock.acquire():
+        return 0
+    try:
+        store = db.session.get(Store, store_id)
+        client = client_for(store)
+        started = utcnow()
+        since = (store.returns_watermark or started - FIRST_WINDOW) - OVERLAP
+        seen = 0
+        took = rate_limit.take(store, "returns")
+        if not took.allowed:
+            raise ImportDeferred(took.wait_seconds)
+        for page in client.iter_return_pages(returnLastModifiedStartDate=since):
+            for data in page.returns:
+                with db.session.begin_nested():
+                    upsert(store, data)
+                seen += 1
+            db.session.commit()
+        store.returns_watermark, store.last_returns_import_at = started, utcnow()
+        db.session.commit()
+        return seen
+    finally:
+        try:
+            lock.release()
+        except Exception:  # expired: nothing to undo
+            pass
+
+
+
