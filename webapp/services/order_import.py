@@ -87,6 +87,8 @@ def upsert(store: Store, data: PurchaseOrder) -> tuple[Order, bool]:
     db.session.flush()
     if created:
         order.number = str(NUMBER_BASE + order.id)
+        from webapp.services.returns_import import adopt  # returns read before their order
+        adopt(order)
     order_status.refresh(order)
     order.updated_at = utcnow()
     return order, created

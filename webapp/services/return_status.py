@@ -22,6 +22,10 @@ def refresh(ret: Return) -> None:
     parts = []
     if any(t.state == TaskState.PENDING.value for t in tasks):
         parts.append("Sending refund to Walmart…")
+    done = sum((r.amount for r, t in zip(refunds, tasks, strict=False)
+                if t is not None and t.state == TaskState.SYNCED.value), 0)
+    if done:
+        parts.append(f"Refunded ${done:,.2f}")
     if any((x.refund_channel or "").startswith("WALMART") for x in ret.lines):
         parts.append("Refunded by Walmart")
     ret.status_details = "; ".join(parts) or None

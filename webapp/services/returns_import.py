@@ -71,6 +71,21 @@ def upsert(store: Store, data: ReturnOrder) -> tuple[Return, bool]:
     return ret, created
 
 
+def adopt(order: Order) -> None:
+    """Link return lines that arrived before their order was imported."""
+    orphans = db.session.scalars(select(ReturnLine).join(Return).where(
+        Return.store_id == order.store_id, ReturnLine.order_id.is_(None),
+        ReturnLine.purchase_order_id == order.purchase_order_id)).all()
+    for line in orphans:
+        line.order_id = order.id
+        match = next((x for x in order.lines
+                      if x.line_number == str(line.purchase_order_line)), None)
+        line.order_line_id = match.id if match else None
+    if orphans:
+        db.session.flush()
+        link_order(order)
+
+
 def link_order(order: Order) -> None:
     """The order's open return (Return requested) and refunded units, from its returns."""
     lines = db.session.scalars(select(ReturnLine).where(ReturnLine.order_id == order.id)).all()

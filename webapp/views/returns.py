@@ -94,5 +94,7 @@ def refund(return_id: int):
             errors.append(str(exc))
     if errors:
         return _page(_return_or_404(return_id), 422, errors)
+    if is_htmx():  # the return as it is now, in place
+        return _page(_return_or_404(return_id))
     flash("Refund submitted; it is on its way to Walmart.", "success")
     return redirect(url_for("returns.show", return_id=return_id), 303)
