@@ -4,36 +4,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from simulator import control
-
-
-@pytest.fixture
-def returned(app, shop, worker):
-    """An order of 2 units of one line, shipped, delivered and returned at Walmart, with the
-    returns imported. Returns (store_id, seller, order_id, rma)."""
-    from webapp.extensions import db
-    from webapp.models import Order
-    from webapp.models.base import utcnow
-    from webapp.services.returns_import import import_returns
-    from webapp.services.shipping import PackageInput, ship_order
-
-    store_id, seller = shop
-    with app.app_context():
-        order = next(o for o in db.session.scalars(select(Order).order_by(Order.id)).unique()
-                     if len(o.lines) == 1 and o.lines[0].quantity == 2 and not o.intent_to_cancel)
-        order_id, po = order.id, order.purchase_order_id
-        ship_order(order_id, [PackageInput("1Z999AA10123456784", "Standard", {"1": 2}, "UPS")],
-                   utcnow(), by=None, actor="test")
-    worker()
-    control.deliver(seller.sim.conn, seller.seller_id, po)
-    rma = control.open_return(seller.sim.conn, seller.seller_id, po, reason="DAMAGED",
-                              seed=3)["rma"]
-    with app.app_context():
-        assert import_returns(store_id) == 1
-    return store_id, seller, order_id, rma
 
 
 def _ret(app, rma):

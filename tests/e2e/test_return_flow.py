@@ -4,33 +4,19 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
 pytestmark = pytest.mark.browser
 
 
-def test_follow_the_order_to_its_return_and_refund_part(page, sign_in, app, shop, worker,
+def test_follow_the_order_to_its_return_and_refund_part(page, sign_in, app, returned,
                                                         live_worker):
     """Status details link to the return; refunding 1 of 2 shows Refunded without a reload."""
-    from simulator import control
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.models.base import utcnow
-    from webapp.services.returns_import import import_returns
-    from webapp.services.shipping import PackageInput, ship_order
 
-    store_id, seller = shop
+    _store_id, seller, order_id, rma = returned
     with app.app_context():
-        order = next(o for o in db.session.scalars(select(Order).order_by(Order.id)).unique()
-                     if len(o.lines) == 1 and o.lines[0].quantity == 2 and not o.intent_to_cancel)
-        order_id, po = order.id, order.purchase_order_id
-        ship_order(order_id, [PackageInput("1Z999AA10123456784", "Standard", {"1": 2}, "UPS")],
-                   utcnow(), by=None, actor="test")
-    worker()
-    control.deliver(seller.sim.conn, seller.seller_id, po)
-    rma = control.open_return(seller.sim.conn, seller.seller_id, po, seed=4)["rma"]
-    with app.app_context():
-        import_returns(store_id)
+        po = db.session.get(Order, order_id).purchase_order_id
     sign_in()
     page.goto(f"/?q={po}")
     page.get_by_role("link", name="View return").click()
