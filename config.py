@@ -134,6 +134,20 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "POLL_INTERVAL_MS": int(_env("ORDERDECK_POLL_MS", "500")),
         # A banner shows when a store has had no successful import for this long.
         "IMPORT_STALE_MINUTES": int(_env("ORDERDECK_IMPORT_STALE_MINUTES", "15")),
+        # Optional notifications (a sync task entering Error, a store's import failing for
+        # IMPORT_ALERT_MINUTES): a webhook and/or e-mail through SMTP.
+        "NOTIFY_WEBHOOK_URL": _env("ORDERDECK_NOTIFY_WEBHOOK_URL"),
+        "NOTIFY_EMAIL_TO": [a.strip() for a in (_env("ORDERDECK_NOTIFY_EMAIL_TO") or "")
+                            .split(",") if a.strip()],
+        "IMPORT_ALERT_MINUTES": int(_env("ORDERDECK_IMPORT_ALERT_MINUTES", "15")),
+        "SMTP_HOST": _env("ORDERDECK_SMTP_HOST"),
+        "SMTP_PORT": int(_env("ORDERDECK_SMTP_PORT", "587")),
+        "SMTP_USER": _env("ORDERDECK_SMTP_USER"),
+        "SMTP_PASSWORD": _env("ORDERDECK_SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _flag("ORDERDECK_SMTP_STARTTLS", default=True),
+        "SMTP_FROM": _env("ORDERDECK_SMTP_FROM", "orderdeck@localhost"),
+        # Links in notifications point here (e.g. https://orders.example.com).
+        "PUBLIC_URL": _env("ORDERDECK_PUBLIC_URL"),
     }
     config.update(overrides)
     config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(config["REDIS_URL"])

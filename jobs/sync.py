@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jobs.app import app_job
 from jobs.maintenance import clean_registries
-from webapp.services import sync_engine
+from webapp.services import notifications, sync_engine
 
 
 @app_job
@@ -18,7 +18,9 @@ def run_task(task_id: int) -> str:
 
 @app_job
 def sweep() -> dict:
-    """Every minute: dead leases, stuck tasks, due tasks with no job, RQ's started registry."""
+    """Every minute: dead leases, stuck tasks, due tasks with no job, RQ's started registry,
+    and alerts for stores whose import keeps failing."""
     result = sync_engine.sweep()
+    result["import_alerts"] = notifications.check_import_alerts()
     result["abandoned_jobs"] = clean_registries()
     return result

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, Optional
 
@@ -61,3 +69,9 @@ class CancelForm(FlaskForm):
 class StockForm(FlaskForm):
     sku = StringField("SKU", validators=[DataRequired(), Length(max=100)])
     on_hand = StringField("On hand", validators=[DataRequired(), Length(max=12)])
+
+
+class ResolveForm(FlaskForm):
+    """'Fixed in Seller Center': what the person did there."""
+    note = TextAreaField("What was done in Seller Center", validators=[
+        DataRequired("Say what was done in Seller Center (a short note)."), Length(max=500)])

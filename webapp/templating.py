@@ -80,6 +80,6 @@ def init_templating(app: Flask) -> None:
     @app.context_processor
     def _banner() -> dict:
         if not current_user.is_authenticated:
-            return {"stale_stores": []}
+            return {"attention": None}
         from webapp.services.store_health import banner
-        return {"stale_stores": banner()}
+        return {"attention": banner()}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from webapp.extensions import db
 from webapp.models.base import UTCDateTime, utcnow
@@ -25,3 +25,16 @@ class AuditEvent(db.Model):
     subject: Mapped[str | None] = mapped_column(String(255))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditImmutable(RuntimeError):
+    """Something tried to change or delete an audit event."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, _context, _instances) -> None:
+    """Append-only, enforced: the ORM refuses to flush an edited or deleted audit event."""
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted
+                                            or session.is_modified(obj)):
+            raise AuditImmutable("audit events are append-only")

@@ -47,6 +47,8 @@ class Store(db.Model):
     last_import_error: Mapped[str | None] = mapped_column(Text)
     last_import_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     import_failures: Mapped[int] = mapped_column(default=0)  # consecutive
+    import_failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    import_alert_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Walmart's lastModified watermark: advanced only after a complete pass.
     import_watermark: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Calls per minute per Walmart endpoint, where this account's limits differ from Walmart's

@@ -32,6 +32,7 @@ class SyncTask(db.Model):
     __table_args__ = (
         Index("ix_sync_tasks_due", "state", "next_attempt_at"),
         Index("ix_sync_tasks_order", "order_id", "id"),
+        Index("ix_sync_tasks_failed_at", "failed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,8 +59,15 @@ class SyncTask(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # entered Error
+    # "Fixed in Seller Center": who closed it by hand, when, and what they wrote.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
 
     order = relationship("Order")
+    store = relationship("Store")
+    resolved_by = relationship("User")
 
     @property
     def job_id(self) -> str:

@@ -1,10 +1,13 @@
-"""Recording who did what (append-only)."""
+"""Recording who did what (append-only: this module adds events; nothing updates or deletes
+them), and reading them back for the Audit log page."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import has_request_context, request
+from sqlalchemy import or_, select
 
 from webapp.extensions import db
 from webapp.models import AuditEvent, User
@@ -25,3 +28,58 @@ def record(action: str, *, user: User | None = None, actor: str | None = None,
     )
     db.session.add(event)
     return event
+
+
+# What the Audit log calls each action.
+ACTION_LABELS = {
+    "auth.login": "Signed in", "auth.login_failed": "Failed sign-in", "auth.logout": "Signed out",
+    "order.ship": "Shipped", "order.tracking_correction": "Corrected tracking",
+    "order.cancel": "Canceled", "return.refund": "Refunded", "sync.retry": "Retried update",
+    "sync.resolve": "Fixed in Seller Center", "stock.set": "Set stock",
+    "stock.import": "Imported stock CSV", "store.create": "Added store",
+    "store.update": "Changed store", "store.import": "Started import",
+    "user.create": "Added user", "user.role": "Changed role", "user.activate": "Reactivated user",
+    "user.deactivate": "Deactivated user", "user.password": "Changed password",
+}
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    user_id: int | None = None
+    action: str | None = None
+    order: str | None = None  # an order number or purchase order id (or any subject)
+
+    @classmethod
+    def parse(cls, args) -> AuditFilter:
+        user, action = args.get("user", ""), args.get("action", "")
+        return cls(user_id=int(user) if user.isdigit() else None,
+                   action=action if action in ACTION_LABELS else None,
+                   order=args.get("order", "").strip()[:100] or None)
+
+    def args(self, **changes) -> dict:
+        values = {"user": self.user_id, "action": self.action, "order": self.order}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def events(f: AuditFilter, before: int | None = None) -> tuple[list[AuditEvent], int | None]:
+    """Newest first, keyset by id; returns (events, the `before` of the next page)."""
+    from webapp.models import Order
+
+    query = select(AuditEvent)
+    if f.user_id:
+        query = query.where(AuditEvent.user_id == f.user_id)
+    if f.action:
+        query = query.where(AuditEvent.action == f.action)
+    if f.order:
+        numbers = select(Order.number).where(or_(Order.number == f.order,
+                                                 Order.purchase_order_id == f.order))
+        query = query.where(or_(AuditEvent.subject == f.order,
+                                AuditEvent.subject.in_(numbers)))
+    if before:
+        query = query.where(AuditEvent.id < before)
+    rows = db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(PAGE_SIZE + 1)).all()
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return list(rows), rows[-1].id if more else None

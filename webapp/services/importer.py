@@ -184,12 +184,14 @@ def _import(store_id: int, trigger: str, run_id: int | None) -> ImportRun:
         run.ok, run.error, run.finished_at = False, str(exc)[:2000], utcnow()
         store.last_import_error, store.last_import_error_at = str(exc)[:2000], utcnow()
         store.import_failures = (store.import_failures or 0) + 1
+        store.import_failing_since = store.import_failing_since or utcnow()
         db.session.commit()
         raise
     # The watermark moves only after a complete pass.
     store.import_watermark = started
     store.last_import_at = utcnow()
     store.last_import_error, store.import_failures = None, 0
+    store.import_failing_since = store.import_alert_sent_at = None
     run.ok, run.finished_at = True, utcnow()
     db.session.commit()
     return run

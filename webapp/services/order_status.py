@@ -16,9 +16,12 @@ IN_FLIGHT_TEXT = {
 }
 
 
-def derive_status(order: Order, latest_task: SyncTask | None) -> OrderStatus:
-    """Error › Canceled › Return requested › Shipped › Partially Shipped › Open."""
-    if order.import_error or (latest_task is not None and latest_task.state == TaskState.ERROR):
+def derive_status(order: Order, failed: bool) -> OrderStatus:
+    """Error › Canceled › Return requested › Shipped › Partially Shipped › Open.
+
+    Any update still in Error holds the order in Error — a later success must not hide an
+    earlier failure — until it is retried successfully or resolved in Seller Center."""
+    if order.import_error or failed:
         return OrderStatus.ERROR
     ordered = sum(line.quantity for line in order.lines)
     shipped = sum(line.shipped_qty for line in order.lines)
@@ -38,10 +41,10 @@ def _details(order: Order, tasks: list[SyncTask]) -> str | None:
     parts: list[str] = []
     if order.import_error:
         parts.append(f"Could not import: {order.import_error}")
-    latest = tasks[0] if tasks else None
-    if latest is not None and latest.state == TaskState.ERROR:
-        text = latest.last_error_message or "Walmart refused the update"
-        parts.append(f"Walmart {latest.kind} failed: {text}")
+    for task in tasks:
+        if task.state == TaskState.ERROR:
+            text = task.last_error_message or "Walmart refused the update"
+            parts.append(f"Walmart {task.kind} failed: {text}")
     pending = [t for t in tasks if t.state == TaskState.PENDING]
     for task in pending:
         text = IN_FLIGHT_TEXT.get(task.kind, "Sending to Walmart…")
@@ -70,7 +73,7 @@ def refresh(order: Order) -> None:
     """Recompute status, Status details and the in-flight flag (the caller commits)."""
     tasks = list(db.session.scalars(select(SyncTask).where(SyncTask.order_id == order.id)
                                     .order_by(SyncTask.id.desc()))) if order.id else []
-    # The status follows the latest task; resolved or synced tasks never hold an Error.
-    order.status = derive_status(order, tasks[0] if tasks else None).value
+    # Resolved and synced tasks never hold an Error.
+    order.status = derive_status(order, any(t.state == TaskState.ERROR for t in tasks)).value
     order.in_flight = any(t.state == TaskState.PENDING for t in tasks)
     order.status_details = _details(order, tasks)

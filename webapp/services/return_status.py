@@ -12,10 +12,11 @@ def refresh(ret: Return) -> None:
     refunds = db.session.scalars(select(Refund).where(Refund.return_id == ret.id)
                                  .order_by(Refund.id.desc())).all() if ret.id else []
     tasks = [db.session.get(SyncTask, r.task_id) for r in refunds if r.task_id]
-    latest = tasks[0] if tasks else None
-    if latest is not None and latest.state == TaskState.ERROR.value:
+    failed = next((t for t in tasks if t is not None and t.state == TaskState.ERROR.value),
+                  None)
+    if failed is not None:  # until retried successfully or resolved in Seller Center
         ret.status = ReturnStatus.ERROR.value
-        ret.status_details = f"Walmart refused the refund: {latest.last_error_message}"
+        ret.status_details = f"Walmart refused the refund: {failed.last_error_message}"
         return
     everything = all(x.refundable == 0 for x in ret.lines) and ret.lines
     ret.status = (ReturnStatus.REFUNDED if everything else ReturnStatus.RECEIVED).value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from webapp.extensions import db, redis_connection
 from webapp.models import ImportRun, Order, Store, SyncTask, TaskState
 from webapp.models.base import utcnow
 
-BANNER_KEY = "orderdeck:stale-stores"
+BANNER_KEY = "orderdeck:attention"
 
 
 @dataclass
@@ -23,6 +24,13 @@ class Health:
     orders_today: int
     pending_tasks: int
     running: ImportRun | None
+    stuck_tasks: int = 0     # pending for more than 10 minutes
+    open_errors: int = 0     # in Error now, waiting for a person
+    errors_24h: int = 0      # entered Error in the last 24 hours (retried or not)
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.stuck_tasks or self.open_errors or self.store.import_failures)
 
     @property
     def progress(self) -> int | None:
@@ -43,14 +51,22 @@ def all_health() -> list[Health]:
     today = dict(db.session.execute(
         select(Order.store_id, func.count(Order.id)).where(Order.created_at >= _today_start())
         .group_by(Order.store_id)).all())
-    pending = dict(db.session.execute(
-        select(SyncTask.store_id, func.count(SyncTask.id))
-        .where(SyncTask.state == TaskState.PENDING.value).group_by(SyncTask.store_id)).all())
+    pending = _per_store(SyncTask.state == TaskState.PENDING.value)
+    stuck = _per_store(SyncTask.state == TaskState.PENDING.value, SyncTask.stuck.is_(True))
+    errors = _per_store(SyncTask.state == TaskState.ERROR.value)
+    recent_errors = _per_store(SyncTask.failed_at >= utcnow() - timedelta(hours=24))
     recent = utcnow() - timedelta(minutes=30)  # a run older than this died with its worker
     running = {run.store_id: run for run in db.session.scalars(
         select(ImportRun).where(ImportRun.finished_at.is_(None), ImportRun.started_at > recent))}
-    return [Health(s, today.get(s.id, 0), pending.get(s.id, 0), running.get(s.id))
+    return [Health(s, today.get(s.id, 0), pending.get(s.id, 0), running.get(s.id),
+                   stuck.get(s.id, 0), errors.get(s.id, 0), recent_errors.get(s.id, 0))
             for s in stores]
+
+
+def _per_store(*conditions) -> dict[int, int]:
+    return dict(db.session.execute(
+        select(SyncTask.store_id, func.count(SyncTask.id)).where(*conditions)
+        .group_by(SyncTask.store_id)).all())
 
 
 def stale_stores() -> list[str]:
@@ -63,15 +79,35 @@ def stale_stores() -> list[str]:
         .order_by(Store.name)))
 
 
-def banner() -> list[str]:
-    """stale_stores(), cached for 30 s so pages do not query it on every request."""
+def attention() -> dict:
+    """What the banner on every page warns about: stores not importing, failed updates,
+    updates stuck for more than 10 minutes."""
+    counts = dict(db.session.execute(
+        select(SyncTask.state, func.count(SyncTask.id)).where(
+            (SyncTask.state == TaskState.ERROR.value)
+            | ((SyncTask.state == TaskState.PENDING.value) & SyncTask.stuck.is_(True)))
+        .group_by(SyncTask.state)).all())
+    return {"stale_stores": stale_stores(), "errors": counts.get(TaskState.ERROR.value, 0),
+            "stuck": counts.get(TaskState.PENDING.value, 0)}
+
+
+def banner() -> dict:
+    """attention(), cached for 15 s so pages do not query it on every request."""
     try:
         conn = redis_connection()
         cached = conn.get(BANNER_KEY)
         if cached is not None:
-            return [n for n in cached.decode().split("\n") if n]
-        names = stale_stores()
-        conn.set(BANNER_KEY, "\n".join(names), ex=30)
-        return names
+            return json.loads(cached)
+        found = attention()
+        conn.set(BANNER_KEY, json.dumps(found), ex=15)
+        return found
+    except (RedisError, ValueError):
+        return attention()
+
+
+def forget_banner() -> None:
+    """Something the banner counts changed (a person retried or resolved): recount."""
+    try:
+        redis_connection().delete(BANNER_KEY)
     except RedisError:
-        return stale_stores()
+        pass

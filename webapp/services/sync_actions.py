@@ -1,37 +1,99 @@
-"""What people do with sync tasks: retry a failed one."""
+"""What people do with failed sync tasks: retry them, or close them as fixed in Seller Center."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from webapp.extensions import db
-from webapp.models import Order, SyncTask, TaskState, User
+from webapp.models import Order, Refund, Return, SyncTask, TaskState, User
 from webapp.models.base import utcnow
-from webapp.services import audit, order_queries, order_status, outbox
+from webapp.services import audit, order_queries, order_status, outbox, return_status, store_health
 from webapp.services.errors import ActionRefused
 
+NOTE_MAX = 500
 
-def retry_task(task_id: int, *, by: User | None) -> SyncTask:
-    """Send a failed task again. Walmart is read back first, so nothing is sent twice."""
+
+def _failed_task(task_id: int, verb: str) -> SyncTask:
     task = db.session.get(SyncTask, task_id)
     if task is None:
         raise ActionRefused("There is no such update.")
     if task.state != TaskState.ERROR.value:
-        raise ActionRefused("Only a failed update can be retried; this one is "
-                            f"{task.state}.")
-    task.state = TaskState.PENDING.value
-    task.next_attempt_at, task.lease_until = utcnow(), None
-    task.ambiguous, task.stuck, task.attempts = True, False, 0
-    task.last_error_code = task.last_error_field = task.last_error_message = None
+        raise ActionRefused(f"Only a failed update can be {verb}; this one is {task.state}.")
+    return task
+
+
+def _follow(task: SyncTask) -> None:
+    """The order's status (and the return's, for a refund) follows the task's new state."""
     if task.order_id:
         order = db.session.get(Order, task.order_id)
         order_status.refresh(order)
         order.updated_at = utcnow()
     if task.kind == "refund":
-        from webapp.services.sync_engine import _refund_failed
-        _refund_failed(task)  # the return's status follows its refund again
-    audit.record("sync.retry", user=by, store_id=task.store_id,
-                 subject=task.order.number if task.order else task.target, task=task.id,
-                 kind=task.kind)
+        refund = db.session.scalar(select(Refund).where(Refund.task_id == task.id))
+        if refund is not None:
+            return_status.refresh(db.session.get(Return, refund.return_id))
+
+
+def _subject(task: SyncTask) -> str:
+    return task.order.number if task.order else task.target
+
+
+def _reopen(task: SyncTask, by: User | None) -> None:
+    task.state = TaskState.PENDING.value
+    task.next_attempt_at, task.lease_until = utcnow(), None
+    # Read Walmart back first: the failed attempt may have been applied after all.
+    task.ambiguous, task.stuck, task.attempts, task.urgent = True, False, 0, True
+    task.last_error_code = task.last_error_field = task.last_error_message = None
+    _follow(task)
+    audit.record("sync.retry", user=by, store_id=task.store_id, subject=_subject(task),
+                 task=task.id, kind=task.kind)
+
+
+def retry_task(task_id: int, *, by: User | None) -> SyncTask:
+    """Send a failed task again. Walmart is read back first, so nothing is sent twice."""
+    task = _failed_task(task_id, "retried")
+    _reopen(task, by)
     db.session.commit()
     order_queries.invalidate_counts()
+    store_health.forget_banner()
     outbox.publish([task])  # an existing task, not a new one
+    return task
+
+
+def retry_tasks(task_ids: list[int], *, by: User | None) -> tuple[list[SyncTask], int]:
+    """Retry every selected task that is still failed; returns (retried, skipped)."""
+    tasks = db.session.scalars(select(SyncTask).where(
+        SyncTask.id.in_(task_ids), SyncTask.state == TaskState.ERROR.value)
+        .order_by(SyncTask.id)).all() if task_ids else []
+    if not tasks:
+        raise ActionRefused("None of the selected updates is failed any more: nothing to "
+                            "retry." if task_ids else "Select the failed updates to retry.")
+    for task in tasks:
+        _reopen(task, by)
+    db.session.commit()
+    order_queries.invalidate_counts()
+    store_health.forget_banner()
+    outbox.publish(tasks)
+    return tasks, len(set(task_ids)) - len(tasks)
+
+
+def resolve_task(task_id: int, note: str, *, by: User | None) -> SyncTask:
+    """'Fixed in Seller Center': the person did it at Walmart by hand; close the task as
+    resolved with their note. What Orderdeck recorded locally stands."""
+    note = (note or "").strip()
+    if not note:
+        raise ActionRefused("Say what was done in Seller Center (a short note).")
+    if len(note) > NOTE_MAX:
+        raise ActionRefused(f"Keep the note under {NOTE_MAX} characters.")
+    task = _failed_task(task_id, "resolved")
+    task.state = TaskState.RESOLVED.value
+    task.resolved_at, task.resolved_by_id, task.resolution_note = utcnow(), \
+        by.id if by else None, note
+    task.stuck, task.lease_until = False, None
+    _follow(task)
+    audit.record("sync.resolve", user=by, store_id=task.store_id, subject=_subject(task),
+                 task=task.id, kind=task.kind, note=note)
+    db.session.commit()
+    order_queries.invalidate_counts()
+    store_health.forget_banner()
     return task

@@ -19,7 +19,7 @@ from sqlalchemy import case, or_, select, update
 from webapp.extensions import db
 from webapp.models import Order, Store, SyncTask, TaskState
 from webapp.models.base import utcnow
-from webapp.services import order_queries, order_status, outbox, rate_limit
+from webapp.services import notifications, order_queries, order_status, outbox, rate_limit
 from webapp.services.sync_handlers import HANDLERS
 from webapp.services.walmart_access import client_for
 from webapp.walmart import AuthenticationError, DataError, RateLimited, TransientError, WalmartError
@@ -90,8 +90,11 @@ def _finish(task: SyncTask, **values) -> None:
     for key, value in values.items():
         setattr(task, key, value)
     task.lease_until = None
-    if task.kind == "refund" and task.state == TaskState.ERROR.value:
-        _refund_failed(task)
+    failed = task.state == TaskState.ERROR.value
+    if failed:
+        task.failed_at = utcnow()
+        if task.kind == "refund":
+            _refund_failed(task)
     if task.order_id:
         order = db.session.get(Order, task.order_id)
         order_status.refresh(order)
@@ -100,6 +103,8 @@ def _finish(task: SyncTask, **values) -> None:
     if task.order_id:
         order_queries.invalidate_counts()
     outbox.publish_pending()  # e.g. stock pushes that the order's new state asked for
+    if failed:
+        notifications.task_failed(task)
 
 
 def _refund_failed(task: SyncTask) -> None:

@@ -4,7 +4,19 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.views import auth, cancelling, orders, returns, shipping, stock, stores, users
+    from webapp.views import (
+        audit,
+        auth,
+        cancelling,
+        orders,
+        returns,
+        shipping,
+        stock,
+        stores,
+        sync,
+        users,
+    )
 
-    for module in (auth, orders, shipping, cancelling, returns, stock, stores, users):
+    for module in (auth, orders, shipping, cancelling, returns, stock, stores, sync, audit,
+                   users):
         app.register_blueprint(module.bp)

@@ -1,4 +1,4 @@
-"""Shipping from the order page, and retrying a failed update."""
+"""Shipping from the order page, bulk tracking uploads, tracking corrections."""
 
 from __future__ import annotations
 
@@ -13,13 +13,12 @@ from sqlalchemy.orm import selectinload
 from webapp.extensions import db
 from webapp.forms_shipping import ShipForm
 from webapp.htmx import hx_redirect, is_htmx, render_page
-from webapp.models import Order, Role, ShipmentPackage, SyncTask
+from webapp.models import Order, Role, ShipmentPackage
 from webapp.security import require_role
-from webapp.services import bulk_shipping, order_queries, sync_actions
+from webapp.services import bulk_shipping, order_queries
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
 from webapp.services.tracking_correction import correct_tracking, correction_deadline
-from webapp.views.auth import safe_next
 from webapp.walmart import enums
 
 bp = Blueprint("shipping", __name__)
@@ -143,19 +142,4 @@ def correct(package_id: int):
         db.session.rollback()
         flash(str(exc), "error")
     target = url_for("orders.show", order_id=order_id)
-    return hx_redirect(target) if is_htmx() else redirect(target, 303)
-
-
-@bp.post("/sync/tasks/<int:task_id>/retry")
-@require_role(Role.OPERATOR)
-def retry(task_id: int):
-    """Retry a failed Walmart update."""
-    task = db.session.get(SyncTask, task_id) or abort(404)
-    try:
-        sync_actions.retry_task(task.id, by=current_user)
-        flash("Sent again to Walmart.", "success")
-    except ActionRefused as exc:
-        flash(str(exc), "error")
-    target = safe_next(request.form.get("next") or (
-        url_for("orders.show", order_id=task.order_id) if task.order_id else None))
     return hx_redirect(target) if is_htmx() else redirect(target, 303)

@@ -1,4 +1,5 @@
-"""The one module that talks HTTP to Walmart (the only `import requests` in Orderdeck)."""
+"""The one module that talks HTTP to Walmart (the only other `import requests` is the
+notification webhook in jobs/notify.py)."""
 
 from __future__ import annotations
 

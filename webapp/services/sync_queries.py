@@ -1,0 +1,77 @@
+"""What the Sync page lists: tasks by state, kind and store, the error queue first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import selectinload
+
+from webapp.extensions import db
+from webapp.models import SyncTask, TaskKind, TaskState
+
+PAGE_SIZE = 50
+# Errors first (they need a person), then what is on its way, then the settled ones.
+_RANK = case((SyncTask.state == TaskState.ERROR.value, 0),
+             (SyncTask.state == TaskState.PENDING.value, 1), else_=2)
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    state: str | None = None
+    kind: str | None = None
+    store_id: int | None = None
+    q: str | None = None  # an order number, purchase order, RMA or SKU
+
+    @classmethod
+    def parse(cls, args) -> TaskFilter:
+        state, kind, store = args.get("state", ""), args.get("kind", ""), args.get("store", "")
+        q = args.get("q", "").strip()[:100]
+        return cls(state=state if state in {s.value for s in TaskState} else None,
+                   kind=kind if kind in {k.value for k in TaskKind} else None,
+                   store_id=int(store) if store.isdigit() else None, q=q or None)
+
+    def args(self, **changes) -> dict:
+        values = {"state": self.state, "kind": self.kind, "store": self.store_id, "q": self.q}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _query(f: TaskFilter, with_state: bool = True) -> Select:
+    query = select(SyncTask)
+    if with_state and f.state:
+        query = query.where(SyncTask.state == f.state)
+    if f.kind:
+        query = query.where(SyncTask.kind == f.kind)
+    if f.store_id:
+        query = query.where(SyncTask.store_id == f.store_id)
+    if f.q:
+        from webapp.models import Order
+
+        numbers = select(Order.id).where(Order.number == f.q)
+        query = query.where((SyncTask.target == f.q) | SyncTask.order_id.in_(numbers))
+    return query
+
+
+@dataclass
+class TaskPage:
+    tasks: list[SyncTask]
+    page: int
+    has_next: bool
+
+
+def page(f: TaskFilter, number: int = 1) -> TaskPage:
+    number = max(number, 1)
+    rows = db.session.scalars(
+        _query(f).options(selectinload(SyncTask.order), selectinload(SyncTask.store),
+                          selectinload(SyncTask.resolved_by))
+        .order_by(_RANK, SyncTask.id.desc())
+        .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
+    return TaskPage(list(rows[:PAGE_SIZE]), number, len(rows) > PAGE_SIZE)
+
+
+def state_counts(f: TaskFilter) -> dict[str, int]:
+    """Tasks per state for the kind, store and search filters (the cards)."""
+    query = _query(f, with_state=False).with_only_columns(SyncTask.state, func.count()) \
+        .group_by(SyncTask.state)
+    return {state: count for state, count in db.session.execute(query).all()}
