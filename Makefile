@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint clean
+.PHONY: setup run test lint bench clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,14 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
+
+# Measures speed, throughput and memory into docs/benchmarks.md (about 10 minutes; uses
+# TEST_DATABASE_URL for PostgreSQL when set, and Debian's chromium for click-to-synced).
+bench: setup
+	$(BIN)/python -m bench.orders_page
+	$(BIN)/python -m bench.import_throughput
+	$(BIN)/python -m bench.outbound
+	$(BIN)/python -m bench.click_to_synced
 
 clean:
 	rm -rf $(VENV) .pytest_cache

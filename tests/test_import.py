@@ -138,3 +138,58 @@ def test_unstorable_order_is_shown_as_error_and_retried(app, walmart_store):
     _import(app, store_id)
     fixed = next(o for o in _orders(app) if o.purchase_order_id == po)
     assert fixed.status == "Open" and fixed.import_error is None and fixed.lines
+
+
+def test_a_line_number_walmart_repeats_is_stored_once(app, walmart_store):
+    """Walmart repeats a line number within an order: the order is stored with that line
+    once (its last entry), like every other order of the page."""
+    from webapp.extensions import db
+    from webapp.models import Order
+
+    store_id, seller = walmart_store(orders=6)
+    conn = sim_conn(seller)
+    po = _first_po(conn, seller)
+
+    def repeat_first_line(order, _now):
+        order["lines"].append({**order["lines"][0]})
+    control.update_order(conn, seller.seller_id, po, repeat_first_line)
+    summary = _import(app, store_id)
+    assert summary["ok"] and summary["created"] == 6 and summary["failed"] == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Order.id))) == 6
+        order = db.session.scalars(select(Order).where(Order.purchase_order_id == po)).one()
+        numbers = [x.line_number for x in order.lines]
+        assert len(numbers) == len(set(numbers))
+        assert order.in_flight  # its acknowledgement is queued like the others'
+
+
+def _first_po(conn, seller) -> str:
+    return conn.execute("SELECT po FROM orders WHERE seller_id = ? ORDER BY order_ms LIMIT 1",
+                        (seller.seller_id,)).fetchone()[0]
+
+
+def test_an_order_the_database_refuses_shows_as_error_and_the_page_is_stored(app,
+                                                                            walmart_store):
+    """A customer order id far longer than Walmart's (PostgreSQL refuses it; SQLite stores
+    it): the rest of the page is stored either way, and a refused order shows as Error."""
+    from webapp.extensions import db
+    from webapp.models import Order
+
+    store_id, seller = walmart_store(orders=6)
+    conn = sim_conn(seller)
+    po = _first_po(conn, seller)
+
+    def long_id(order, _now):
+        order["customerOrderId"] = "9" * 300
+    control.update_order(conn, seller.seller_id, po, long_id)
+    summary = _import(app, store_id)
+    assert summary["ok"] and summary["seen"] == 6
+    with app.app_context():
+        orders = {o.purchase_order_id: o for o in db.session.scalars(select(Order)).unique()}
+        assert len(orders) == 6
+        assert all(o.status != "Error" for p, o in orders.items() if p != po)
+        if db.engine.dialect.name == "postgresql":
+            assert orders[po].status == "Error" and summary["failed"] == 1
+            assert "could not store this order" in orders[po].status_details
+        else:
+            assert orders[po].customer_order_id == "9" * 300

@@ -123,36 +123,50 @@ def test_sort_by_ship_by_puts_the_most_urgent_first(app, signed_in, client, impo
 
 def test_rows_in_flight_poll_once_per_page_and_stop(app, signed_in, client, imported,
                                                     worker):
-    """While acknowledgements are in flight the results poll (one element); once synced the
-    poll answers 286 and stops."""
+    """While acknowledgements are in flight the results poll (one element); while nothing
+    changed a poll answers 204 (nothing to swap); once synced it answers 286 and stops."""
     signed_in("viewer")
     html = client.get("/").text
-    assert html.count('hx-trigger="every 500ms"') == 1
+    assert html.count('hx-trigger="every 500ms"') == 1 and "Acknowledging with Walmart" in html
     poll = re.search(r'hx-get="([^"]*poll=1[^"]*)"', html).group(1).replace("&amp;", "&")
+    assert "watch=" in poll and "since=" in poll
     still = client.get(poll, headers={"HX-Request": "true"})
-    assert still.status_code == 200 and "Acknowledging with Walmart" in still.text
+    assert still.status_code == 204 and still.data == b""
     worker()
     done = client.get(poll, headers={"HX-Request": "true"})
     assert done.status_code == 286
     assert 'hx-trigger="every 500ms"' not in done.text
 
 
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3",
+            "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
+
+
 def test_csv_export_is_safe_for_spreadsheets(app, signed_in, client, imported):
-    """Export gives every matching order; a cell starting with = is neutralised."""
+    """Export gives every matching order, as a download; no cell starts with = + - @ tab or CR
+    (OWASP's CSV injection list), whichever Walmart field or status text carried it."""
     orders = _orders(app)
     from webapp.extensions import db
-    from webapp.models import Order
+    from webapp.models import Order, OrderLine
     with app.app_context():
-        db.session.execute(update(Order).where(Order.id == orders[0].id)
-                           .values(customer_name='=HYPERLINK("http://evil.example","x")'))
+        for order, formula in zip(orders, FORMULAS, strict=False):
+            db.session.execute(update(Order).where(Order.id == order.id).values(
+                customer_name=formula, status_details=formula, ship_method=formula[:20]))
+            db.session.execute(update(OrderLine).where(OrderLine.order_id == order.id)
+                               .values(sku=formula))
         db.session.commit()
     signed_in("viewer")
     response = client.get("/orders.csv")
     assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith("attachment")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0][:2] == ["Walmart Order #", "Order #"] and len(rows) == 121
-    evil = next(r for r in rows if r[0] == orders[0].purchase_order_id)
-    assert evil[-1].startswith("'=HYPERLINK")
+    assert [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@", "\t",
+                                                                   "\r")] == []
+    for order, formula in zip(orders, FORMULAS, strict=False):
+        evil = next(r for r in rows if r[0] == order.purchase_order_id)
+        assert evil[-1] == "'" + formula and evil[-2] == "'" + formula  # customer, details
+        assert evil[3].startswith("'" + formula) and evil[9] == "'" + formula[:20]
     filtered = client.get(f"/orders.csv?q={orders[1].purchase_order_id}").get_data(as_text=True)
     assert len(list(csv.reader(io.StringIO(filtered)))) == 2
 

@@ -113,10 +113,17 @@ def test_dates_show_in_the_team_time_zone(app):
     """Timestamps are stored in UTC and rendered in ORDERDECK_TIMEZONE."""
     from datetime import UTC, datetime
 
-    from webapp.templating import local_time, money
+    from flask import render_template_string
+
+    from webapp.templating import money
 
     app.config["TIMEZONE"] = "America/Chicago"
-    with app.app_context():
-        assert local_time(datetime(2026, 7, 1, 15, 30, tzinfo=UTC)) == "Jul 01, 2026 10:30"
-        assert local_time(None) == "—"
+    template = "{{ when | local_time }}|{{ none | local_time }}|{{ when | local_date }}"
+    when = datetime(2026, 7, 1, 3, 30, tzinfo=UTC)
+    with app.test_request_context("/"):
+        assert render_template_string(template, when=when, none=None) == \
+            "Jun 30, 2026 22:30|—|Jun 30, 2026"
+    with app.app_context():  # outside a page render too (no context processor)
+        assert app.jinja_env.from_string(template).render(when=when, none=None) == \
+            "Jun 30, 2026 22:30|—|Jun 30, 2026"
     assert money(1234.5) == "$1,234.50" and money(3, "CAD") == "3.00 CAD"

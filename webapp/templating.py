@@ -4,27 +4,45 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from flask_login import current_user
+from jinja2 import pass_context
+
+
+@lru_cache(maxsize=8)
+def _zone_named(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
+    return _zone_named(current_app.config["TIMEZONE"])
 
 
-def local_time(value: datetime | None, fmt: str = "%b %d, %Y %H:%M") -> str:
-    if value is None:
-        return "—"
-    return value.astimezone(_zone()).strftime(fmt)
+def _context_zone(ctx) -> ZoneInfo:
+    """The zone the context processor put in this render (one config lookup per page, not
+    one per date on it)."""
+    return ctx.get("team_zone") or _zone()
 
 
-def local_date(value: datetime | None) -> str:
-    return local_time(value, "%b %d, %Y")
+def _format(value: datetime | None, zone: ZoneInfo, fmt: str) -> str:
+    return "—" if value is None else value.astimezone(zone).strftime(fmt)
 
 
-def ago(value: datetime | None) -> str:
+@pass_context
+def local_time(ctx, value: datetime | None, fmt: str = "%b %d, %Y %H:%M") -> str:
+    return _format(value, _context_zone(ctx), fmt)
+
+
+@pass_context
+def local_date(ctx, value: datetime | None) -> str:
+    return _format(value, _context_zone(ctx), "%b %d, %Y")
+
+
+@pass_context
+def ago(ctx, value: datetime | None) -> str:
     """'3 min ago', 'just now', '2 h ago', or the date."""
     if value is None:
         return "never"
@@ -35,7 +53,7 @@ def ago(value: datetime | None) -> str:
         return f"{int(seconds // 60)} min ago"
     if seconds < 86400:
         return f"{int(seconds // 3600)} h ago"
-    return local_date(value)
+    return _format(value, _context_zone(ctx), "%b %d, %Y")
 
 
 def money(amount: Decimal | float | None, currency: str = "USD") -> str:
@@ -46,12 +64,13 @@ def money(amount: Decimal | float | None, currency: str = "USD") -> str:
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
 
 
-def ship_by_state(order) -> str:
+@pass_context
+def ship_by_state(ctx, order) -> str:
     """'overdue' or 'due-today' while units remain to ship, else ''."""
     if order.ship_by is None or order.import_error or all(x.open_qty == 0 for x in order.lines):
         return ""
-    zone = _zone()
-    today = datetime.now(zone).date()
+    zone = _context_zone(ctx)
+    today = ctx.get("team_today") or datetime.now(zone).date()
     due = order.ship_by.astimezone(zone).date()
     if due < today:
         return "overdue"
@@ -76,6 +95,13 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["return_reason"] = lambda code: RETURN_REASONS.get(code or "",
                                                                              code or "—")
     app.jinja_env.globals["timezone_name"] = lambda: current_app.config["TIMEZONE"]
+    from webapp.services.order_queries import stamp
+    app.jinja_env.globals["live_stamp"] = stamp  # what a poll was rendered at
+
+    @app.context_processor
+    def _team_time() -> dict:
+        zone = _zone()
+        return {"team_zone": zone, "team_today": datetime.now(zone).date()}
 
     @app.context_processor
     def _banner() -> dict:

@@ -63,7 +63,7 @@ def list_orders(store_name: str | None, status: str | None, limit: int, as_json:
         click.echo(json.dumps([order_queries.summary(o) for o in orders], indent=2))
         return
     for o in orders:
-        click.echo(f"{o.number}\t{o.purchase_order_id}\t{o.store.name}\t{o.status}\t"
+        click.echo(f"{o.number}\t{o.purchase_order_id}\t{o.store_name}\t{o.status}\t"
                    f"{o.status_details or ''}")
 
 

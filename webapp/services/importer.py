@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from webapp.extensions import db, redis_connection
 from webapp.models import ImportRun, Store, TaskKind
@@ -54,25 +55,65 @@ def _take(store: Store, endpoint: str) -> None:
         raise ImportDeferred(took.wait_seconds)
 
 
-def _store_page(state: _Pass, page: OrderPage) -> None:
-    """Upsert every order of a page (each in its own savepoint); one commit per page."""
-    for data in page.orders:
+def _acknowledge(state: _Pass, order, data, created: bool) -> None:
+    """A new order with lines in Created gets its acknowledgement (a background task)."""
+    if created and order_import.needs_acknowledging(data):
+        outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE, data.purchase_order_id,
+                        order=order, urgent=False)
+
+
+def _count(state: _Pass, po: str, created: bool) -> None:
+    state.seen.add(po)
+    state.failed.discard(po)
+    if created:
+        state.created.add(po)
+
+
+def _store_one_by_one(state: _Pass, orders) -> None:
+    """Each order in its own savepoint (retried once: another writer may have got there
+    first, with the order or a new SKU's stock row)."""
+    for data in orders:
         try:
+            try:
+                with db.session.begin_nested():
+                    order, created = order_import.upsert(state.store, data)
+                    _acknowledge(state, order, data, created)
+            except IntegrityError:
+                with db.session.begin_nested():
+                    order, created = order_import.upsert(state.store, data)
+                    _acknowledge(state, order, data, created)
+        except SQLAlchemyError as exc:  # this order cannot be stored: show it, keep going
+            po = data.purchase_order_id
+            log.warning("store %s: order %s could not be stored: %s", state.store.id, po, exc)
             with db.session.begin_nested():
-                order, created = order_import.upsert(state.store, data)
-                if created and any(x.quantity_in("Created") for x in data.lines):
-                    outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE,
-                                    data.purchase_order_id, order=order, urgent=False)
-        except IntegrityError:  # another writer got there first (the order, or a new SKU's row)
-            with db.session.begin_nested():
-                order, created = order_import.upsert(state.store, data)
-                if created and any(x.quantity_in("Created") for x in data.lines):
-                    outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE,
-                                    data.purchase_order_id, order=order, urgent=False)
-        state.seen.add(data.purchase_order_id)
-        state.failed.discard(data.purchase_order_id)
-        if created:
-            state.created.add(data.purchase_order_id)
+                order_import.record_failure(state.store, po, "Orderdeck could not store this "
+                                            f"order: {type(exc).__name__}", data.raw)
+            state.seen.add(po)
+            state.failed.add(po)
+            continue
+        _count(state, data.purchase_order_id, created)
+
+
+def _store_page(state: _Pass, page: OrderPage) -> None:
+    """Upsert every order of a page, all at once; one commit per page. If the batch fails (a
+    concurrent writer, an order that cannot be stored) the page is stored order by order."""
+    try:
+        with db.session.begin_nested():
+            stored = order_import.upsert_page(state.store, list(page.orders))
+            wanted = {d.purchase_order_id for d in page.orders
+                      if order_import.needs_acknowledging(d)}
+            for row in stored:
+                if row.created and row.purchase_order_id in wanted:
+                    outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE, row.purchase_order_id,
+                                    order_id=row.order_id, urgent=False)
+    except SQLAlchemyError as exc:
+        log.info("store %s: page stored order by order (%s)", state.store.id,
+                 type(exc).__name__)
+        outbox.forget_pending()
+        _store_one_by_one(state, page.orders)
+    else:
+        for row in stored:
+            _count(state, row.purchase_order_id, row.created)
     for po, error, raw in page.failures:
         key = po or f"unknown-{len(state.failed)}"
         state.seen.add(key)
@@ -89,18 +130,30 @@ def _store_page(state: _Pass, page: OrderPage) -> None:
 
 
 def _walk(state: _Pass, released: bool, **filters) -> OrderPage:
-    """Read every page of one search, storing each page as it arrives."""
+    """Read every page of one search, storing each page as it arrives. The next page is
+    fetched while this one is stored (Walmart's answer time and our database time overlap);
+    the rate limit is taken before each fetch, as always."""
     endpoint = "released" if released else "orders"
     _take(state.store, endpoint)
     page = (state.client.released_orders if released else state.client.orders)(**filters)
     state.run.total_expected = (state.run.total_expected or 0) + (page.total_count or 0)
     first = page
-    _store_page(state, page)
-    while page.next_cursor:
-        _take(state.store, endpoint)
-        page = state.client.next_page(page.next_cursor, released=released)
-        _store_page(state, page)
-    return first
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-fetch") as fetcher:
+        while True:
+            upcoming = None
+            if page.next_cursor:
+                _take(state.store, endpoint)
+                upcoming = fetcher.submit(state.client.next_page, page.next_cursor,
+                                          released=released)
+            try:
+                _store_page(state, page)
+            except BaseException:
+                if upcoming is not None:
+                    upcoming.cancel()
+                raise
+            if upcoming is None:
+                return first
+            page = upcoming.result()
 
 
 def _refresh(state: _Pass, start: datetime, end: datetime | None, horizon: datetime,

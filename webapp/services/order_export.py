@@ -42,7 +42,7 @@ def csv_rows(f: OrderFilter, batch: int = 500) -> Iterator[str]:
         for o in result.orders:
             items = "; ".join(f"{x.sku} x{x.quantity}" for x in o.lines)
             writer.writerow([safe(v) for v in (
-                o.purchase_order_id, o.number, o.store.name, items, o.order_value, o.currency,
+                o.purchase_order_id, o.number, o.store_name, items, o.order_value, o.currency,
                 _iso(o.order_date), _iso(o.ship_by), _iso(o.deliver_by), o.ship_method,
                 _iso(o.updated_at), o.status, o.status_details, o.customer_name)])
         yield flush()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select, update
+from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
 from webapp.models import Order, OrderLine, Store
@@ -25,29 +28,84 @@ def _money(value: Decimal) -> Decimal:
     return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _apply_line(order: Order, line: OrderLine | None, data: WalmartLine) -> OrderLine:
-    if line is None:  # prices are fixed when the order arrives (later charges shrink on cancel)
-        quantity = max(data.quantity, 1)
-        line = OrderLine(line_number=data.line_number, sku=data.sku,
-                         product_name=data.product_name[:500], quantity=data.quantity,
-                         unit_price=_money(data.product_total / quantity),
-                         tax=_money(data.tax_total), shipping=_money(data.shipping_total),
-                         shipped_qty=0, delivered_qty=0, canceled_qty=0, refunded_qty=0)
-        order.lines.append(line)
+def _line_values(data: WalmartLine, old: OrderLine | None = None) -> dict:
+    """A line's columns from Walmart's view (prices only when the line is new: they are fixed
+    when the order arrives, later charges shrink on cancel)."""
     counts: dict[str, int] = {}
     for status in data.statuses:
         counts[status.status] = counts.get(status.status, 0) + status.quantity
-    # Walmart is the truth for what happened there; our own pending work may be ahead of it.
-    line.shipped_qty = max(line.shipped_qty,
-                           counts.get("Shipped", 0) + counts.get("Delivered", 0))
-    line.delivered_qty = counts.get("Delivered", 0)
-    line.canceled_qty = max(line.canceled_qty, counts.get("Cancelled", 0))
-    line.acknowledged = counts.get("Created", 0) == 0
-    line.intent_to_cancel = data.intent_to_cancel
     reasons = [s.cancellation_reason for s in data.statuses if s.cancellation_reason]
-    line.cancellation_reason = reasons[0] if reasons else line.cancellation_reason
-    line.walmart_statuses = counts
-    return line
+    # Walmart is the truth for what happened there; our own pending work may be ahead of it.
+    values = {
+        "shipped_qty": max(old.shipped_qty if old else 0,
+                           counts.get("Shipped", 0) + counts.get("Delivered", 0)),
+        "delivered_qty": counts.get("Delivered", 0),
+        "canceled_qty": max(old.canceled_qty if old else 0, counts.get("Cancelled", 0)),
+        "acknowledged": counts.get("Created", 0) == 0,
+        "intent_to_cancel": data.intent_to_cancel,
+        "cancellation_reason": reasons[0] if reasons else (
+            old.cancellation_reason if old else None),
+        "walmart_statuses": counts,
+    }
+    if old is None:
+        quantity = max(data.quantity, 1)
+        values.update(line_number=data.line_number, sku=data.sku,
+                      product_name=data.product_name[:500], quantity=data.quantity,
+                      unit_price=_money(data.product_total / quantity),
+                      tax=_money(data.tax_total), shipping=_money(data.shipping_total),
+                      refunded_qty=0)
+    return values
+
+
+def _order_values(data: PurchaseOrder) -> dict:
+    address = data.address
+    return {"customer_order_id": data.customer_order_id, "customer_name": address.name,
+            "customer_email": data.customer_email, "phone": data.phone,
+            "ship_name": address.name, "address1": address.address1,
+            "address2": address.address2, "city": address.city, "state": address.state,
+            "postal_code": address.postal_code, "country": address.country,
+            "address_type": address.address_type, "order_date": data.order_date,
+            "ship_by": data.estimated_ship_date, "deliver_by": data.estimated_delivery_date,
+            "ship_method": data.method_code, "import_error": None, "raw": None}
+
+
+def _open(values) -> int:
+    return max(values.quantity - values.shipped_qty - values.canceled_qty, 0)
+
+
+def _apply(order: Order, data: PurchaseOrder, created: bool) -> dict[str, int]:
+    """Copy Walmart's view onto the order; returns the change of open units per SKU (what
+    stock must reserve or release)."""
+    before = {line.line_number: (line.sku, line.open_qty) for line in order.lines}
+    for key, value in _order_values(data).items():
+        setattr(order, key, value)
+    by_number = {line.line_number: line for line in order.lines}
+    for walmart_line in data.lines:
+        line = by_number.get(walmart_line.line_number)
+        values = _line_values(walmart_line, line)
+        if line is None:
+            line = by_number[walmart_line.line_number] = OrderLine(**values)
+            order.lines.append(line)
+        else:  # (also a line number Walmart repeats within the order: its last entry wins)
+            for key, value in values.items():
+                setattr(line, key, value)
+    if created:
+        order.currency = next((c.currency for x in data.lines for c in x.charges), "USD")
+        order.order_value = sum((line.total for line in order.lines), Decimal("0"))
+    order.intent_to_cancel = any(line.intent_to_cancel and line.open_qty for line in order.lines)
+    deltas: dict[str, int] = {}
+    for line in order.lines:
+        sku, was_open = before.get(line.line_number, (line.sku, 0))
+        if line.open_qty != was_open:
+            deltas[sku] = deltas.get(sku, 0) + line.open_qty - was_open
+    return deltas
+
+
+def _new_order(store: Store, data: PurchaseOrder) -> Order:
+    order = Order(store_id=store.id, purchase_order_id=data.purchase_order_id,
+                  return_open=False, in_flight=False)
+    db.session.add(order)
+    return order
 
 
 def upsert(store: Store, data: PurchaseOrder) -> tuple[Order, bool]:
@@ -55,35 +113,9 @@ def upsert(store: Store, data: PurchaseOrder) -> tuple[Order, bool]:
     order = find(store.id, data.purchase_order_id)
     created = order is None
     if created:
-        order = Order(store_id=store.id, purchase_order_id=data.purchase_order_id,
-                      return_open=False, in_flight=False)
-        db.session.add(order)
-    before = {line.line_number: (line.sku, line.open_qty) for line in order.lines}
-    address = data.address
-    order.customer_order_id = data.customer_order_id
-    order.customer_name = address.name
-    order.customer_email = data.customer_email
-    order.phone = data.phone
-    order.ship_name, order.address1, order.address2 = address.name, address.address1, \
-        address.address2
-    order.city, order.state, order.postal_code = address.city, address.state, address.postal_code
-    order.country, order.address_type = address.country, address.address_type
-    order.order_date = data.order_date
-    order.ship_by, order.deliver_by = data.estimated_ship_date, data.estimated_delivery_date
-    order.ship_method = data.method_code
-    order.import_error = None
-    order.raw = None
-    by_number = {line.line_number: line for line in order.lines}
-    for walmart_line in data.lines:
-        _apply_line(order, by_number.get(walmart_line.line_number), walmart_line)
-    if created:
-        order.currency = next((c.currency for x in data.lines for c in x.charges), "USD")
-        order.order_value = sum((line.total for line in order.lines), Decimal("0"))
-    order.intent_to_cancel = any(line.intent_to_cancel and line.open_qty for line in order.lines)
-    for line in order.lines:
-        sku, was_open = before.get(line.line_number, (line.sku, 0))
-        if line.open_qty != was_open:
-            stock.change_reserved(store.id, sku, line.open_qty - was_open)
+        order = _new_order(store, data)
+    for sku, delta in _apply(order, data, created).items():
+        stock.change_reserved(store.id, sku, delta)
     db.session.flush()
     if created:
         order.number = str(NUMBER_BASE + order.id)
@@ -92,6 +124,91 @@ def upsert(store: Store, data: PurchaseOrder) -> tuple[Order, bool]:
     order_status.refresh(order)
     order.updated_at = utcnow()
     return order, created
+
+
+def needs_acknowledging(data: PurchaseOrder) -> bool:
+    """A new order with units still in Created gets an acknowledgement."""
+    return any(x.quantity_in("Created") for x in data.lines)
+
+
+@dataclass
+class Stored:
+    """One order of an import page as upsert_page() stored it."""
+    order_id: int
+    purchase_order_id: str
+    created: bool
+
+
+def upsert_page(store: Store, page: list[PurchaseOrder]) -> list[Stored]:
+    """upsert() for a page of orders in a handful of statements instead of a dozen per order:
+    existing orders, their lines and their sync tasks are read at once and updated through
+    the ORM; new orders and their lines are inserted in bulk (the common case, and the one a
+    first import is made of); stock changes are summed per SKU. New orders that need an
+    acknowledgement are marked in flight: the caller adds the task. The caller wraps it in a
+    savepoint and falls back to upsert() order by order if it fails."""
+    from webapp.models import SyncTask
+    from webapp.services.returns_import import adopt_many
+
+    latest = {data.purchase_order_id: data for data in page}  # one entry per order
+    known = {o.purchase_order_id: o for o in db.session.scalars(
+        select(Order).where(Order.store_id == store.id, Order.purchase_order_id.in_(latest))
+        .options(selectinload(Order.lines)))}
+    deltas: dict[str, int] = {}
+    stamp = utcnow()
+    tasks: dict[int, list[SyncTask]] = {}
+    if known:
+        for task in db.session.scalars(select(SyncTask).where(
+                SyncTask.order_id.in_([o.id for o in known.values()]))
+                .order_by(SyncTask.id.desc())):
+            tasks.setdefault(task.order_id, []).append(task)
+    for po, order in known.items():
+        for sku, delta in _apply(order, latest[po], False).items():
+            deltas[sku] = deltas.get(sku, 0) + delta
+        order_status.refresh(order, tasks.get(order.id, []))
+        order.updated_at = stamp
+    new = [data for po, data in latest.items() if po not in known]
+    ids = _insert_new(store, new, stamp, deltas) if new else {}
+    adopt_many(store.id, ids)
+    for sku, delta in sorted(deltas.items()):  # one statement per SKU, in a stable order
+        if delta:
+            stock.change_reserved(store.id, sku, delta)
+    return [Stored(known[po].id if po in known else ids[po], po, po not in known)
+            for po in latest]
+
+
+def _insert_new(store: Store, page: list[PurchaseOrder], stamp, deltas: dict) -> dict[str, int]:
+    """Bulk INSERT of new orders and their lines; returns their ids by purchase order id."""
+    orders, lines = [], {}
+    for data in page:
+        values = _order_values(data)
+        # One line per number (a number Walmart repeats: its last entry wins, as in _apply).
+        line_values = list({x.line_number: _line_values(x) for x in data.lines}.values())
+        view = SimpleNamespace(**values, return_open=False, status=None,
+                               lines=[SimpleNamespace(**x) for x in line_values])
+        view.intent_to_cancel = any(x.intent_to_cancel and _open(x) for x in view.lines)
+        view.status = order_status.derive_status(view, False).value  # the one derivation
+        for line in view.lines:
+            deltas[line.sku] = deltas.get(line.sku, 0) + _open(line)
+        orders.append({
+            **values, "store_id": store.id, "purchase_order_id": data.purchase_order_id,
+            "currency": next((c.currency for x in data.lines for c in x.charges), "USD"),
+            "order_value": sum((x.unit_price * x.quantity + x.tax + x.shipping
+                                for x in view.lines), Decimal("0")),
+            "status": view.status, "status_details": order_status.details(view, []),
+            "intent_to_cancel": view.intent_to_cancel, "return_open": False,
+            "in_flight": needs_acknowledging(data), "created_at": stamp, "updated_at": stamp})
+        lines[data.purchase_order_id] = line_values
+    # Core statements on the tables (the ORM's bulk path would insert row by row here);
+    # RETURNING pairs come back in any order: they are matched by purchase order id.
+    table = Order.__table__
+    ids = {po: order_id for order_id, po in db.session.execute(
+        table.insert().returning(table.c.id, table.c.purchase_order_id), orders)}
+    db.session.execute(update(Order).where(Order.id.in_(list(ids.values())))
+                       .values(number=cast(Order.id + NUMBER_BASE, String))
+                       .execution_options(synchronize_session=False))
+    db.session.execute(OrderLine.__table__.insert(), [
+        {**x, "order_id": ids[po]} for po, values in lines.items() for x in values])
+    return ids
 
 
 def record_failure(store: Store, purchase_order_id: str, reason: str, raw: dict) -> Order:

@@ -21,6 +21,7 @@ from webapp.models import (
     Shipment,
     ShipmentLine,
     ShipmentPackage,
+    Store,
     SyncTask,
 )
 
@@ -66,16 +67,17 @@ def base_query(f: OrderFilter, with_status: bool = True, with_search: bool = Tru
         skus = select(OrderLine.order_id).where(OrderLine.sku.ilike(f"{pattern}%", escape="\\"))
         tracked = select(Shipment.order_id).join(ShipmentPackage).where(
             ShipmentPackage.tracking_number == q.replace(" ", "").upper())
-        query = query.where(or_(
-            Order.purchase_order_id == q, Order.number == q, Order.customer_order_id == q,
-            Order.customer_name.ilike(f"%{pattern}%", escape="\\"), Order.id.in_(skus),
-            Order.id.in_(tracked)))
+        matches = [Order.purchase_order_id == q, Order.number == q,
+                   Order.customer_order_id == q, Order.id.in_(skus), Order.id.in_(tracked)]
+        if not q.isdigit():  # order numbers are digits, names are not: skip the name scan
+            matches.append(Order.customer_name.ilike(f"%{pattern}%", escape="\\"))
+        query = query.where(or_(*matches))
     return query
 
 
 @dataclass
 class Page:
-    orders: list[Order]
+    orders: list[OrderRow]
     next_cursor: str | None
     prev_cursor: str | None
 
@@ -95,6 +97,60 @@ def _decode(cursor: str) -> tuple[datetime, int] | None:
         return None
 
 
+@dataclass(slots=True)
+class ListLine:
+    """What the Orders page shows of a line."""
+    line_number: str
+    sku: str
+    quantity: int
+    shipped_qty: int
+    canceled_qty: int
+
+    @property
+    def open_qty(self) -> int:
+        return max(self.quantity - self.shipped_qty - self.canceled_qty, 0)
+
+
+@dataclass(slots=True)
+class OrderRow:
+    """A row of the Orders page: plain values read with one query (no ORM objects, so a page
+    of 50 costs two indexed queries and no identity-map bookkeeping)."""
+    id: int
+    store_id: int
+    number: str | None
+    purchase_order_id: str
+    customer_order_id: str | None
+    customer_name: str | None
+    order_date: datetime | None
+    ship_by: datetime | None
+    deliver_by: datetime | None
+    ship_method: str | None
+    currency: str
+    order_value: object
+    status: str
+    status_details: str | None
+    intent_to_cancel: bool
+    in_flight: bool
+    open_return_id: int | None
+    import_error: str | None
+    updated_at: datetime | None
+    store_name: str = ""
+    lines: list[ListLine] = field(default_factory=list)
+
+    @property
+    def status_enum(self) -> OrderStatus:
+        return OrderStatus(self.status)
+
+    @property
+    def status_slug(self) -> str:
+        return STATUS_SLUGS.get(self.status, "")
+
+
+STATUS_SLUGS = {status.value: status.slug for status in OrderStatus}
+ROW_COLUMNS = tuple(getattr(Order, name) for name in OrderRow.__dataclass_fields__
+                    if name not in ("store_name", "lines"))
+
+
 def page(f: OrderFilter, after: str | None = None, before: str | None = None,
          size: int = PAGE_SIZE) -> Page:
     """One page in the chosen order, by keyset (no OFFSET): `after`/`before` are cursors."""
@@ -109,16 +165,48 @@ def page(f: OrderFilter, after: str | None = None, before: str | None = None,
         query = query.where(ahead)
     descending = newer_first == forward
     order_by = (column.desc(), Order.id.desc()) if descending else (column.asc(), Order.id.asc())
-    query = query.options(selectinload(Order.lines))
-    rows = list(db.session.scalars(query.order_by(*order_by).limit(size + 1)).unique())
+    query = query.with_only_columns(*ROW_COLUMNS, Store.name).join(
+        Store, Store.id == Order.store_id).order_by(*order_by).limit(size + 1)
+    rows = [OrderRow(*values[:-1], store_name=values[-1])
+            for values in db.session.execute(query).all()]
     more = len(rows) > size
     rows = rows[:size]
     if not forward:
         rows.reverse()
+    _add_lines(rows)
     has_next = more if forward else True
     has_prev = (key is not None) if forward else more
     return Page(rows, _encode(rows[-1], column) if rows and has_next else None,
                 _encode(rows[0], column) if rows and has_prev else None)
+
+
+def _add_lines(rows: list[OrderRow]) -> None:
+    by_id = {row.id: row for row in rows}
+    if not by_id:
+        return
+    for order_id, *values in db.session.execute(
+            select(OrderLine.order_id, OrderLine.line_number, OrderLine.sku,
+                   OrderLine.quantity, OrderLine.shipped_qty, OrderLine.canceled_qty)
+            .where(OrderLine.order_id.in_(by_id)).order_by(OrderLine.id)):
+        by_id[order_id].lines.append(ListLine(*values))
+
+
+def stamp(orders: list[Order]) -> int:
+    """The latest change among these orders, in microseconds (what a poll was rendered at)."""
+    return max((int(o.updated_at.timestamp() * 1_000_000) for o in orders if o.updated_at),
+               default=0)
+
+
+def unchanged_since(order_ids: list[int], since: int) -> bool:
+    """True when every watched order is still in flight and none changed after `since`: a
+    poll then has nothing new to show (one indexed query, no rendering)."""
+    if not order_ids:
+        return False
+    rows = db.session.execute(select(Order.updated_at, Order.in_flight)
+                              .where(Order.id.in_(order_ids))).all()
+    return len(rows) == len(set(order_ids)) and all(
+        in_flight and updated and int(updated.timestamp() * 1_000_000) <= since
+        for updated, in_flight in rows)
 
 
 def invalidate_counts() -> None:
@@ -173,7 +261,8 @@ def tasks_of(order: Order) -> list[SyncTask]:
 
 def summary(order: Order) -> dict:
     return {"number": order.number, "purchase_order_id": order.purchase_order_id,
-            "customer_order_id": order.customer_order_id, "store": order.store.name,
+            "customer_order_id": order.customer_order_id,
+            "store": getattr(order, "store_name", None) or order.store.name,
             "status": order.status, "status_details": order.status_details,
             "customer": order.customer_name,
             "order_date": order.order_date.isoformat() if order.order_date else None,

@@ -37,7 +37,7 @@ def derive_status(order: Order, failed: bool) -> OrderStatus:
     return OrderStatus.OPEN
 
 
-def _details(order: Order, tasks: list[SyncTask]) -> str | None:
+def details(order: Order, tasks: list[SyncTask]) -> str | None:
     parts: list[str] = []
     if order.import_error:
         parts.append(f"Could not import: {order.import_error}")
@@ -69,11 +69,13 @@ def _details(order: Order, tasks: list[SyncTask]) -> str | None:
     return "; ".join(parts) or None
 
 
-def refresh(order: Order) -> None:
-    """Recompute status, Status details and the in-flight flag (the caller commits)."""
-    tasks = list(db.session.scalars(select(SyncTask).where(SyncTask.order_id == order.id)
-                                    .order_by(SyncTask.id.desc()))) if order.id else []
+def refresh(order: Order, tasks: list[SyncTask] | None = None) -> None:
+    """Recompute status, Status details and the in-flight flag (the caller commits).
+    `tasks`: the order's sync tasks, newest first, when the caller already has them."""
+    if tasks is None:
+        tasks = list(db.session.scalars(select(SyncTask).where(SyncTask.order_id == order.id)
+                                        .order_by(SyncTask.id.desc()))) if order.id else []
     # Resolved and synced tasks never hold an Error.
     order.status = derive_status(order, any(t.state == TaskState.ERROR for t in tasks)).value
     order.in_flight = any(t.state == TaskState.PENDING for t in tasks)
-    order.status_details = _details(order, tasks)
+    order.status_details = details(order, tasks)

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app
 from redis.exceptions import RedisError
+from sqlalchemy import inspect, select
 
 from jobs.queue import enqueue, promote  # the enqueue adapter; services never import job tasks
 from webapp.extensions import db
@@ -21,11 +22,17 @@ PENDING_KEY = "orderdeck_unpublished_tasks"
 
 
 def add_task(store_id: int, kind: TaskKind, target: str, *, order: Order | None = None,
-             payload: dict[str, Any] | None = None, urgent: bool = True) -> SyncTask:
+             payload: dict[str, Any] | None = None, urgent: bool = True,
+             order_id: int | None = None) -> SyncTask:
     """Add a task to the current transaction; publish() it after the commit. Tasks a person
-    started are urgent; background ones (acknowledging imports) are not."""
+    started are urgent; background ones (acknowledging imports) are not. `order_id` instead
+    of `order`: the order was bulk-inserted and marked in flight already."""
     task = SyncTask(store_id=store_id, kind=kind.value, target=target, payload=payload,
-                    order=order, next_attempt_at=utcnow(), urgent=urgent)
+                    next_attempt_at=utcnow(), urgent=urgent)
+    if order is not None:
+        task.order = order
+    else:  # never set the relationship to None: its flush would clear order_id
+        task.order_id = order_id
     db.session.add(task)
     db.session.info.setdefault(PENDING_KEY, []).append(task)
     if order is not None:
@@ -45,13 +52,17 @@ def schedule(task: SyncTask, at: datetime | None = None) -> bool:
 
     Redis being down loses nothing: the row is pending and the sweeper enqueues it later.
     """
+    return _enqueue(task.id, task.job_id, at)
+
+
+def _enqueue(task_id: int, job_id: str, at: datetime | None = None) -> bool:
     try:
         if at is not None:  # RQ's schedule has whole seconds: never wake before it is due
             at = at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
-        job = enqueue(SYNC_JOB, task.id, job_id=task.job_id, unique=True, at=at,
+        job = enqueue(SYNC_JOB, task_id, job_id=job_id, unique=True, at=at,
                       result_ttl=0, failure_ttl=86400, job_timeout=int(lease_seconds()) - 30)
     except (RedisError, OSError) as exc:
-        log.warning("could not enqueue sync task %s (%s); the sweeper will", task.id, exc)
+        log.warning("could not enqueue sync task %s (%s); the sweeper will", task_id, exc)
         return False
     return job is not None
 
@@ -76,7 +87,16 @@ def publish(tasks: Iterable[SyncTask]) -> None:
 def publish_pending() -> None:
     """After a commit: start every task this session added (orders, stock pushes …)."""
     tasks = db.session.info.pop(PENDING_KEY, [])
-    publish([t for t in tasks if t.id is not None])
+    # The commit expired them: read their ids from the identity map, and their claims in one
+    # query, instead of one SELECT per task.
+    ids = [key[0] for key in (inspect(t).identity for t in tasks) if key]
+    if not ids:
+        return
+    claims = dict(db.session.execute(select(SyncTask.id, SyncTask.claims)
+                                     .where(SyncTask.id.in_(ids))).all())
+    for task_id in ids:
+        if task_id in claims:
+            _enqueue(task_id, f"sync-{task_id}-{claims[task_id] + 1}")
 
 
 def forget_pending() -> None:

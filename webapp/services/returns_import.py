@@ -86,6 +86,18 @@ def adopt(order: Order) -> None:
         link_order(order)
 
 
+def adopt_many(store_id: int, ids: dict[str, int]) -> None:
+    """adopt() for the new orders of an import page ({purchase order id: order id}): one
+    query finds the return lines that arrived before them."""
+    if not ids:
+        return
+    found = db.session.scalars(select(ReturnLine.purchase_order_id).join(Return).where(
+        Return.store_id == store_id, ReturnLine.order_id.is_(None),
+        ReturnLine.purchase_order_id.in_(ids))).all()
+    for po in set(found):
+        adopt(db.session.get(Order, ids[po]))
+
+
 def link_order(order: Order) -> None:
     """The order's open return (Return requested) and refunded units, from its returns."""
     lines = db.session.scalars(select(ReturnLine).where(ReturnLine.order_id == order.id)).all()

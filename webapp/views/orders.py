@@ -44,21 +44,38 @@ def filter_args(f: order_queries.OrderFilter, **changes) -> dict:
     return {k: v for k, v in args.items() if v not in (None, "")}
 
 
+def _nothing_new() -> bool:
+    """A poll whose watched orders have not changed since it was rendered."""
+    if not (is_htmx() and request.args.get("poll")):
+        return False
+    watch = [int(x) for x in request.args.get("watch", "").split(",")[:order_queries.PAGE_SIZE]
+             if x.isdigit()]
+    since = request.args.get("since", "")
+    return since.isdigit() and order_queries.unchanged_since(watch, int(since))
+
+
 @bp.get("/")
 def index():
-    """Orders with status cards, filters, search and keyset pages; htmx gets the results."""
+    """Orders with status cards, filters, search and keyset pages; htmx gets the results.
+
+    While rows are in flight the results poll; a poll answers 204 (nothing to swap) until one
+    of those rows changes, so polling costs one indexed query, not a page."""
+    if _nothing_new():
+        return Response(status=204)
     f = parse_filter()
     result = order_queries.page(f, after=request.args.get("after"),
                                 before=request.args.get("before"))
-    in_flight = any(order.in_flight for order in result.orders)
+    watched = [order for order in result.orders if order.in_flight]
     context = dict(
         f=f, page=result, counts=order_queries.status_counts(f), statuses=list(OrderStatus),
         stores=db.session.scalars(db.select(Store).order_by(Store.name)).all(),
-        args=filter_args(f), filter_args=filter_args, in_flight=in_flight,
+        args=filter_args(f), filter_args=filter_args, in_flight=bool(watched),
         poll_url=url_for("orders.index", **filter_args(f), poll=1,
-                         after=request.args.get("after"), before=request.args.get("before")))
+                         after=request.args.get("after"), before=request.args.get("before"),
+                         watch=",".join(str(o.id) for o in watched),
+                         since=order_queries.stamp(watched)))
     response = render_page("orders/index.html", "results", **context)
-    if is_htmx() and request.args.get("poll") and not in_flight:
+    if is_htmx() and request.args.get("poll") and not watched:
         stop_polling(response)
     return response
 
@@ -77,6 +94,8 @@ def show(order_id: int):
     """One order: lines, customer, payment, shipments, sync history, Ship; htmx polls 'live'."""
     from webapp.views.shipping import render_order
 
+    if _nothing_new() and request.args.get("watch") == str(order_id):
+        return Response(status=204)
     order = db.session.scalar(db.select(Order).where(Order.id == order_id)
                               .options(selectinload(Order.lines))) or abort(404)
     response = render_order(order, block="live")
