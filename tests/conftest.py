@@ -136,9 +136,9 @@ class Auth:
 
     def login(self, email: str, password: str = "correct horse battery", next_url: str = ""):
         page = self.client.get("/login")
-        url = "/login" + (f"?next={next_url}" if next_url else "")
-        return self.client.post(url, data={"email": email, "password": password,
-                                           "csrf_token": csrf_from(page.text)})
+        return self.client.post("/login", query_string={"next": next_url} if next_url else None,
+                                data={"email": email, "password": password,
+                                      "csrf_token": csrf_from(page.text)})
 
     def csrf(self, path: str = "/") -> str:
         return csrf_from(self.client.get(path).text)

@@ -168,10 +168,9 @@ def _first_po(conn, seller) -> str:
                         (seller.seller_id,)).fetchone()[0]
 
 
-def test_an_order_the_database_refuses_shows_as_error_and_the_page_is_stored(app,
-                                                                            walmart_store):
-    """A customer order id far longer than Walmart's (PostgreSQL refuses it; SQLite stores
-    it): the rest of the page is stored either way, and a refused order shows as Error."""
+def test_walmart_text_longer_than_our_columns_is_cut_to_fit(app, walmart_store):
+    """A 300-character customer order id and a name with a NUL character: stored, cut to the
+    column and cleaned, on SQLite and PostgreSQL alike; the page's other orders too."""
     from webapp.extensions import db
     from webapp.models import Order
 
@@ -179,17 +178,46 @@ def test_an_order_the_database_refuses_shows_as_error_and_the_page_is_stored(app
     conn = sim_conn(seller)
     po = _first_po(conn, seller)
 
-    def long_id(order, _now):
+    def odd_text(order, _now):
         order["customerOrderId"] = "9" * 300
-    control.update_order(conn, seller.seller_id, po, long_id)
+        order["shippingInfo"]["postalAddress"]["name"] = "Ana\x00 Smith"
+    control.update_order(conn, seller.seller_id, po, odd_text)
     summary = _import(app, store_id)
-    assert summary["ok"] and summary["seen"] == 6
+    assert summary["ok"] and summary["created"] == 6 and summary["failed"] == 0
     with app.app_context():
-        orders = {o.purchase_order_id: o for o in db.session.scalars(select(Order)).unique()}
-        assert len(orders) == 6
-        assert all(o.status != "Error" for p, o in orders.items() if p != po)
-        if db.engine.dialect.name == "postgresql":
-            assert orders[po].status == "Error" and summary["failed"] == 1
-            assert "could not store this order" in orders[po].status_details
-        else:
-            assert orders[po].customer_order_id == "9" * 300
+        order = db.session.scalars(select(Order).where(Order.purchase_order_id == po)).one()
+        assert order.customer_order_id == "9" * 40 and order.customer_name == "Ana Smith"
+
+
+def test_a_page_the_batch_cannot_store_is_stored_order_by_order(app, walmart_store,
+                                                                monkeypatch):
+    """The page's bulk path fails (as when another writer inserts one of its orders first):
+    the page is stored order by order, each order once; one the database refuses even alone
+    shows as Error with the reason, and the import goes on."""
+    from sqlalchemy.exc import IntegrityError
+
+    from webapp.extensions import db
+    from webapp.models import Order
+    from webapp.services import order_import
+
+    store_id, seller = walmart_store(orders=5)
+    refused = _first_po(sim_conn(seller), seller)
+    single = order_import.upsert
+
+    def collide(*_args, **_kwargs):
+        raise IntegrityError("INSERT INTO orders", {}, Exception("duplicate key"))
+
+    def upsert(store, data):
+        if data.purchase_order_id == refused:
+            collide()
+        return single(store, data)
+    monkeypatch.setattr(order_import, "upsert_page", collide)
+    monkeypatch.setattr(order_import, "upsert", upsert)
+    summary = _import(app, store_id)
+    assert summary["ok"] and summary["created"] == 4 and summary["failed"] == 1
+    with app.app_context():
+        orders = {o.purchase_order_id: o for o in db.session.scalars(select(Order))}
+        assert len(orders) == 5
+        assert orders[refused].status == "Error"
+        assert "could not store this order" in orders[refused].status_details
+        assert all(o.in_flight for p, o in orders.items() if p != refused)  # acknowledging

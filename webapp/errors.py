@@ -38,6 +38,9 @@ def _csrf_error(exc: CSRFError):
 
 
 def _server_error(exc: InternalServerError):
+    from webapp.extensions import db
+
+    db.session.rollback()  # the page itself queries (the banner): not in a failed transaction
     return _render(500)
 
 

@@ -45,6 +45,14 @@ def _enforce_sign_in():
     return None
 
 
+def _refuse_nul_bytes():
+    """A NUL character in a query or form value is a 400: PostgreSQL cannot store or compare
+    text holding one, so it would otherwise end as a 500 deep in a query."""
+    for key, values in (*request.args.lists(), *request.form.lists()):
+        if "\x00" in key or any("\x00" in value for value in values):
+            abort(400)
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
@@ -61,4 +69,5 @@ def _security_headers(response: Response) -> Response:
 
 def init_security(app: Flask) -> None:
     app.before_request(_enforce_sign_in)
+    app.before_request(_refuse_nul_bytes)
     app.after_request(_security_headers)

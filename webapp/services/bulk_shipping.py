@@ -67,6 +67,8 @@ def _header(name: str) -> str:
 
 def parse(text: str) -> Plan:
     """Read and check every row; nothing is created here."""
+    if "\x00" in text:  # binary content that happens to decode (and PostgreSQL refuses NUL)
+        return Plan([], ["The file holds binary data, not text: save it as CSV UTF-8."])
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)

@@ -85,9 +85,13 @@ def _store_one_by_one(state: _Pass, orders) -> None:
         except SQLAlchemyError as exc:  # this order cannot be stored: show it, keep going
             po = data.purchase_order_id
             log.warning("store %s: order %s could not be stored: %s", state.store.id, po, exc)
-            with db.session.begin_nested():
-                order_import.record_failure(state.store, po, "Orderdeck could not store this "
-                                            f"order: {type(exc).__name__}", data.raw)
+            try:
+                with db.session.begin_nested():
+                    order_import.record_failure(state.store, po, "Orderdeck could not store "
+                                                f"this order: {type(exc).__name__}", data.raw)
+            except SQLAlchemyError:  # not even as a failure (an absurd purchase order id)
+                log.error("store %s: order %r skipped: it cannot be stored at all",
+                          state.store.id, po[:60])
             state.seen.add(po)
             state.failed.add(po)
             continue

@@ -13,6 +13,7 @@ from webapp.extensions import db
 from webapp.models import Order, OrderLine, Store
 from webapp.models.base import utcnow
 from webapp.services import order_status, stock
+from webapp.services.text_fit import fit
 from webapp.walmart.schema import OrderLine as WalmartLine
 from webapp.walmart.schema import PurchaseOrder
 
@@ -50,16 +51,16 @@ def _line_values(data: WalmartLine, old: OrderLine | None = None) -> dict:
     if old is None:
         quantity = max(data.quantity, 1)
         values.update(line_number=data.line_number, sku=data.sku,
-                      product_name=data.product_name[:500], quantity=data.quantity,
+                      product_name=data.product_name, quantity=data.quantity,
                       unit_price=_money(data.product_total / quantity),
                       tax=_money(data.tax_total), shipping=_money(data.shipping_total),
                       refunded_qty=0)
-    return values
+    return fit(OrderLine, values)
 
 
 def _order_values(data: PurchaseOrder) -> dict:
     address = data.address
-    return {"customer_order_id": data.customer_order_id, "customer_name": address.name,
+    values = {"customer_order_id": data.customer_order_id, "customer_name": address.name,
             "customer_email": data.customer_email, "phone": data.phone,
             "ship_name": address.name, "address1": address.address1,
             "address2": address.address2, "city": address.city, "state": address.state,
@@ -67,6 +68,7 @@ def _order_values(data: PurchaseOrder) -> dict:
             "address_type": address.address_type, "order_date": data.order_date,
             "ship_by": data.estimated_ship_date, "deliver_by": data.estimated_delivery_date,
             "ship_method": data.method_code, "import_error": None, "raw": None}
+    return fit(Order, values)
 
 
 def _open(values) -> int:

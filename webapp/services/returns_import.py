@@ -12,6 +12,7 @@ from webapp.models.base import utcnow
 from webapp.services import order_status, rate_limit
 from webapp.services.importer import ImportDeferred
 from webapp.services.return_status import refresh as refresh_return
+from webapp.services.text_fit import fit, fit_one
 from webapp.services.walmart_access import client_for
 from webapp.walmart.schema_returns import ReturnOrder
 
@@ -38,8 +39,8 @@ def upsert(store: Store, data: ReturnOrder) -> tuple[Return, bool]:
     if created:
         ret = Return(store_id=store.id, rma=data.return_order_id)
         db.session.add(ret)
-    ret.customer_order_id = data.customer_order_id
-    ret.customer_name = data.customer_name or None
+    ret.customer_order_id = fit_one(Return, "customer_order_id", data.customer_order_id)
+    ret.customer_name = fit_one(Return, "customer_name", data.customer_name) or None
     ret.requested_at, ret.return_by = data.return_order_date, data.return_by_date
     ret.total_refund_amount, ret.currency = data.total_refund_amount, data.currency
     by_number = {x.number: x for x in ret.lines}
@@ -54,14 +55,17 @@ def upsert(store: Store, data: ReturnOrder) -> tuple[Return, bool]:
             ret.lines.append(line)
         line.order_id = order.id if order else None
         line.order_line_id = order_line.id if order_line else None
-        line.purchase_order_id = item.purchase_order_id
+        text = fit(ReturnLine, {"purchase_order_id": item.purchase_order_id, "sku": item.sku,
+                                "product_name": item.product_name, "reason": item.reason})
+        line.purchase_order_id = text["purchase_order_id"]
         line.purchase_order_line = item.purchase_order_line_number
-        line.sku, line.product_name = item.sku, item.product_name
-        line.reason, line.quantity = item.reason, item.quantity
+        line.sku, line.product_name = text["sku"], text["product_name"]
+        line.reason, line.quantity = text["reason"], item.quantity
         line.unit_price = item.unit_price or (order_line.unit_price if order_line else 0)
         # Walmart's count wins when it is ahead (Walmart refunded it itself).
         line.refunded_qty = max(line.refunded_qty or 0, item.refunded_quantity)
-        line.refund_channel = item.refund_channel or line.refund_channel
+        line.refund_channel = fit_one(ReturnLine, "refund_channel",
+                                      item.refund_channel) or line.refund_channel
         if order is not None:
             orders.add(order)
     db.session.flush()

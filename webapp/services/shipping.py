@@ -68,6 +68,12 @@ def _check_package(index: int, package: PackageInput, known: dict[str, OrderLine
     carrier = (package.carrier or "").strip() or None
     other = (package.other_carrier or "").strip() or None
     url = (package.tracking_url or "").strip() or None
+    if other and len(other) > 120:  # the columns' sizes: PostgreSQL refuses longer text
+        raise ActionRefused(f"{label}The other carrier's name is too long (at most 120 "
+                            "characters).", field="other_carrier")
+    if url and len(url) > 500:
+        raise ActionRefused(f"{label}The tracking URL is too long (at most 500 characters).",
+                            field="tracking_url")
     if carrier and carrier not in enums.CARRIERS:
         raise ActionRefused(f"{label}{carrier!r} is not one of Walmart's carriers; pick one from "
                             "the list, or use Other carrier.", field="carrier")
@@ -168,6 +174,9 @@ def ship_order(order_id: int, packages: list[PackageInput], ship_time: datetime,
     checked = _validate(order, packages, ship_time)
     if checked.warnings and not confirm_warnings:
         raise NeedsConfirmation(checked.warnings)
+    if form_token and len(form_token) > 64:
+        raise ActionRefused("This form is damaged: reload the order and ship again.",
+                            field="form_token")
     if form_token and db.session.scalar(select(Shipment.id).where(
             Shipment.form_token == form_token)):
         raise ActionRefused("This shipment was already submitted.", field="form_token")

@@ -13,6 +13,7 @@ from webapp.services import audit, outbox
 from webapp.services.errors import ActionRefused
 
 MAX_QUANTITY = 1_000_000
+MAX_SKU = 100  # the column's size
 
 
 def get_or_create(store_id: int, sku: str) -> SkuStock:
@@ -75,17 +76,25 @@ def change_reserved(store_id: int, sku: str, delta: int) -> SkuStock:
 def _quantity(value) -> int:
     text = str(value).strip()
     if not text.isdigit() or int(text) > MAX_QUANTITY:
+        shown = text if len(text) <= 20 else text[:20] + "…"  # the message rides in a cookie
         raise ActionRefused(f"On hand must be a whole number from 0 to {MAX_QUANTITY:,}, "
-                            f"not {value!r}.", field="on_hand")
+                            f"not {shown!r}.", field="on_hand")
     return int(text)
+
+
+def _sku(value) -> str:
+    sku = (value or "").strip()
+    if not sku:
+        raise ActionRefused("Give the SKU.", field="sku")
+    if len(sku) > MAX_SKU or not sku.isprintable():
+        raise ActionRefused(f"A SKU is at most {MAX_SKU} printable characters.", field="sku")
+    return sku
 
 
 def set_on_hand(store_id: int, sku: str, quantity, *, by: User | None,
                 actor: str | None = None) -> SkuStock:
     """Set what is on the shelf; the SKU becomes tracked and its available quantity is pushed."""
-    sku = (sku or "").strip()
-    if not sku:
-        raise ActionRefused("Give the SKU.", field="sku")
+    sku = _sku(sku)
     stock = get_or_create(store_id, sku)
     old, stock.on_hand = stock.on_hand, _quantity(quantity)
     request_push(stock)
@@ -99,21 +108,22 @@ def set_on_hand(store_id: int, sku: str, quantity, *, by: User | None,
 def import_csv(store_id: int, text: str, *, by: User | None) -> int:
     """A CSV of `sku,quantity` rows: all rows are checked first; then every SKU is set."""
     reader = csv.reader(io.StringIO(text))
-    rows, errors = [], []
-    for number, values in enumerate(reader, start=1):
-        if not values or not any(v.strip() for v in values):
-            continue
-        if number == 1 and not values[-1].strip().isdigit():
-            continue  # a header
-        if len(values) < 2:
-            errors.append(f"Row {number}: expected sku,quantity.")
-            continue
-        try:
-            rows.append((values[0].strip(), _quantity(values[1])))
-        except ActionRefused as exc:
-            errors.append(f"Row {number}: {exc}")
-        if not values[0].strip():
-            errors.append(f"Row {number}: the SKU is empty.")
+    rows, errors, number = [], [], 0
+    try:
+        for number, values in enumerate(reader, start=1):
+            if not values or not any(v.strip() for v in values):
+                continue
+            if number == 1 and not values[-1].strip().isdigit():
+                continue  # a header
+            if len(values) < 2:
+                errors.append(f"Row {number}: expected sku,quantity.")
+                continue
+            try:
+                rows.append((_sku(values[0]), _quantity(values[1])))
+            except ActionRefused as exc:
+                errors.append(f"Row {number}: {exc}")
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        raise ActionRefused(f"The CSV cannot be read near row {number + 1}: {exc}.") from exc
     if errors:
         raise ActionRefused(" ".join(errors[:10]) + (" …" if len(errors) > 10 else ""))
     if not rows:
