@@ -39,7 +39,8 @@ def seed_orders(conn: sqlite3.Connection, seller_id: str, count: int, seed: int 
     made = generator.make_orders(seed, count, now, days, intent_rate)
     with transaction(conn):
         for order in made:
-            if orders.save(conn, seller_id, order, now, insert=True):
+            # Last modified when placed, as at Walmart (not all at this same instant).
+            if orders.save(conn, seller_id, order, min(order["orderDate"], now), insert=True):
                 created += 1
     return created
 

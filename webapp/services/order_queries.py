@@ -145,6 +145,14 @@ class OrderRow:
     def status_slug(self) -> str:
         return STATUS_SLUGS.get(self.status, "")
 
+    @property
+    def item_labels(self) -> list[str]:
+        """'SKU × 2' for the first three lines, then '+N more'."""
+        labels = [f"{line.sku} × {line.quantity}" for line in self.lines[:3]]
+        if len(self.lines) > 3:
+            labels.append(f"+{len(self.lines) - 3} more")
+        return labels
+
 
 STATUS_SLUGS = {status.value: status.slug for status in OrderStatus}
 ROW_COLUMNS = tuple(getattr(Order, name) for name in OrderRow.__dataclass_fields__
@@ -219,14 +227,16 @@ def invalidate_counts() -> None:
 
 def status_counts(f: OrderFilter) -> dict[str, int]:
     """Orders per status for the store and date filters (not the search), cached in Redis."""
-    try:
+    try:  # one round trip: the current version, and the counts with the version they are of
         conn = redis_connection()
-        version = int(conn.get(COUNTS_VERSION) or 0)
-        key = f"orderdeck:counts:{version}:{f.store_id}:{f.date_from}:{f.date_to}"
-        cached = conn.get(key)
+        key = f"orderdeck:counts:{f.store_id}:{f.date_from}:{f.date_to}"
+        version, cached = conn.mget(COUNTS_VERSION, key)
+        version = int(version or 0)
         if cached:
-            return json.loads(cached)
-    except RedisError:
+            found = json.loads(cached)
+            if found.get("version") == version:
+                return found["counts"]
+    except (RedisError, ValueError):
         conn = key = None
     inner = base_query(f, with_status=False, with_search=False).with_only_columns(
         Order.status, func.count(Order.id)).group_by(Order.status)
@@ -234,7 +244,7 @@ def status_counts(f: OrderFilter) -> dict[str, int]:
     counts.update({status: n for status, n in db.session.execute(inner)})
     if conn is not None:
         try:
-            conn.set(key, json.dumps(counts), ex=300)
+            conn.set(key, json.dumps({"version": version, "counts": counts}), ex=300)
         except RedisError:
             pass
     return counts

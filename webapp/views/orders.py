@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, request, stream_with_context, url_for
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
@@ -68,8 +69,9 @@ def index():
     watched = [order for order in result.orders if order.in_flight]
     context = dict(
         f=f, page=result, counts=order_queries.status_counts(f), statuses=list(OrderStatus),
-        stores=db.session.scalars(db.select(Store).order_by(Store.name)).all(),
+        stores=db.session.execute(db.select(Store.id, Store.name).order_by(Store.name)).all(),
         args=filter_args(f), filter_args=filter_args, in_flight=bool(watched),
+        line_break=Markup("<br>"),
         poll_url=url_for("orders.index", **filter_args(f), poll=1,
                          after=request.args.get("after"), before=request.args.get("before"),
                          watch=",".join(str(o.id) for o in watched),
