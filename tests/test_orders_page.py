@@ -142,6 +142,25 @@ FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2
             "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
 
 
+def test_a_row_shows_what_changed_even_when_nothing_else_did(app, signed_in, client,
+                                                              imported):
+    """Rows are rendered once and kept by their content: any change to what a row shows —
+    even by a writer that leaves the order's last-update time alone — shows at once."""
+    from webapp.extensions import db
+    from webapp.models import Order
+    order = _orders(app)[-1]  # the newest: on the first page
+    signed_in("viewer")
+    first = client.get("/").text
+    assert f'id="order-{order.id}"' in first and "Checked by hand" not in first
+    assert client.get("/").text.count(f'id="order-{order.id}"') == 1
+    with app.app_context():
+        db.session.execute(update(Order).where(Order.id == order.id).values(
+            status_details="Checked by hand", updated_at=order.updated_at))
+        db.session.commit()
+    row = re.search(rf'<tr id="order-{order.id}".*?</tr>', client.get("/").text, re.S).group(0)
+    assert "Checked by hand" in row
+
+
 def test_csv_export_is_safe_for_spreadsheets(app, signed_in, client, imported):
     """Export gives every matching order, as a download; no cell starts with = + - @ tab or CR
     (OWASP's CSV injection list), whichever Walmart field or status text carried it."""

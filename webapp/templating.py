@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -67,10 +68,36 @@ def money(amount: Decimal | float | None, currency: str = "USD") -> str:
 @pass_context
 def ship_by_state(ctx, order) -> str:
     """'overdue' or 'due-today' while units remain to ship, else ''."""
-    if order.ship_by is None or order.import_error or all(x.open_qty == 0 for x in order.lines):
-        return ""
+    zone = _context_zone(ctx)
+    return _urgency(order, zone, ctx.get("team_today") or datetime.now(zone).date())
+
+
+class RowCells(NamedTuple):
+    """An Orders-page row's dates, value and ship-by urgency as text."""
+    value: str
+    ordered: str
+    ship_by: str
+    urgency: str
+    deliver_by: str
+    updated: str
+
+
+@pass_context
+def row_cells(ctx, order) -> RowCells:
+    """Every formatted cell of a row in one call (a page has 50 rows: one call each, instead
+    of six filters each)."""
     zone = _context_zone(ctx)
     today = ctx.get("team_today") or datetime.now(zone).date()
+    return RowCells(money(order.order_value, order.currency),
+                    _format(order.order_date, zone, "%b %d, %Y %H:%M"),
+                    _format(order.ship_by, zone, "%b %d, %Y"), _urgency(order, zone, today),
+                    _format(order.deliver_by, zone, "%b %d, %Y"),
+                    _format(order.updated_at, zone, "%b %d, %Y %H:%M"))
+
+
+def _urgency(order, zone: ZoneInfo, today) -> str:
+    if order.ship_by is None or order.import_error or all(x.open_qty == 0 for x in order.lines):
+        return ""
     due = order.ship_by.astimezone(zone).date()
     if due < today:
         return "overdue"
@@ -95,6 +122,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["return_reason"] = lambda code: RETURN_REASONS.get(code or "",
                                                                              code or "—")
     app.jinja_env.globals["timezone_name"] = lambda: current_app.config["TIMEZONE"]
+    from webapp.row_cache import order_row
+    app.jinja_env.globals["order_row"] = order_row
     from webapp.services.order_queries import stamp
     app.jinja_env.globals["live_stamp"] = stamp  # what a poll was rendered at
 

@@ -145,6 +145,17 @@ class OrderRow:
     def status_slug(self) -> str:
         return STATUS_SLUGS.get(self.status, "")
 
+    def content_key(self) -> tuple:
+        """Everything a row of the Orders page shows (webapp/row_cache.py keys on it)."""
+        return (tuple(getattr(self, name) for name in ROW_FIELDS), self.store_name,
+                tuple((x.line_number, x.sku, x.quantity, x.shipped_qty, x.canceled_qty)
+                      for x in self.lines))
+
+    @property
+    def row_class(self) -> str:
+        return " ".join(name for name, on in (("in-flight", self.in_flight),
+                                              ("buyer-cancel", self.intent_to_cancel)) if on)
+
     @property
     def item_labels(self) -> list[str]:
         """'SKU × 2' for the first three lines, then '+N more'."""
@@ -155,8 +166,9 @@ class OrderRow:
 
 
 STATUS_SLUGS = {status.value: status.slug for status in OrderStatus}
-ROW_COLUMNS = tuple(getattr(Order, name) for name in OrderRow.__dataclass_fields__
-                    if name not in ("store_name", "lines"))
+ROW_FIELDS = tuple(name for name in OrderRow.__dataclass_fields__
+                   if name not in ("store_name", "lines"))
+ROW_COLUMNS = tuple(getattr(Order, name) for name in ROW_FIELDS)
 
 
 def page(f: OrderFilter, after: str | None = None, before: str | None = None,
@@ -175,8 +187,10 @@ def page(f: OrderFilter, after: str | None = None, before: str | None = None,
     order_by = (column.desc(), Order.id.desc()) if descending else (column.asc(), Order.id.asc())
     query = query.with_only_columns(*ROW_COLUMNS, Store.name).join(
         Store, Store.id == Order.store_id).order_by(*order_by).limit(size + 1)
+    # Core execution on the session's connection: plain rows, no ORM bookkeeping.
+    connection = db.session.connection()
     rows = [OrderRow(*values[:-1], store_name=values[-1])
-            for values in db.session.execute(query).all()]
+            for values in connection.execute(query).all()]
     more = len(rows) > size
     rows = rows[:size]
     if not forward:
@@ -192,7 +206,7 @@ def _add_lines(rows: list[OrderRow]) -> None:
     by_id = {row.id: row for row in rows}
     if not by_id:
         return
-    for order_id, *values in db.session.execute(
+    for order_id, *values in db.session.connection().execute(
             select(OrderLine.order_id, OrderLine.line_number, OrderLine.sku,
                    OrderLine.quantity, OrderLine.shipped_qty, OrderLine.canceled_qty)
             .where(OrderLine.order_id.in_(by_id)).order_by(OrderLine.id)):
