@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rq import Queue
@@ -13,6 +13,7 @@ from rq.registry import ScheduledJobRegistry
 from webapp.extensions import redis_connection
 
 QUEUE_NAME = "orderdeck"
+SCHEDULER_LATE = timedelta(seconds=5)  # RQ's scheduler moves due jobs every second
 
 
 def get_queue() -> Queue:
@@ -25,7 +26,8 @@ def enqueue(func: str, *args: Any, job_id: str | None = None, at: datetime | Non
 
     `at` schedules it with RQ's scheduler. With `unique=True` and a `job_id`, enqueuing an id
     that RQ still holds is a no-op (returns None) instead of a second run — for scheduled jobs
-    too, atomically (RQ's `enqueue_at` alone would ignore `unique`).
+    too, atomically (RQ's `enqueue_at` alone would ignore `unique`) — except that asking to run
+    now a scheduled job that no scheduler moved in time moves it to the queue.
     """
     queue = get_queue()
     if "job_timeout" in options:  # create_job names it `timeout`
@@ -37,11 +39,32 @@ def enqueue(func: str, *args: Any, job_id: str | None = None, at: datetime | Non
                 return queue.schedule_job(job, at, unique=unique)
             return queue.enqueue_job(job, unique=unique)
         except DuplicateJobError:
+            if at is None and (overdue := _run_if_overdue(queue, job_id)) is not None:
+                return overdue
             # A job that ended (failed before it could do anything, say) still holds its id
             # for its TTL: it is no reason to keep the work waiting. A live one is.
             if not _drop_if_ended(queue, job_id):
                 return None
     return None
+
+
+def _run_if_overdue(queue: Queue, job_id: str | None) -> Job | None:
+    """A scheduled job long past its time has no scheduler to move it (the worker that ran
+    the scheduler was killed, and its lock keeps another from taking over for minutes):
+    asked to run it now, move it to the queue ourselves."""
+    registry = ScheduledJobRegistry(queue=queue)
+    try:
+        due = registry.get_scheduled_time(job_id)
+    except NoSuchJobError:
+        return None
+    if due > datetime.now(UTC) - SCHEDULER_LATE or not registry.remove(job_id):
+        return None  # a live scheduler moves it in time (or just did)
+    try:
+        job = Job.fetch(job_id, connection=queue.connection)
+    except NoSuchJobError:
+        return None
+    queue.enqueue_job(job)
+    return job
 
 
 def _drop_if_ended(queue: Queue, job_id: str | None) -> bool:

@@ -24,6 +24,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _savepoint_takes_the_write_lock(conn, _name) -> None:
+    # pysqlite opens a transaction only before INSERT/UPDATE/DELETE. A SAVEPOINT outside one
+    # makes SQLite start a *deferred* transaction, whose first read pins a snapshot: when
+    # another process commits before this one writes, SQLite refuses the write at once
+    # ("database is locked"), whatever the busy timeout. Take the write lock up front
+    # instead (waiting for it with the busy timeout), as every other transaction here does.
+    if not conn.connection.dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def init_database(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///"):
@@ -36,3 +46,4 @@ def init_database(app: Flask) -> None:
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "savepoint", _savepoint_takes_the_write_lock)

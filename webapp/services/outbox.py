@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, update
 
 from jobs.queue import enqueue, promote  # the enqueue adapter; services never import job tasks
 from webapp.extensions import db
-from webapp.models import Order, SyncTask, TaskKind
+from webapp.models import Order, SyncTask, TaskKind, TaskState
 from webapp.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -68,12 +68,27 @@ def _enqueue(task_id: int, job_id: str, at: datetime | None = None) -> bool:
 
 
 def expedite(task: SyncTask) -> None:
-    """A person's update waits for this one: make it urgent and run it first."""
-    if not task.urgent:
-        task.urgent, task.next_attempt_at = True, min(task.next_attempt_at, utcnow())
-        db.session.commit()
+    """A person's update waits for this one: make it urgent and run it first — once it is due.
+
+    A job run before its task is due is skipped by the claim, and then nothing but the sweeper
+    runs the task again: so a job is moved to the front only while its task is due, nobody
+    holds it, and its claim count (which names the job) is still the one we looked at.
+    """
+    now, claims = utcnow(), task.claims
+    ours = (SyncTask.id == task.id, SyncTask.state == TaskState.PENDING.value,
+            SyncTask.claims == claims, SyncTask.lease_until.is_(None))
+    if not task.urgent:  # background work a person now waits for: no more waiting
+        db.session.execute(update(SyncTask).where(*ours).values(urgent=True)
+                           .execution_options(synchronize_session=False))
+        db.session.execute(update(SyncTask).where(*ours, SyncTask.next_attempt_at > now)
+                           .values(next_attempt_at=now)
+                           .execution_options(synchronize_session=False))
+    due = db.session.scalar(select(SyncTask.id).where(*ours, SyncTask.next_attempt_at <= now))
+    db.session.commit()
+    if due is None:  # in backoff, or being sent: its own job runs it in time
+        return
     try:
-        promote(task.job_id)
+        promote(f"sync-{task.id}-{claims + 1}")
     except (RedisError, OSError) as exc:
         log.warning("could not expedite sync task %s (%s)", task.id, exc)
 
