@@ -2,8 +2,8 @@
 
     .venv/bin/python -m bench.import_throughput [--orders 10000] [--memory-orders 100000]
 
-1. The simulator (rate limits scaled up ×1000) holds N released orders placed over 25 days
-   (a first import reads the orders of the last 30 days).
+1. The simulator (rate limits scaled up ×1000) holds N released orders placed over the last 5
+   days (recent enough that Walmart has not auto-cancelled any).
 2. Baseline: a bare loop pages through the same orders over HTTP (requests, 200 a page,
    following nextCursor) and decodes the JSON, storing nothing: orders per second.
 3. Orderdeck: one import pass of an empty SQLite database, run in a worker process exactly as
@@ -35,7 +35,7 @@ def seed(sim, seller: str, count: int) -> float:
     from simulator import control
 
     started = time.perf_counter()
-    control.seed_orders(sim.conn, seller, count, seed=11, days=25, intent_rate=0.0)
+    control.seed_orders(sim.conn, seller, count, seed=11, days=5, intent_rate=0.0)
     return time.perf_counter() - started
 
 

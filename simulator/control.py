@@ -9,6 +9,7 @@ import zlib
 from pathlib import Path
 
 from simulator import generator, orders, returns, rules
+from simulator.data import MAX_PER_QUERY
 from simulator.db import connect, get_setting, now_ms, set_setting, transaction
 
 FAULT_KEYS = {"down", "error_rate", "timeout_rate", "timeout_after_rate", "malformed_rate",
@@ -110,6 +111,13 @@ def advance_clock(conn, hours: float) -> int:
         set_setting(conn, "clock_offset_ms",
                     int(get_setting(conn, "clock_offset_ms", 0)) + int(hours * 3600 * 1000))
         return orders.auto_cancel_due(conn, now_ms(conn))
+
+
+def set_max_per_query(conn, count: int = MAX_PER_QUERY) -> None:
+    """How many orders one search may match before Walmart refuses it (20,000; lower it to
+    exercise window splitting with few orders)."""
+    with transaction(conn):
+        set_setting(conn, "max_per_query", int(count))
 
 
 def set_rate_scale(conn, scale: float) -> None:

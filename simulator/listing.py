@@ -11,7 +11,7 @@ from flask import request
 
 from simulator import orders, returns
 from simulator.data import MAX_PER_QUERY, MAX_WINDOW_MS
-from simulator.db import now_ms
+from simulator.db import get_setting, now_ms
 from simulator.errors import WalmartFault
 
 DAY_MS = 24 * 3600 * 1000
@@ -108,9 +108,10 @@ def order_page(conn: sqlite3.Connection, seller_id: str, released: bool) -> dict
         page = [json.loads(r["doc"]) for r in conn.execute(
             f"SELECT doc FROM orders WHERE {sql} ORDER BY order_ms, po LIMIT ? OFFSET ?",
             [*params, limit, offset])]
-    if total > MAX_PER_QUERY:
+    cap = int(get_setting(conn, "max_per_query", MAX_PER_QUERY))
+    if total > cap:
         raise WalmartFault(400, "INVALID_REQUEST_PARAM", f"Query matches {total} orders; at most "
-                           f"{MAX_PER_QUERY} per query. Narrow the date range.",
+                           f"{cap} per query. Narrow the date range.",
                            field="createdStartDate")
     if not page:
         raise WalmartFault(404, "CONTENT_NOT_FOUND", "Failed when called getAllOrders. Orders "

@@ -221,3 +221,31 @@ def test_a_page_the_batch_cannot_store_is_stored_order_by_order(app, walmart_sto
         assert orders[refused].status == "Error"
         assert "could not store this order" in orders[refused].status_details
         assert all(o.in_flight for p, o in orders.items() if p != refused)  # acknowledging
+
+
+def test_windows_over_walmarts_cap_are_split(app, walmart_store, monkeypatch):
+    """Walmart refuses a search matching more than 20,000 orders; here the cap is 40 (at the
+    simulator and in the import) and 150 orders wait: both the released orders and the
+    changed orders are read in halves until each window fits — every order once."""
+    from webapp.extensions import db
+    from webapp.models import Order
+    from webapp.services import importer
+
+    store_id, seller = walmart_store(orders=150)
+    conn = sim_conn(seller)
+    control.set_max_per_query(conn, 40)
+    monkeypatch.setattr(importer, "MAX_PER_QUERY", 40)
+    try:
+        summary = _import(app, store_id)
+    finally:
+        control.set_max_per_query(conn)
+    assert summary["ok"] and summary["created"] == 150 and summary["failed"] == 0
+    with app.app_context():
+        pos = db.session.scalars(select(Order.purchase_order_id)).all()
+    assert len(pos) == 150 and len(set(pos)) == 150
+    searches = [r for r in seller.requests() if r["endpoint"] in ("released", "orders")]
+    refused = [r for r in searches if r["status"] == 400]
+    assert refused and any("createdEndDate" in r["path"] for r in searches
+                           if r["endpoint"] == "released")
+    assert any("lastModifiedEndDate" in r["path"] for r in searches
+               if r["endpoint"] == "orders" and r["status"] == 200)

@@ -187,6 +187,26 @@ def _refresh(state: _Pass, start: datetime, end: datetime | None, horizon: datet
         _walk(state, False, **window)
 
 
+def _released(state: _Pass, start: datetime, end: datetime | None, now: datetime) -> None:
+    """Every released order created in [start, end]; a window Walmart finds too large (over
+    20,000 orders: refused, or a first page counting more) is read as two halves."""
+    try:
+        first = _walk(state, True, createdStartDate=start, createdEndDate=end)
+        too_many = (first.total_count or 0) > MAX_PER_QUERY
+    except DataError as exc:
+        if not (exc.code or "").startswith("INVALID_REQUEST_PARAM"):
+            raise
+        too_many = True
+    if too_many:
+        stop = end or now
+        if stop - start <= timedelta(minutes=2):
+            raise DataError(status=400, code="TOO_MANY_ORDERS", field="createdStartDate",
+                            description="more than 20,000 released orders within two minutes")
+        middle = start + (stop - start) / 2
+        _released(state, start, middle, now)
+        _released(state, middle, end, now)
+
+
 def request_run(store_id: int, trigger: str) -> ImportRun:
     """A run row made when a person asks, so the page shows it at once (the job fills it)."""
     run = ImportRun(store_id=store_id, trigger=trigger, started_at=utcnow())
@@ -228,7 +248,7 @@ def _import(store_id: int, trigger: str, run_id: int | None) -> ImportRun:
     try:
         state = _Pass(store, client_for(store), run)
         horizon = started - HORIZON
-        _walk(state, True, createdStartDate=horizon)
+        _released(state, horizon, None, started)
         since = (store.import_watermark or started - FIRST_WINDOW) - OVERLAP
         _refresh(state, max(since, horizon), None, horizon, started)
     except ImportDeferred as exc:  # our own rate limit: paused, resumed by the job
