@@ -98,9 +98,17 @@ def worker_main(database_url: str, redis: str, instance: str, store_id: int) -> 
         seconds = time.perf_counter() - started
         stored = db.session.scalar(select(func.count(Order.id)))
         seen, pages = run.seen, run.pages
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": seconds, "stored": stored, "seen": seen, "pages": pages,
-                      "peak_mb": peak_kb / 1024}))
+                      "peak_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not getrusage's ru_maxrss: Linux keeps
+    that across exec, so a worker started by a big parent would report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def read_key(instance: str) -> str:

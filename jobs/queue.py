@@ -48,6 +48,20 @@ def enqueue(func: str, *args: Any, job_id: str | None = None, at: datetime | Non
     return None
 
 
+def enqueue_new(func: str, calls: list[tuple[tuple, str]], **options: Any) -> int:
+    """Enqueue many jobs that have never been enqueued before (new tasks' first attempts), in
+    one Redis round trip: [(args, job_id)]. Without `unique`'s per-job check: a job id that
+    somehow existed already (a database restored over a live Redis) at worst runs a task
+    twice, and the task's conditional claim lets only one of them act."""
+    if not calls:
+        return 0
+    queue = get_queue()
+    if "job_timeout" in options:
+        options["timeout"] = options.pop("job_timeout")
+    return len(queue.enqueue_many([Queue.prepare_data(func, args=args, job_id=job_id, **options)
+                                   for args, job_id in calls]))
+
+
 def _run_if_overdue(queue: Queue, job_id: str | None) -> Job | None:
     """A scheduled job long past its time has no scheduler to move it (the worker that ran
     the scheduler was killed, and its lock keeps another from taking over for minutes):

@@ -96,8 +96,11 @@ def order_page(conn: sqlite3.Connection, seller_id: str, released: bool) -> dict
             where.append(f"{column} = ?")
             params.append(args[name])
     sql = " AND ".join(where)
-    needs_docs = any(args.get(k) for k in ("sku", "status", "fromExpectedShipDate",
-                                           "toExpectedShipDate"))
+    doc_filters = {k for k in ("sku", "status", "fromExpectedShipDate", "toExpectedShipDate")
+                   if args.get(k)}
+    if released and args.get("status") == "Created":
+        doc_filters.discard("status")  # what has_created = 1 already selects (the cursor says so)
+    needs_docs = bool(doc_filters)
     if needs_docs:
         docs = [json.loads(r["doc"]) for r in conn.execute(
             f"SELECT doc FROM orders WHERE {sql} ORDER BY order_ms, po", params)]

@@ -42,6 +42,9 @@ class _Pass:
     seen: set = field(default_factory=set)
     created: set = field(default_factory=set)
     failed: set = field(default_factory=set)
+    # What each order stored in this pass looked like: the changed-orders search re-reads the
+    # released ones, and an order unchanged since is not written again.
+    stored: dict = field(default_factory=dict)
 
     def count(self) -> None:
         self.run.seen, self.run.created = len(self.seen), len(self.created)
@@ -98,13 +101,13 @@ def _store_one_by_one(state: _Pass, orders) -> None:
         _count(state, data.purchase_order_id, created)
 
 
-def _store_page(state: _Pass, page: OrderPage) -> None:
-    """Upsert every order of a page, all at once; one commit per page. If the batch fails (a
-    concurrent writer, an order that cannot be stored) the page is stored order by order."""
+def _store_orders(state: _Pass, orders: list) -> None:
+    """Upsert the orders all at once; if the batch fails (a concurrent writer, an order that
+    cannot be stored) they are stored one by one."""
     try:
         with db.session.begin_nested():
-            stored = order_import.upsert_page(state.store, list(page.orders))
-            wanted = {d.purchase_order_id for d in page.orders
+            stored = order_import.upsert_page(state.store, orders)
+            wanted = {d.purchase_order_id for d in orders
                       if order_import.needs_acknowledging(d)}
             for row in stored:
                 if row.created and row.purchase_order_id in wanted:
@@ -114,10 +117,22 @@ def _store_page(state: _Pass, page: OrderPage) -> None:
         log.info("store %s: page stored order by order (%s)", state.store.id,
                  type(exc).__name__)
         outbox.forget_pending()
-        _store_one_by_one(state, page.orders)
+        _store_one_by_one(state, orders)
     else:
         for row in stored:
             _count(state, row.purchase_order_id, row.created)
+
+
+def _store_page(state: _Pass, page: OrderPage) -> None:
+    """Store a page's orders (those this pass has not already stored as they are now); one
+    commit per page."""
+    orders = [d for d in page.orders if state.stored.get(d.purchase_order_id) != hash(d)]
+    if orders:
+        _store_orders(state, orders)
+    for data in page.orders:
+        if data.purchase_order_id not in state.failed:
+            state.stored[data.purchase_order_id] = hash(data)
+        state.seen.add(data.purchase_order_id)
     for po, error, raw in page.failures:
         key = po or f"unknown-{len(state.failed)}"
         state.seen.add(key)

@@ -11,7 +11,11 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import inspect, select, update
 
-from jobs.queue import enqueue, promote  # the enqueue adapter; services never import job tasks
+from jobs.queue import (  # the enqueue adapter; services never import job tasks
+    enqueue,
+    enqueue_new,
+    promote,
+)
 from webapp.extensions import db
 from webapp.models import Order, SyncTask, TaskKind, TaskState
 from webapp.models.base import utcnow
@@ -109,8 +113,15 @@ def publish_pending() -> None:
         return
     claims = dict(db.session.execute(select(SyncTask.id, SyncTask.claims)
                                      .where(SyncTask.id.in_(ids))).all())
+    fresh = [(task_id,) for task_id in ids if claims.get(task_id) == 0]
+    try:  # first attempts of new tasks: all in one round trip (an import queues thousands)
+        enqueue_new(SYNC_JOB, [(args, f"sync-{args[0]}-1") for args in fresh],
+                    result_ttl=0, failure_ttl=86400, job_timeout=int(lease_seconds()) - 30)
+    except (RedisError, OSError) as exc:
+        log.warning("could not enqueue %d new sync tasks (%s); the sweeper will", len(fresh),
+                    exc)
     for task_id in ids:
-        if task_id in claims:
+        if claims.get(task_id):  # taken before we got here: its next attempt, as usual
             _enqueue(task_id, f"sync-{task_id}-{claims[task_id] + 1}")
 
 
