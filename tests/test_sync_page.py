@@ -251,6 +251,9 @@ EXPLAINED = [
      "did not answer properly"),
     ("ship", "SYSTEM_ERROR.GMP_ORDER_API", None, "Unexpected error", "did not answer properly"),
     ("ship", "CONTENT_NOT_FOUND.GMP_ORDER_API", None, "No order found", "cannot find"),
+    ("ship", "INVALID_REQUEST_CONTENT", "data",
+     "Unable to process this request. The Line: 1 of PO: 1 is not acknowledged",
+     "not acknowledged"),
     ("ship", "SOMETHING_NEW", None, "A reason nobody has seen", "Walmart refused the update"),
 ]
 

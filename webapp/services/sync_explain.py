@@ -98,6 +98,12 @@ RULES: tuple[_Rule, ...] = (
           "not allow that many.",
           "Check the return in Seller Center. If it is refunded there, choose Fixed in Seller "
           "Center; otherwise refund a smaller quantity."),
+    _rule(r"not acknowledged",
+          "Walmart has not acknowledged this order yet",
+          "Walmart takes shipments and cancellations only after the order is acknowledged, "
+          "and this order's acknowledgement did not get through.",
+          "Tick the order's failed Acknowledge update and this one, then Retry selected: the "
+          "acknowledgement goes first."),
     _rule(r"higher status",
           "The order had already moved on at Walmart",
           "Walmart refuses to acknowledge an order once any of it is shipped or canceled.",
