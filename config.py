@@ -130,6 +130,9 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         # Sync retries: exponential backoff from BASE seconds, never longer than CAP.
         "SYNC_BACKOFF_BASE": float(_env("ORDERDECK_SYNC_BACKOFF_BASE", "2")),
         "SYNC_BACKOFF_CAP": float(_env("ORDERDECK_SYNC_BACKOFF_CAP", "600")),
+        # A task failing for transient reasons ends in Error only after this long (and at
+        # least 15 attempts); until then it is retried, and shows as stuck after 10 minutes.
+        "SYNC_GIVE_UP_HOURS": float(_env("ORDERDECK_SYNC_GIVE_UP_HOURS", "24")),
         # How often pages poll while an update is on its way to Walmart (milliseconds).
         "POLL_INTERVAL_MS": int(_env("ORDERDECK_POLL_MS", "500")),
         # A banner shows when a store has had no successful import for this long.

@@ -252,3 +252,28 @@ def test_drain_times_out_listing_what_is_pending(app, walmart_store, runner):
     result = runner.invoke(args=["sync", "drain", "--timeout", "2"])
     assert result.exit_code == 1
     assert "1 task(s) still pending" in result.output and "acknowledge" in result.output
+
+
+def test_transient_failures_end_in_error_only_after_a_day(app, walmart_store):
+    """Walmart failing again and again: a young task keeps retrying however many attempts it
+    took; one failing for more than 24 hours (and 15 attempts) waits in Error for a person."""
+    from webapp.extensions import db
+    from webapp.models import SyncTask
+    from webapp.models.base import utcnow
+
+    _store_id, seller = _setup(app, walmart_store)
+    [task] = _tasks(app)
+    control.set_faults(seller.sim.conn, "acknowledge", error_rate=1.0)
+    control.set_faults(seller.sim.conn, "order", error_rate=1.0)
+    with app.app_context():
+        db.session.execute(update(SyncTask).values(attempts=40))
+        db.session.commit()
+    assert _run(app, task.id).state == "retry"
+    assert _tasks(app)[0].state == "pending"
+    with app.app_context():
+        db.session.execute(update(SyncTask).values(created_at=utcnow() - timedelta(hours=25)))
+        db.session.commit()
+    _make_due(app)
+    assert _run(app, task.id).state == "error"
+    failed = _tasks(app)[0]
+    assert failed.state == "error" and failed.last_error_message.startswith("Gave up after")

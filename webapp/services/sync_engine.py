@@ -118,9 +118,18 @@ def _refund_failed(task: SyncTask) -> None:
         refresh(db.session.get(Return, refund.return_id))
 
 
+def _gives_up(task: SyncTask) -> bool:
+    """Walmart unreachable or failing: keep trying (with backoff) for SYNC_GIVE_UP_HOURS, and
+    at least MAX_ATTEMPTS times, before the task waits for a person in Error. A burst of
+    failures never ends a young task; a long outage shows as stuck meanwhile."""
+    hours = current_app.config["SYNC_GIVE_UP_HOURS"]
+    return task.attempts >= MAX_ATTEMPTS and (
+        utcnow() - task.created_at >= timedelta(hours=hours))
+
+
 def _retry_at(task: SyncTask, at: datetime, code: str, message: str,
               ambiguous: bool = False) -> Outcome:
-    if task.attempts >= MAX_ATTEMPTS:
+    if _gives_up(task):
         _finish(task, state=TaskState.ERROR.value, last_error_code=code, last_error_field=None,
                 last_error_message=f"Gave up after {task.attempts} attempts: {message}",
                 ambiguous=task.ambiguous or ambiguous)
