@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from webapp.extensions import db, redis_connection
 from webapp.models import ImportRun, Store, TaskKind
 from webapp.models.base import utcnow
-from webapp.services import order_import, order_queries, outbox, rate_limit
+from webapp.services import order_import, order_queries, order_status, outbox, rate_limit
 from webapp.services.walmart_access import client_for
 from webapp.walmart import DataError, WalmartClient, WalmartError
 from webapp.walmart.schema import OrderPage
@@ -63,6 +63,7 @@ def _acknowledge(state: _Pass, order, data, created: bool) -> None:
     if created and order_import.needs_acknowledging(data):
         outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE, data.purchase_order_id,
                         order=order, urgent=False)
+        order_status.refresh(order)  # Status details: acknowledging
 
 
 def _count(state: _Pass, po: str, created: bool) -> None:

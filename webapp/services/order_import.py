@@ -133,6 +133,12 @@ def needs_acknowledging(data: PurchaseOrder) -> bool:
     return any(x.quantity_in("Created") for x in data.lines)
 
 
+# The acknowledgement the importer adds for a new order, as order_status sees a task: a bulk-
+# inserted order's Status details say it is on its way from the start.
+ACKNOWLEDGING = [SimpleNamespace(kind="acknowledge", state="pending", last_error_message=None,
+                                 stuck=False, attempts=0)]
+
+
 @dataclass
 class Stored:
     """One order of an import page as upsert_page() stored it."""
@@ -196,7 +202,9 @@ def _insert_new(store: Store, page: list[PurchaseOrder], stamp, deltas: dict) ->
             "currency": next((c.currency for x in data.lines for c in x.charges), "USD"),
             "order_value": sum((x.unit_price * x.quantity + x.tax + x.shipping
                                 for x in view.lines), Decimal("0")),
-            "status": view.status, "status_details": order_status.details(view, []),
+            "status": view.status,
+            "status_details": order_status.details(view, ACKNOWLEDGING if needs_acknowledging(
+                data) else []),
             "intent_to_cancel": view.intent_to_cancel, "return_open": False,
             "in_flight": needs_acknowledging(data), "created_at": stamp, "updated_at": stamp})
         lines[data.purchase_order_id] = line_values
