@@ -29,42 +29,26 @@ PASSWORD = "correct horse battery"
 
 
 def prepare(folder: Path, redis: str, sim, count: int):
-    from cryptography.fernet import Fernet
-    from flask_migrate import upgrade
-
-    from bench.orders_page import build_app
-    from simulator import control, rules
-    from webapp.models import Environment
+    """Acknowledged orders, imported, and a user to sign in: (worker env, [order id, …])."""
+    from bench.shop import acknowledge_all, open_shop
+    from simulator import control
 
     seller, client_id, secret = sim.seller()
     control.seed_orders(sim.conn, seller, count, seed=9, days=1, intent_rate=0.0)
-    for (po,) in sim.conn.execute("SELECT po FROM orders WHERE seller_id = ?", (seller,)):
-        control.update_order(sim.conn, seller, po, rules.acknowledge)
-    key = Fernet.generate_key().decode()
-    database_url = f"sqlite:///{folder}/orderdeck.sqlite"
-    app = build_app(database_url, redis, folder, encryption_key=key)
-    with app.app_context():
-        upgrade()
+    acknowledge_all(sim, seller)
+    shop = open_shop(folder, redis, sim, client_id, secret, None)  # Walmart's own limits
+    with shop.app.app_context():
         from sqlalchemy import select
 
         from webapp.extensions import db
         from webapp.models import Order
         from webapp.services.importer import import_store
-        from webapp.services.stores import StoreInput, create_store
         from webapp.services.users import create_user
 
         create_user("bench@example.com", "operator", PASSWORD)
-        store = create_store(StoreInput(
-            name="Bench", environment=Environment.SIMULATOR, base_url=sim.url,
-            client_id=client_id, client_secret=secret, import_enabled=False,
-            rate_limits=None), by=None)  # Walmart's own limits
-        import_store(store.id, "bench")
-        orders = db.session.scalars(select(Order).order_by(Order.id)).unique().all()
-        targets = [(o.id, o.lines[0].line_number) for o in orders]
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis,
-           "SECRET_KEY": "bench", "ORDERDECK_ENCRYPTION_KEY": key,
-           "ORDERDECK_INSTANCE": str(folder)}
-    return env, targets
+        import_store(shop.store_id, "bench")
+        targets = list(db.session.scalars(select(Order.id).order_by(Order.id)))
+    return shop.worker_env(), targets
 
 
 def start(env: dict) -> tuple[list[subprocess.Popen], str]:
@@ -120,7 +104,7 @@ def measure(count: int) -> list[float]:
                 page.get_by_label("Password").fill(PASSWORD)
                 page.get_by_role("button", name="Sign in").click()
                 page.get_by_role("heading", name="Orders").wait_for()
-                for n, (order_id, _line) in enumerate(targets[:count + 2]):
+                for n, order_id in enumerate(targets[:count + 2]):
                     page.goto(f"/orders/{order_id}")
                     form = page.locator("#ship-form")
                     form.get_by_label("Carrier", exact=True).fill("UPS")

@@ -116,29 +116,16 @@ def read_key(instance: str) -> str:
 
 
 def prepare_database(folder: Path, redis: str, sim, client_id: str, secret: str):
-    """An empty, migrated SQLite database with one store pointed at the simulator."""
-    from cryptography.fernet import Fernet
-    from flask_migrate import upgrade
+    """An empty, migrated SQLite database with one store pointed at the simulator; its key is
+    left in the folder for the worker process."""
+    from bench.shop import open_shop
 
-    from bench.orders_page import build_app
-
-    key = Fernet.generate_key().decode()
-    (folder / "bench_key").write_text(key)
-    database_url = f"sqlite:///{folder}/orderdeck.sqlite"
-    app = build_app(database_url, redis, folder, encryption_key=key)
-    with app.app_context():
-        upgrade()
+    shop = open_shop(folder, redis, sim, client_id, secret, FAST)
+    (folder / "bench_key").write_text(shop.encryption_key)
+    with shop.app.app_context():
         from webapp.extensions import db
-        from webapp.models import Environment
-        from webapp.services.stores import StoreInput, create_store
-
-        store = create_store(StoreInput(
-            name="Bench", environment=Environment.SIMULATOR, base_url=sim.url,
-            client_id=client_id, client_secret=secret, import_enabled=False,
-            rate_limits=FAST), by=None)
-        store_id = store.id
         db.engine.dispose()
-    return database_url, store_id
+    return shop.database_url, shop.store_id
 
 
 def measure(count: int, label: str, with_baseline: bool) -> dict:

@@ -13,7 +13,6 @@ the 429s received, and duplicates (a purchase order shipped twice).
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -24,41 +23,23 @@ from bench.common import ROOT, now, redis_url, write_section
 
 
 def prepare(folder: Path, redis: str, sim, count: int, scale: float):
-    """Acknowledged orders at the simulator, imported; returns (worker env, store id, app,
-    seller)."""
-    from cryptography.fernet import Fernet
-    from flask_migrate import upgrade
-
-    from bench.orders_page import build_app
-    from simulator import control, rules
+    """Acknowledged orders at the simulator, imported; returns (shop, seller)."""
+    from bench.shop import acknowledge_all, open_shop
+    from simulator import control
     from simulator.data import RATE_LIMITS
-    from webapp.models import Environment
 
     seller, client_id, secret = sim.seller()
     control.seed_orders(sim.conn, seller, count, seed=5, days=2, intent_rate=0.0)
-    for (po,) in sim.conn.execute("SELECT po FROM orders WHERE seller_id = ?", (seller,)):
-        control.update_order(sim.conn, seller, po, rules.acknowledge)
-    key = Fernet.generate_key().decode()
-    database_url = f"sqlite:///{folder}/orderdeck.sqlite"
-    app = build_app(database_url, redis, folder, encryption_key=key)
-    with app.app_context():
-        upgrade()
+    acknowledge_all(sim, seller)
+    limits = {endpoint: int(per_minute * scale) for endpoint, per_minute in
+              RATE_LIMITS.items() if endpoint != "token"}
+    limits.update(orders=100000, order=100000)  # reads: not what is measured
+    shop = open_shop(folder, redis, sim, client_id, secret, limits)
+    with shop.app.app_context():
         from webapp.services.importer import import_store
-        from webapp.services.stores import StoreInput, create_store
 
-        limits = {endpoint: int(per_minute * scale) for endpoint, per_minute in
-                  RATE_LIMITS.items() if endpoint != "token"}
-        limits.update(orders=100000, order=100000)  # reads: not what is measured
-        store = create_store(StoreInput(
-            name="Bench", environment=Environment.SIMULATOR, base_url=sim.url,
-            client_id=client_id, client_secret=secret, import_enabled=False,
-            rate_limits=limits), by=None)
-        assert import_store(store.id, "bench").created == count
-        store_id = store.id
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis,
-           "SECRET_KEY": "bench", "ORDERDECK_ENCRYPTION_KEY": key,
-           "ORDERDECK_INSTANCE": str(folder), "ORDERDECK_SYNC_BACKOFF_BASE": "1"}
-    return env, store_id, app, seller
+        assert import_store(shop.store_id, "bench").created == count
+    return shop, seller
 
 
 def ship_all(app) -> int:
@@ -110,7 +91,8 @@ def measure(count: int, scale: float, workers: int) -> dict:
         sim = SimulatorProcess(Path(folder), rate_scale=scale)
         processes = []
         try:
-            env, _store_id, app, seller = prepare(Path(folder), redis, sim, count, scale)
+            shop, seller = prepare(Path(folder), redis, sim, count, scale)
+            app, env = shop.app, shop.worker_env(ORDERDECK_SYNC_BACKOFF_BASE="1")
             print(f"[outbound] {count:,} acknowledged orders imported")
             shipped = ship_all(app)
             started = time.monotonic()

@@ -176,51 +176,50 @@ def _walk(state: _Pass, released: bool, **filters) -> OrderPage:
             page = upcoming.result()
 
 
+def _in_windows(start: datetime, end: datetime | None, now: datetime, read, field: str,
+                what: str) -> None:
+    """`read(start, end)` over the window, which returns its first page; a window Walmart
+    finds too large (over 20,000 orders: refused, or a first page counting more) is read as
+    two halves, down to two minutes."""
+    try:
+        too_many = (read(start, end).total_count or 0) > MAX_PER_QUERY
+    except DataError as exc:
+        if not (exc.code or "").startswith("INVALID_REQUEST_PARAM"):
+            raise
+        too_many = True
+    if not too_many:
+        return
+    stop = end or now
+    if stop - start <= timedelta(minutes=2):
+        raise DataError(status=400, code="TOO_MANY_ORDERS", field=field,
+                        description=f"more than 20,000 {what} within two minutes")
+    middle = start + (stop - start) / 2
+    _in_windows(start, middle, now, read, field, what)
+    _in_windows(middle, end, now, read, field, what)
+
+
 def _refresh(state: _Pass, start: datetime, end: datetime | None, horizon: datetime,
              now: datetime) -> None:
     """Orders Walmart modified since `start` (until `end`; open-ended for the newest window, so
-    a Walmart clock ahead of ours loses nothing); windows split to stay under 20,000 a query."""
-    window = {"lastModifiedStartDate": start, "lastModifiedEndDate": end,
-              "createdStartDate": horizon}
-    try:
+    a Walmart clock ahead of ours loses nothing), counted first, then read if they fit."""
+    def read(start: datetime, end: datetime | None) -> OrderPage:
+        window = {"lastModifiedStartDate": start, "lastModifiedEndDate": end,
+                  "createdStartDate": horizon}
         _take(state.store, "orders")
         first = state.client.orders(**window, limit=1)
-        too_many = (first.total_count or 0) > MAX_PER_QUERY
-    except DataError as exc:
-        if not (exc.code or "").startswith("INVALID_REQUEST_PARAM"):
-            raise
-        too_many = True
-    if too_many:
-        stop = end or now
-        if stop - start <= timedelta(minutes=2):
-            raise DataError(status=400, code="TOO_MANY_ORDERS", field="lastModifiedStartDate",
-                            description="more than 20,000 orders changed within two minutes")
-        middle = start + (stop - start) / 2
-        _refresh(state, start, middle, horizon, now)
-        _refresh(state, middle, end, horizon, now)
-        return
-    if first.total_count:
-        _walk(state, False, **window)
+        if first.total_count and first.total_count <= MAX_PER_QUERY:
+            _walk(state, False, **window)
+        return first
+
+    _in_windows(start, end, now, read, "lastModifiedStartDate", "orders changed")
 
 
 def _released(state: _Pass, start: datetime, end: datetime | None, now: datetime) -> None:
-    """Every released order created in [start, end]; a window Walmart finds too large (over
-    20,000 orders: refused, or a first page counting more) is read as two halves."""
-    try:
-        first = _walk(state, True, createdStartDate=start, createdEndDate=end)
-        too_many = (first.total_count or 0) > MAX_PER_QUERY
-    except DataError as exc:
-        if not (exc.code or "").startswith("INVALID_REQUEST_PARAM"):
-            raise
-        too_many = True
-    if too_many:
-        stop = end or now
-        if stop - start <= timedelta(minutes=2):
-            raise DataError(status=400, code="TOO_MANY_ORDERS", field="createdStartDate",
-                            description="more than 20,000 released orders within two minutes")
-        middle = start + (stop - start) / 2
-        _released(state, start, middle, now)
-        _released(state, middle, end, now)
+    """Every released order created in [start, end]."""
+    _in_windows(start, end, now,
+                lambda start, end: _walk(state, True, createdStartDate=start,
+                                         createdEndDate=end),
+                "createdStartDate", "released orders")
 
 
 def request_run(store_id: int, trigger: str) -> ImportRun:

@@ -29,7 +29,8 @@ def index():
     in_flight = any(t.state == TaskState.PENDING.value for t in result.tasks)
     response = render_page(
         "sync/index.html", "results", f=f, result=result, counts=sync_queries.state_counts(f),
-        states=list(TaskState), kinds=list(TaskKind), explain=explain, summary=summary,
+        state_labels=sync_queries.STATE_LABELS, kinds=list(TaskKind), explain=explain,
+        summary=summary,
         stores=db.session.scalars(select(Store).order_by(Store.name)).all(),
         resolve_form=ResolveForm(), in_flight=in_flight,
         poll_url=url_for("sync.index", **f.args(page=result.page), poll=1))
