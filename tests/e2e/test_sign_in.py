@@ -17,7 +17,9 @@ def test_sign_in_see_orders_sign_out(page, make_user):
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Orders").wait_for()
     assert page.get_by_text(f"{user.email} · Operator").is_visible()
-    assert page.evaluate("typeof htmx !== 'undefined' && htmx.version") == "2.0.11"
+    # htmx is a deferred script: the heading can be visible before it has run.
+    page.wait_for_function("() => typeof htmx !== 'undefined'")
+    assert page.evaluate("htmx.version") == "2.0.11"
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("heading", name="Sign in").wait_for()
     assert page.get_by_text("You are signed out.").is_visible()
