@@ -33,6 +33,8 @@ def test_import_creates_every_released_order_once(app, walmart_store):
     store_id, seller = walmart_store(orders=250)
     summary = _import(app, store_id)
     assert summary["ok"] and summary["created"] == 250 and summary["failed"] == 0
+    # No older released order; then 200 changed orders a page: each downloaded once.
+    assert summary["pages"] == 1 + 2
     orders = _orders(app)
     assert len(orders) == 250
     assert len({o.number for o in orders}) == 250 and all(o.number.isdigit() for o in orders)
@@ -225,13 +227,17 @@ def test_a_page_the_batch_cannot_store_is_stored_order_by_order(app, walmart_sto
 
 def test_windows_over_walmarts_cap_are_split(app, walmart_store, monkeypatch):
     """Walmart refuses a search matching more than 20,000 orders; here the cap is 40 (at the
-    simulator and in the import) and 150 orders wait: both the released orders and the
-    changed orders are read in halves until each window fits — every order once."""
+    simulator and in the import) and 150 orders placed over 3 days wait. The last import was
+    a day and a half ago: the older half are read as released orders, the newer half as
+    changed orders, both in halves until each window fits — every order once."""
+    from datetime import timedelta
+
     from webapp.extensions import db
     from webapp.models import Order
+    from webapp.models.base import utcnow
     from webapp.services import importer
 
-    store_id, seller = walmart_store(orders=150)
+    store_id, seller = walmart_store(orders=150, import_watermark=utcnow() - timedelta(days=1.5))
     conn = sim_conn(seller)
     control.set_max_per_query(conn, 40)
     monkeypatch.setattr(importer, "MAX_PER_QUERY", 40)
@@ -245,7 +251,6 @@ def test_windows_over_walmarts_cap_are_split(app, walmart_store, monkeypatch):
     assert len(pos) == 150 and len(set(pos)) == 150
     searches = [r for r in seller.requests() if r["endpoint"] in ("released", "orders")]
     refused = [r for r in searches if r["status"] == 400]
-    assert refused and any("createdEndDate" in r["path"] for r in searches
-                           if r["endpoint"] == "released")
+    assert {r["endpoint"] for r in refused} == {"released", "orders"}
     assert any("lastModifiedEndDate" in r["path"] for r in searches
                if r["endpoint"] == "orders" and r["status"] == 200)

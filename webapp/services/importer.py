@@ -263,9 +263,11 @@ def _import(store_id: int, trigger: str, run_id: int | None) -> ImportRun:
     try:
         state = _Pass(store, client_for(store), run)
         horizon = started - HORIZON
-        _released(state, horizon, None, started)
-        since = (store.import_watermark or started - FIRST_WINDOW) - OVERLAP
-        _refresh(state, max(since, horizon), None, horizon, started)
+        since = max((store.import_watermark or started - FIRST_WINDOW) - OVERLAP, horizon)
+        # An order created after `since` was modified after it too: the refresh reads it. So
+        # the released search needs only the older ones, and nothing is downloaded twice.
+        _released(state, horizon, since, started)
+        _refresh(state, since, None, horizon, started)
     except ImportDeferred as exc:  # our own rate limit: paused, resumed by the job
         db.session.rollback()
         run.ok, run.error, run.finished_at = None, f"paused: {exc}", utcnow()
