@@ -288,6 +288,14 @@ def test_a_shipment_waits_for_the_orders_acknowledgement(app, walmart_store, run
                                                       {"1": qty}, "UPS")], utcnow(), by=None,
                               actor="test")
         assert process_task(shipment.task_id).state == "waiting"
+        # The acknowledgement's first attempt rode in the import's batch job: it now has a
+        # job of its own, first in the queue.
+        from jobs.queue import get_queue
+        from webapp.extensions import db
+        from webapp.models import SyncTask
+        ack = db.session.scalar(select(SyncTask.id).where(SyncTask.order_id == order_id,
+                                                          SyncTask.kind == "acknowledge"))
+        assert get_queue().job_ids[0] == f"sync-{ack}-1"
     assert runner.invoke(args=["sync", "drain", "--timeout", "30"]).exit_code == 0
     assert _order(app, order_id)[0] == "Shipped"
     calls = [r["endpoint"] for r in seller.requests() if po in r["path"]]

@@ -110,10 +110,9 @@ def _store_orders(state: _Pass, orders: list) -> None:
             stored = order_import.upsert_page(state.store, orders)
             wanted = {d.purchase_order_id for d in orders
                       if order_import.needs_acknowledging(d)}
-            for row in stored:
-                if row.created and row.purchase_order_id in wanted:
-                    outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE, row.purchase_order_id,
-                                    order_id=row.order_id, urgent=False)
+            outbox.add_batch(state.store.id, TaskKind.ACKNOWLEDGE, [
+                (row.purchase_order_id, row.order_id) for row in stored
+                if row.created and row.purchase_order_id in wanted])
     except SQLAlchemyError as exc:
         log.info("store %s: page stored order by order (%s)", state.store.id,
                  type(exc).__name__)

@@ -177,9 +177,7 @@ def upsert_page(store: Store, page: list[PurchaseOrder]) -> list[Stored]:
     new = [data for po, data in latest.items() if po not in known]
     ids = _insert_new(store, new, stamp, deltas) if new else {}
     adopt_many(store.id, ids)
-    for sku, delta in sorted(deltas.items()):  # one statement per SKU, in a stable order
-        if delta:
-            stock.change_reserved(store.id, sku, delta)
+    stock.reserve_many(store.id, deltas)
     return [Stored(known[po].id if po in known else ids[po], po, po not in known)
             for po in latest]
 

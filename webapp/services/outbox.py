@@ -22,7 +22,9 @@ from webapp.models.base import utcnow
 
 log = logging.getLogger(__name__)
 SYNC_JOB = "jobs.sync.run_task"
+BATCH_JOB = "jobs.sync.run_tasks"
 PENDING_KEY = "orderdeck_unpublished_tasks"
+BATCH_KEY = "orderdeck_unpublished_batches"
 
 
 def add_task(store_id: int, kind: TaskKind, target: str, *, order: Order | None = None,
@@ -42,6 +44,22 @@ def add_task(store_id: int, kind: TaskKind, target: str, *, order: Order | None 
     if order is not None:
         order.in_flight = True
     return task
+
+
+def add_batch(store_id: int, kind: TaskKind, targets: list[tuple[str, int]]) -> list[int]:
+    """Background tasks for many orders at once — an import page's acknowledgements,
+    [(target, order id)] — in one INSERT; publish_pending() hands them to one job that runs
+    their first attempts one after another (Walmart's rate limit spaces them anyway)."""
+    if not targets:
+        return []
+    table = SyncTask.__table__
+    now = utcnow()
+    ids = list(db.session.execute(table.insert().returning(table.c.id), [
+        {"store_id": store_id, "kind": kind.value, "target": target, "order_id": order_id,
+         "urgent": False, "next_attempt_at": now, "created_at": now, "updated_at": now}
+        for target, order_id in targets]).scalars())
+    db.session.info.setdefault(BATCH_KEY, []).append(sorted(ids))
+    return ids
 
 
 def lease_seconds() -> float:
@@ -91,8 +109,11 @@ def expedite(task: SyncTask) -> None:
     db.session.commit()
     if due is None:  # in backoff, or being sent: its own job runs it in time
         return
+    job_id = f"sync-{task.id}-{claims + 1}"
     try:
-        promote(f"sync-{task.id}-{claims + 1}")
+        # A first attempt riding in a batch job has no job of its own: give it one, in front.
+        if not promote(job_id) and _enqueue(task.id, job_id):
+            promote(job_id)
     except (RedisError, OSError) as exc:
         log.warning("could not expedite sync task %s (%s)", task.id, exc)
 
@@ -105,6 +126,8 @@ def publish(tasks: Iterable[SyncTask]) -> None:
 
 def publish_pending() -> None:
     """After a commit: start every task this session added (orders, stock pushes …)."""
+    for ids in db.session.info.pop(BATCH_KEY, []):
+        _enqueue_batch(ids)
     tasks = db.session.info.pop(PENDING_KEY, [])
     # The commit expired them: read their ids from the identity map, and their claims in one
     # query, instead of one SELECT per task.
@@ -125,6 +148,15 @@ def publish_pending() -> None:
             _enqueue(task_id, f"sync-{task_id}-{claims[task_id] + 1}")
 
 
+def _enqueue_batch(ids: list[int]) -> None:
+    try:
+        enqueue(BATCH_JOB, ids, job_id=f"sync-batch-{ids[0]}-{ids[-1]}", result_ttl=0,
+                failure_ttl=86400, job_timeout=int(lease_seconds()) * len(ids))
+    except (RedisError, OSError) as exc:
+        log.warning("could not enqueue %d new sync tasks (%s); the sweeper will", len(ids), exc)
+
+
 def forget_pending() -> None:
     """After a rollback: the tasks this session added were never written."""
     db.session.info.pop(PENDING_KEY, None)
+    db.session.info.pop(BATCH_KEY, None)
