@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -42,9 +44,6 @@ class _Pass:
     seen: set = field(default_factory=set)
     created: set = field(default_factory=set)
     failed: set = field(default_factory=set)
-    # What each order stored in this pass looked like: the changed-orders search re-reads the
-    # released ones, and an order unchanged since is not written again.
-    stored: dict = field(default_factory=dict)
 
     def count(self) -> None:
         self.run.seen, self.run.created = len(self.seen), len(self.created)
@@ -124,14 +123,10 @@ def _store_orders(state: _Pass, orders: list) -> None:
 
 
 def _store_page(state: _Pass, page: OrderPage) -> None:
-    """Store a page's orders (those this pass has not already stored as they are now); one
-    commit per page."""
-    orders = [d for d in page.orders if state.stored.get(d.purchase_order_id) != hash(d)]
-    if orders:
-        _store_orders(state, orders)
+    """Store a page's orders; one commit per page."""
+    if page.orders:
+        _store_orders(state, list(page.orders))
     for data in page.orders:
-        if data.purchase_order_id not in state.failed:
-            state.stored[data.purchase_order_id] = hash(data)
         state.seen.add(data.purchase_order_id)
     for po, error, raw in page.failures:
         key = po or f"unknown-{len(state.failed)}"
@@ -250,7 +245,25 @@ def import_store(store_id: int, trigger: str = "schedule",
             log.warning("import lock of store %s had expired", store_id)
 
 
+@contextmanager
+def _fewer_gc_passes():
+    """An import allocates millions of short-lived objects, none of them cyclic garbage worth
+    chasing every 700 allocations (Python's default): the cyclic collector runs less often
+    while it lasts (a quarter of the import's CPU otherwise), and as usual after."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def _import(store_id: int, trigger: str, run_id: int | None) -> ImportRun:
+    with _fewer_gc_passes():
+        return _import_pass(store_id, trigger, run_id)
+
+
+def _import_pass(store_id: int, trigger: str, run_id: int | None) -> ImportRun:
     store = db.session.get(Store, store_id)
     run = db.session.get(ImportRun, run_id) if run_id else None
     if run is None:

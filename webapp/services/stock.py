@@ -74,9 +74,8 @@ def change_reserved(store_id: int, sku: str, delta: int) -> SkuStock:
 
 
 def reserve_many(store_id: int, deltas: dict[str, int]) -> None:
-    """change_reserved() for an import page's SKUs: their rows read in one query and the
-    missing ones inserted in one statement, then one UPDATE per SKU, in SKU order (concurrent
-    writers lock rows in the same order); tracked SKUs get their push."""
+    """change_reserved() for an import page's SKUs in three statements: their rows read, the
+    missing ones inserted, every change applied; tracked SKUs get their push."""
     changes = {sku: delta for sku, delta in deltas.items() if delta}
     if not changes:
         return
@@ -86,14 +85,14 @@ def reserve_many(store_id: int, deltas: dict[str, int]) -> None:
         db.session.execute(SkuStock.__table__.insert(), [
             {"store_id": store_id, "sku": sku, "on_hand": None, "reserved": 0}
             for sku in missing])
-    for sku in sorted(changes):
-        db.session.execute(update(SkuStock).where(SkuStock.store_id == store_id,
-                                                  SkuStock.sku == sku)
-                           .values(reserved=_floor0(SkuStock.reserved + changes[sku]))
-                           .execution_options(synchronize_session=False))
-        if sku in rows:
-            db.session.expire(rows[sku], ["reserved"])
-            request_push(rows[sku])  # (a SKU seen for the first time is untracked)
+    db.session.execute(update(SkuStock).where(SkuStock.store_id == store_id,
+                                              SkuStock.sku.in_(changes))
+                       .values(reserved=_floor0(SkuStock.reserved +
+                                                case(changes, value=SkuStock.sku, else_=0)))
+                       .execution_options(synchronize_session=False))
+    for sku in sorted(rows):
+        db.session.expire(rows[sku], ["reserved"])
+        request_push(rows[sku])  # (a SKU seen for the first time is untracked)
 
 
 def _quantity(value) -> int:

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import String
 
+_NO_LIMIT = float("inf")
+
 
 @cache
 def _lengths(model) -> dict[str, int]:
@@ -24,9 +26,14 @@ def clean(value: Any, length: int | None) -> Any:
 
 
 def fit(model, values: dict[str, Any]) -> dict[str, Any]:
-    """`values` (column → value) with every text fitting its column."""
+    """`values` (column → value) with every text fitting its column (a copy; an import calls
+    this for every order and line, so what already fits is only looked at)."""
     lengths = _lengths(model)
-    return {key: clean(value, lengths.get(key)) for key, value in values.items()}
+    fitted = dict(values)
+    for key, value in values.items():
+        if value.__class__ is str and ("\x00" in value or len(value) > lengths.get(key, _NO_LIMIT)):
+            fitted[key] = clean(value, lengths.get(key))
+    return fitted
 
 
 def fit_one(model, key: str, value: Any) -> Any:
