@@ -112,7 +112,7 @@ def page_sql(app, args: dict) -> str:
     from webapp.models import Order
     from webapp.services import order_queries
 
-    with app.test_request_context("/", query_string=MultiDict(args)):
+    with app.test_request_context("/orders/", query_string=MultiDict(args)):
         from webapp.views.orders import parse_filter
 
         f = parse_filter()
@@ -237,7 +237,7 @@ def measure(database_url: str, label: str, count: int, requests: int) -> list[di
             ours, base, raw = [], [], []
             for i in range(requests + 3):  # 3 warm-up rounds, interleaved to share the noise
                 t0 = time.perf_counter()
-                response = client.get("/", query_string=args)
+                response = client.get("/orders/", query_string=args)
                 t1 = time.perf_counter()
                 bare_response = client.get("/_bench/orders", query_string={"shape": name})
                 t2 = time.perf_counter()
@@ -256,7 +256,7 @@ def measure(database_url: str, label: str, count: int, requests: int) -> list[di
         for i in range(requests + 3):
             app.extensions.pop("orderdeck_rows", None)
             t0 = time.perf_counter()
-            response = client.get("/")
+            response = client.get("/orders/")
             t1 = time.perf_counter()
             client.get("/_bench/orders", query_string={"shape": "cold"})
             t2 = time.perf_counter()
@@ -270,7 +270,7 @@ def measure(database_url: str, label: str, count: int, requests: int) -> list[di
         results.append(_result(label, "first page, rows not yet cached", ours, base, raw,
                                target=3.0))
         order_id = in_flight_order(app)
-        polls = {"live-status poll (Orders page)": poll_url(client.get("/").text,
+        polls = {"live-status poll (Orders page)": poll_url(client.get("/orders/").text,
                                                            "orders-results"),
                  "live-status poll (order page)": poll_url(
                      client.get(f"/orders/{order_id}").text, "order-live")}

@@ -11,7 +11,7 @@ from tests.conftest import csrf_from
 def test_sign_in_lands_on_orders_and_sign_out_ends_the_session(signed_in, client, auth):
     """A signed-in user sees the Orders page; after signing out it is closed again."""
     signed_in("operator")
-    assert "<h1>Orders</h1>" in client.get("/").text
+    assert "<h1>Orders</h1>" in client.get("/orders/").text
     response = auth.logout()
     assert response.status_code == 303
     assert client.get("/").status_code == 302

@@ -45,13 +45,13 @@ def _orders(app, **where):
 def test_orders_page_full_and_fragment(signed_in, client, imported):
     """The page lists 50 orders with Channel Manager's columns; htmx gets only the results."""
     signed_in("viewer")
-    page = client.get("/")
+    page = client.get("/orders/")
     assert page.status_code == 200 and "<html" in page.text
     for column in ("Walmart Order #", "Order #", "Items", "Order Value", "Ordered", "Ship By",
                    "Deliver By", "Ship Method", "Last Update", "Status", "Status details"):
         assert f"<th>{column}</th>" in page.text or f">{column}</th>" in page.text
     assert len(_rows(page.text)) == 50
-    fragment = client.get("/", headers={"HX-Request": "true"})
+    fragment = client.get("/orders/", headers={"HX-Request": "true"})
     assert "<html" not in fragment.text and fragment.text.lstrip().startswith(
         '<div id="orders-results"')
     assert len(_rows(fragment.text)) == 50
@@ -70,10 +70,10 @@ def test_status_cards_count_and_filter(app, signed_in, client, imported):
         db.session.commit()
         invalidate_counts()
     signed_in("viewer")
-    page = client.get("/").text
+    page = client.get("/orders/").text
     assert re.search(r'<span class="count">7</span><span class="label">Error</span>', page)
     assert re.search(r'<span class="count">113</span><span class="label">Open</span>', page)
-    errors = client.get("/?status=error").text
+    errors = client.get("/orders/?status=error").text
     assert sorted(_rows(errors)) == sorted(str(o.id) for o in orders[:7])
 
 
@@ -83,39 +83,39 @@ def test_search_by_sku_po_number_and_customer(app, signed_in, client, imported):
     target = orders[3]
     signed_in("viewer")
     for q in (target.purchase_order_id, target.number, target.customer_order_id):
-        assert _rows(client.get("/", query_string={"q": q}).text) == [str(target.id)]
+        assert _rows(client.get("/orders/", query_string={"q": q}).text) == [str(target.id)]
     sku = target.lines[0].sku
     with_sku = {str(o.id) for o in orders if any(x.sku == sku for x in o.lines)}
-    found = set(_rows(client.get("/", query_string={"q": sku}).text))
+    found = set(_rows(client.get("/orders/", query_string={"q": sku}).text))
     assert found == with_sku if len(with_sku) <= 50 else len(found) == 50
     name = target.customer_name.split()[-1]
-    by_name = _rows(client.get("/", query_string={"q": name.lower()}).text)
+    by_name = _rows(client.get("/orders/", query_string={"q": name.lower()}).text)
     assert str(target.id) in by_name
-    assert "No order matches" in client.get("/?q=zzzz-nothing").text
+    assert "No order matches" in client.get("/orders/?q=zzzz-nothing").text
 
 
 def test_keyset_pages_cover_every_order_once(app, signed_in, client, imported):
     """Next/Previous walk the list by keyset: 120 orders in pages of 50, 50, 20, no repeats."""
     signed_in("viewer")
-    seen, url = [], "/"
+    seen, url = [], "/orders/"
     for _ in range(5):
         html = client.get(url).text
         seen.append(_rows(html))
-        match = re.search(r'href="(/\?[^"]*after=[^"]+)"', html)
+        match = re.search(r'href="(/orders/\?[^"]*after=[^"]+)"', html)
         if not match:
             break
         url = match.group(1).replace("&amp;", "&")
     assert [len(p) for p in seen] == [50, 50, 20]
     flat = [x for p in seen for x in p]
     assert len(set(flat)) == 120
-    back = re.search(r'href="(/\?[^"]*before=[^"]+)"', html).group(1).replace("&amp;", "&")
+    back = re.search(r'href="(/orders/\?[^"]*before=[^"]+)"', html).group(1).replace("&amp;", "&")
     assert _rows(client.get(back).text) == seen[1]
 
 
 def test_sort_by_ship_by_puts_the_most_urgent_first(app, signed_in, client, imported):
     """Sorting by Ship By lists the soonest ship-by date first."""
     signed_in("viewer")
-    ids = _rows(client.get("/?sort=ship_by").text)
+    ids = _rows(client.get("/orders/?sort=ship_by").text)
     orders = {str(o.id): o for o in _orders(app)}
     dates = [orders[i].ship_by for i in ids]
     assert dates == sorted(dates)
@@ -126,7 +126,7 @@ def test_rows_in_flight_poll_once_per_page_and_stop(app, signed_in, client, impo
     """While acknowledgements are in flight the results poll (one element); while nothing
     changed a poll answers 204 (nothing to swap); once synced it answers 286 and stops."""
     signed_in("viewer")
-    html = client.get("/").text
+    html = client.get("/orders/").text
     assert html.count('hx-trigger="every 500ms"') == 1 and "Acknowledging with Walmart" in html
     poll = re.search(r'hx-get="([^"]*poll=1[^"]*)"', html).group(1).replace("&amp;", "&")
     assert "watch=" in poll and "since=" in poll
@@ -150,14 +150,15 @@ def test_a_row_shows_what_changed_even_when_nothing_else_did(app, signed_in, cli
     from webapp.models import Order
     order = _orders(app)[-1]  # the newest: on the first page
     signed_in("viewer")
-    first = client.get("/").text
+    first = client.get("/orders/").text
     assert f'id="order-{order.id}"' in first and "Checked by hand" not in first
-    assert client.get("/").text.count(f'id="order-{order.id}"') == 1
+    assert client.get("/orders/").text.count(f'id="order-{order.id}"') == 1
     with app.app_context():
         db.session.execute(update(Order).where(Order.id == order.id).values(
             status_details="Checked by hand", updated_at=order.updated_at))
         db.session.commit()
-    row = re.search(rf'<tr id="order-{order.id}".*?</tr>', client.get("/").text, re.S).group(0)
+    html = client.get("/orders/").text
+    row = re.search(rf'<tr id="order-{order.id}".*?</tr>', html, re.S).group(0)
     assert "Checked by hand" in row
 
 
@@ -216,7 +217,7 @@ def test_buyer_cancellation_request_stands_out(app, signed_in, client, imported)
     with app.app_context():
         import_store(store_id)
     signed_in("viewer")
-    html = client.get("/", query_string={"q": order.purchase_order_id}).text
+    html = client.get("/orders/", query_string={"q": order.purchase_order_id}).text
     assert "Cancel requested" in html and "buyer-cancel" in html
     assert "The buyer asked Walmart to cancel" in client.get(f"/orders/{order.id}").text
 
@@ -262,4 +263,4 @@ def test_failing_import_is_shown_and_raises_the_banner(app, signed_in, client, w
     signed_in("viewer")
     stores = client.get("/stores/").text
     assert "Walmart answered 503" in stores
-    assert "No successful import from" in client.get("/").text
+    assert "No successful import from" in client.get("/orders/").text

@@ -81,6 +81,8 @@ def test_make_run_serves_the_dashboard_and_stops_everything(tmp_path):
         form = urllib.parse.urlencode({"email": "owner@example.com",
                                        "password": "owner password 1", "csrf_token": token})
         with opener.open(f"{base}/login", data=form.encode()) as response:
+            assert "<h1>Home</h1>" in response.read().decode()
+        with opener.open(f"{base}/orders/") as response:
             assert "<h1>Orders</h1>" in response.read().decode()
         with opener.open(f"{base}/users/") as response:
             assert "owner@example.com" in response.read().decode()

@@ -135,7 +135,7 @@ def test_walmart_data_is_shown_escaped_on_every_page(app, signed_in, client, hos
     assert ESCAPED[SCRIPT] in bodies[(f"/orders/{hostile['a']}", True)]  # Walmart's message
     assert shows(f"/orders/{hostile['b']}/cancel", SCRIPT, ATTR)
     assert shows(f"/orders/{hostile['c']}", SCRIPT)  # the import error
-    assert shows("/", SCRIPT, ATTR)  # Status details, Items
+    assert shows("/orders/", SCRIPT, ATTR)  # Status details, Items
     assert shows("/returns/", SCRIPT, ATTR)
     assert shows(f"/returns/{hostile['return_id']}", SCRIPT, ATTR)  # customer, reason, message
     assert shows("/stock/", SCRIPT, ATTR)

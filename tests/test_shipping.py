@@ -104,7 +104,7 @@ def test_ship_two_then_one_with_live_status(app, signed_in, client, shop, worker
     html = client.get(f"/orders/{order_id}").text
     assert html.count('<span class="tag ok">Synced</span>') == 2
     assert "https://www.ups.com/track?tracknum=1Z999AA10123456784" in html
-    found = client.get("/", query_string={"q": "1Z999AA10123456784"}).text
+    found = client.get("/orders/", query_string={"q": "1Z999AA10123456784"}).text
     assert f'id="order-{order_id}"' in found
 
 

@@ -89,7 +89,7 @@ def test_a_failed_update_is_listed_first_explained_with_what_was_sent(
     assert "Attempts" in page and re.search(r'class="num">1</td>', first)
     # the error card counts it, and the banner on every page points here
     assert re.search(r'<span class="count">1</span><span class="label">Error</span>', page)
-    orders_page = client.get("/").text
+    orders_page = client.get("/orders/").text
     assert "1 update to Walmart failed and needs you" in orders_page
     assert 'href="/sync/?state=error"' in orders_page
 

@@ -101,5 +101,5 @@ def sign_in(page, make_user):
         page.get_by_label("E-mail").fill(user.email)
         page.get_by_label("Password").fill("correct horse battery")
         page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("heading", name="Orders").wait_for()
+        page.get_by_role("heading", name="Home").wait_for()
     return go

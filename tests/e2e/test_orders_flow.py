@@ -29,8 +29,11 @@ def orders_ready(app, walmart_store, worker):
 
 
 def test_filter_search_page_and_open_an_order(page, sign_in, orders_ready):
-    """Click the Canceled card, search by SKU, page forward, and open an order."""
+    """From Home to Orders; click the Canceled card, search by SKU, page forward, and open
+    an order."""
     sign_in()
+    page.get_by_role("link", name="Orders", exact=True).click()
+    page.get_by_role("heading", name="Orders").wait_for()
     rows = page.locator("#orders-results tbody tr")
     assert rows.count() == 50
     page.locator(".status-card", has_text="Canceled").click()

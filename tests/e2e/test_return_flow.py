@@ -18,7 +18,7 @@ def test_follow_the_order_to_its_return_and_refund_part(page, sign_in, app, retu
     with app.app_context():
         po = db.session.get(Order, order_id).purchase_order_id
     sign_in()
-    page.goto(f"/?q={po}")
+    page.goto(f"/orders/?q={po}")
     page.get_by_role("link", name="View return").click()
     expect(page.get_by_role("heading", name=f"Return {rma}")).to_be_visible()
     page.evaluate("window.__sameDocument = true")

@@ -8,13 +8,16 @@ pytestmark = pytest.mark.browser
 
 
 def test_sign_in_see_orders_sign_out(page, make_user):
-    """A person signs in, lands on Orders, and signs out back to the sign-in page."""
+    """A person signs in, lands on Home, goes to Orders, and signs out back to the sign-in
+    page."""
     user = make_user(role="operator")
     page.goto("/")
     assert "/login" in page.url
     page.get_by_label("E-mail").fill(user.email)
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Home").wait_for()
+    page.get_by_role("link", name="Orders", exact=True).click()
     page.get_by_role("heading", name="Orders").wait_for()
     assert page.get_by_text(f"{user.email} · Operator").is_visible()
     # htmx is a deferred script: the heading can be visible before it has run.

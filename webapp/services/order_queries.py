@@ -24,6 +24,7 @@ from webapp.models import (
     Store,
     SyncTask,
 )
+from webapp.services.dashboard import todo_condition
 
 SORTS = {"ordered": (Order.order_date, "desc"), "ship_by": (Order.ship_by, "asc"),
          "updated": (Order.updated_at, "desc")}
@@ -39,6 +40,7 @@ class OrderFilter:
     date_from: date | None = None
     date_to: date | None = None
     sort: str = "ordered"
+    todo: str | None = None  # one of dashboard.TODO_LABELS: what needs doing
     extra: dict = field(default_factory=dict)
 
 
@@ -61,6 +63,8 @@ def base_query(f: OrderFilter, with_status: bool = True, with_search: bool = Tru
         query = query.where(Order.order_date < _day_start(f.date_to + timedelta(days=1)))
     if with_status and f.status:
         query = query.where(Order.status == f.status.value)
+    if with_search and f.todo:
+        query = query.where(todo_condition(f.todo))
     q = (f.q or "").strip()
     if with_search and q:
         pattern = _like(q)

@@ -8,6 +8,7 @@ def register_blueprints(app: Flask) -> None:
         audit,
         auth,
         cancelling,
+        home,
         orders,
         returns,
         shipping,
@@ -17,6 +18,6 @@ def register_blueprints(app: Flask) -> None:
         users,
     )
 
-    for module in (auth, orders, shipping, cancelling, returns, stock, stores, sync, audit,
+    for module in (auth, home, orders, shipping, cancelling, returns, stock, stores, sync, audit,
                    users):
         app.register_blueprint(module.bp)

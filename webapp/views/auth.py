@@ -26,13 +26,13 @@ bp = Blueprint("auth", __name__)
 
 
 def safe_next(target: str | None) -> str:
-    """`?next=` only to a path on this site; anything else goes to the Orders page."""
+    """`?next=` only to a path on this site; anything else goes to the Home page."""
     if target:
         parts = urlsplit(target)
         if (target.startswith("/") and not target.startswith("//") and "\\" not in target
                 and not parts.scheme and not parts.netloc):
             return target
-    return url_for("orders.index")
+    return url_for("home.index")
 
 
 def _account_key() -> str:

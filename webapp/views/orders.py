@@ -12,6 +12,7 @@ from webapp.extensions import db
 from webapp.htmx import is_htmx, render_page, stop_polling
 from webapp.models import Order, OrderStatus, Store
 from webapp.services import order_queries
+from webapp.services.dashboard import TODO_LABELS
 from webapp.services.order_export import csv_rows
 
 bp = Blueprint("orders", __name__)
@@ -32,7 +33,8 @@ def parse_filter() -> order_queries.OrderFilter:
         store_id=int(store) if store.isdigit() else None,
         q=request.args.get("q", "").strip()[:100] or None,
         date_from=_date("from"), date_to=_date("to"),
-        sort=sort if sort in order_queries.SORTS else "ordered")
+        sort=sort if sort in order_queries.SORTS else "ordered",
+        todo=todo if (todo := request.args.get("todo")) in TODO_LABELS else None)
 
 
 def filter_args(f: order_queries.OrderFilter, **changes) -> dict:
@@ -40,7 +42,7 @@ def filter_args(f: order_queries.OrderFilter, **changes) -> dict:
     args = {"status": f.status.slug if f.status else None, "store": f.store_id, "q": f.q,
             "from": f.date_from.isoformat() if f.date_from else None,
             "to": f.date_to.isoformat() if f.date_to else None,
-            "sort": f.sort if f.sort != "ordered" else None}
+            "sort": f.sort if f.sort != "ordered" else None, "todo": f.todo}
     args.update(changes)
     return {k: v for k, v in args.items() if v not in (None, "")}
 
@@ -55,7 +57,7 @@ def _nothing_new() -> bool:
     return since.isdigit() and order_queries.unchanged_since(watch, int(since))
 
 
-@bp.get("/")
+@bp.get("/orders/")
 def index():
     """Orders with status cards, filters, search and keyset pages; htmx gets the results.
 
@@ -71,6 +73,7 @@ def index():
         f=f, page=result, counts=order_queries.status_counts(f), statuses=list(OrderStatus),
         stores=db.session.execute(db.select(Store.id, Store.name).order_by(Store.name)).all(),
         args=filter_args(f), filter_args=filter_args, in_flight=bool(watched),
+        todo_labels=TODO_LABELS,
         line_break=Markup("<br>"),
         poll_url=url_for("orders.index", **filter_args(f), poll=1,
                          after=request.args.get("after"), before=request.args.get("before"),

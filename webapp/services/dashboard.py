@@ -1,0 +1,201 @@
+"""The Home page: what needs doing now, each store's imports, and the last 30 days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import exists, func, select
+
+from webapp.extensions import db
+from webapp.models import Order, OrderLine, OrderStatus, Return, Shipment, SyncTask, TaskState
+from webapp.models.base import utcnow
+from webapp.models.returns import ReturnStatus
+
+CHART_DAYS = 30
+AWAITING_REFUND = (ReturnStatus.RECEIVED.value, ReturnStatus.ERROR.value)
+
+# What the Orders page's `todo` filter selects; the Home page counts the same queries.
+TODO_LABELS = {
+    "acknowledge": "Waiting for acknowledgement",
+    "ship-today": "Ship by today",
+    "overdue": "Overdue (past Ship By)",
+    "cancel-requests": "Buyer asked to cancel",
+}
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def _tomorrow_start(now: datetime) -> datetime:
+    today = now.astimezone(_zone()).date()
+    return datetime.combine(today + timedelta(days=1), time.min, _zone())
+
+
+def _open_lines(*conditions):
+    """Orders with a unit neither shipped nor cancelled (and the conditions on that line)."""
+    return exists().where(OrderLine.order_id == Order.id,
+                          OrderLine.quantity > OrderLine.shipped_qty + OrderLine.canceled_qty,
+                          *conditions)
+
+
+def todo_condition(todo: str, now: datetime | None = None):
+    """The WHERE clause of one to-do (None for an unknown name)."""
+    now = now or utcnow()
+    if todo == "acknowledge":
+        return _open_lines(OrderLine.acknowledged.is_(False))
+    if todo == "ship-today":
+        return _open_lines() & (Order.ship_by >= now) & (Order.ship_by < _tomorrow_start(now))
+    if todo == "overdue":
+        return _open_lines() & (Order.ship_by < now)
+    if todo == "cancel-requests":
+        return Order.intent_to_cancel.is_(True) & _open_lines()
+    return None
+
+
+@dataclass
+class Todo:
+    key: str
+    label: str
+    count: int
+    hint: str
+    tone: str  # "bad", "warn" or "" (also said in words: colour is never the only signal)
+
+
+@dataclass
+class Awaiting:
+    ret: Return
+    days_left: float | None
+
+
+@dataclass
+class Day:
+    day: date
+    orders: int
+    due: int       # orders whose Ship By fell on the day (and has passed), not all cancelled
+    on_time: int   # of those, shipped by their Ship By
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+
+def todos(now: datetime | None = None) -> list[Todo]:
+    now = now or utcnow()
+    counts = {key: db.session.scalar(select(func.count(Order.id)).where(
+        todo_condition(key, now))) or 0 for key in TODO_LABELS}
+    return [
+        Todo("acknowledge", TODO_LABELS["acknowledge"], counts["acknowledge"],
+             "Orderdeck acknowledges new orders by itself; these are on their way or failed.",
+             "warn" if counts["acknowledge"] else ""),
+        Todo("ship-today", TODO_LABELS["ship-today"], counts["ship-today"],
+             "Open units whose Ship By date is today.", "warn" if counts["ship-today"] else ""),
+        Todo("overdue", TODO_LABELS["overdue"], counts["overdue"],
+             "Open units past their Ship By date: Walmart cancels them 4 days after it.",
+             "bad" if counts["overdue"] else ""),
+        Todo("cancel-requests", TODO_LABELS["cancel-requests"], counts["cancel-requests"],
+             "The buyer asked Walmart to cancel: cancel, or ship anyway.",
+             "warn" if counts["cancel-requests"] else ""),
+    ]
+
+
+def sync_errors() -> int:
+    return db.session.scalar(select(func.count(SyncTask.id)).where(
+        SyncTask.state == TaskState.ERROR.value)) or 0
+
+
+def awaiting_refund(limit: int = 5, now: datetime | None = None) -> tuple[int, list[Awaiting]]:
+    """Returns not refunded yet: how many, and the ones whose deadline comes first."""
+    now = now or utcnow()
+    count = db.session.scalar(select(func.count(Return.id)).where(
+        Return.status.in_(AWAITING_REFUND))) or 0
+    first = db.session.scalars(select(Return).where(Return.status.in_(AWAITING_REFUND))
+                               .order_by(Return.return_by.is_(None), Return.return_by, Return.id)
+                               .limit(limit)).all()
+    return count, [Awaiting(r, (r.return_by - now).total_seconds() / 86400
+                            if r.return_by else None) for r in first]
+
+
+def last_days(days: int = CHART_DAYS, now: datetime | None = None) -> list[Day]:
+    """Orders placed per day, and how many orders due that day shipped on time (local days)."""
+    now = now or utcnow()
+    zone = _zone()
+    today = now.astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time.min, zone)
+    placed: dict[date, int] = {}
+    for (ordered,) in db.session.execute(select(Order.order_date).where(
+            Order.order_date >= start)):
+        day = ordered.astimezone(zone).date()
+        placed[day] = placed.get(day, 0) + 1
+    due: dict[date, int] = {}
+    on_time: dict[date, int] = {}
+    first_shipped = select(Shipment.order_id, func.min(Shipment.ship_time).label("at")) \
+        .group_by(Shipment.order_id).subquery()
+    rows = db.session.execute(
+        select(Order.ship_by, first_shipped.c.at)
+        .outerjoin(first_shipped, first_shipped.c.order_id == Order.id)
+        .where(Order.ship_by >= start, Order.ship_by < now,
+               Order.status != OrderStatus.CANCELED.value))
+    for ship_by, shipped_at in rows:
+        day = ship_by.astimezone(zone).date()
+        due[day] = due.get(day, 0) + 1
+        if shipped_at is not None and shipped_at <= ship_by:
+            on_time[day] = on_time.get(day, 0) + 1
+    return [Day(first + timedelta(days=i), placed.get(first + timedelta(days=i), 0),
+                due.get(first + timedelta(days=i), 0), on_time.get(first + timedelta(days=i), 0))
+            for i in range(days)]
+
+
+@dataclass
+class Chart:
+    """The 30-day chart's geometry, computed here so the template only draws it (SVG, no
+    JavaScript)."""
+    days: list[Day]
+    width: int
+    height: int
+    top: int
+    bottom: int
+    left: int
+    step: float
+    max_orders: int
+    bars: list[tuple[float, float, float, Day]]   # x, y, height, day
+    line: str                                    # polyline points of the on-time rate
+    dots: list[tuple[float, float, Day]]
+    total_orders: int
+    on_time_rate: float | None
+    ticks: list[tuple[float, str]]               # x, label (weekly dates)
+
+
+def chart(days: list[Day], width: int = 720, height: int = 220) -> Chart:
+    top, bottom, left, right = 16, 28, 36, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / max(len(days), 1)
+    peak = max((d.orders for d in days), default=0)
+    scale = _nice_ceiling(peak)
+    bars, dots = [], []
+    for i, d in enumerate(days):
+        h = plot_h * d.orders / scale if scale else 0
+        bars.append((left + i * step + step * 0.15, top + plot_h - h, h, d))
+        if d.on_time_rate is not None:
+            dots.append((left + i * step + step / 2, top + plot_h * (1 - d.on_time_rate), d))
+    due = sum(d.due for d in days)
+    ticks = [(left + i * step + step / 2, f"{d.day:%b} {d.day.day}")
+             for i, d in enumerate(days) if i % 7 == 0]
+    return Chart(days, width, height, top, bottom, left, step, scale, bars,
+                 " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in dots), dots,
+                 sum(d.orders for d in days),
+                 sum(d.on_time for d in days) / due if due else None, ticks)
+
+
+def _nice_ceiling(value: int) -> int:
+    """The axis' top: 5, 10, 20, 50, 100, … at least `value`."""
+    if value <= 0:
+        return 0
+    nice = 5
+    while nice < value:
+        nice = nice * 2 if str(nice)[0] in "15" else nice * 5 // 2
+    return nice
