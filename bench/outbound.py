@@ -5,7 +5,7 @@
 The simulator runs as its own server process with every Walmart rate limit multiplied by
 `--scale` (shipping: 60 a minute × 10 = 10 a second, a bucket of 600); the store is told the
 same limits. 1,000 acknowledged orders are imported, one shipment is recorded for each (as
-Submit Shipment does), and `--workers` RQ worker processes send them. From the simulator's
+Ship does), and `--workers` RQ worker processes send them. From the simulator's
 own request log: the achieved rate against what Walmart's bucket allowed over the same time,
 the 429s received, and duplicates (a purchase order shipped twice).
 """

@@ -147,7 +147,7 @@ def test_buyer_request_preselects_customer_requested(app, signed_in, client, sho
         import_store(store_id)
     signed_in("operator")
     html = client.get(f"/orders/{order_id}/cancel").text
-    assert re.search(r'value="CUSTOMER_REQUESTED_SELLER_TO_CANCEL" checked', html)
+    assert re.search(r'value="CUSTOMER_REQUESTED_SELLER_TO_CANCEL" selected', html)
     assert "The buyer asked Walmart to cancel this order." in html
 
 

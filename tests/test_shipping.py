@@ -37,11 +37,17 @@ def _walmart_line(seller, po, line="1"):
 
 
 def _form(client, order_id):
+    """The Ship form after pressing Add tracking number once (its first package)."""
     html = client.get(f"/orders/{order_id}").text
     data = {"csrf_token": re.search(r'id="csrf_token" name="csrf_token" type="hidden" '
                                     r'value="([^"]+)"', html).group(1)}
     for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
-        if name.startswith(("packages-", "ship_time", "form_token")):
+        if name.startswith(("ship_time", "form_token")):
+            data[name] = value
+    html = client.post(f"/orders/{order_id}/ship", data={**data, "add_package": "1"},
+                       headers={"HX-Request": "true"}).text
+    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
+        if name.startswith("packages-"):
             data[name] = value
     for name in re.findall(r'<select[^>]*name="([^"]+)"', html):
         selected = re.search(rf'<select[^>]*name="{re.escape(name)}".*?<option selected '
@@ -136,6 +142,26 @@ def test_malformed_ship_form_values_create_nothing(app, signed_in, client, shop,
     assert response.status_code == 422
     assert message in response.text
     assert _shipments(app) == 0 and _order(app, order_id)[2] == [0]
+
+
+def test_ship_without_a_tracking_number_asks_for_one(app, signed_in, client, shop):
+    """Ship before Add tracking number: told to add one first; nothing ships. The first
+    package then holds every unit left, a second one none."""
+    order_id, _po, qty = _find(app)
+    signed_in("operator")
+    data = _form(client, order_id)
+    empty = {k: v for k, v in data.items() if not k.startswith("packages-")}
+    response = client.post(f"/orders/{order_id}/ship", data=empty)
+    assert response.status_code == 422
+    assert "Add a tracking number first" in response.text
+    assert _shipments(app) == 0
+    assert data["packages-0-lines-0-quantity"] == str(qty)
+    second = client.post(f"/orders/{order_id}/ship", data={**data, "add_package": "1"},
+                         headers={"HX-Request": "true"}).text
+    assert 'name="packages-1-lines-0-quantity"' in second
+    assert re.search(r'name="packages-1-lines-0-quantity"[^>]*value="0"', second)
+    carrier = re.search(r'<input[^>]*id="packages-1-carrier"[^>]*>', second).group(0)
+    assert "autofocus" in carrier  # the keyboard lands in the new package
 
 
 def test_unusual_tracking_number_warns_and_can_be_confirmed(app, signed_in, client, shop):
@@ -336,7 +362,7 @@ def test_viewers_cannot_ship(app, signed_in, client, shop):
     order_id, _po, _qty = _find(app)
     signed_in("viewer")
     html = client.get(f"/orders/{order_id}").text
-    assert "Submit Shipment" not in html
+    assert "Add tracking number" not in html and ">Ship</button>" not in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     assert client.post(f"/orders/{order_id}/ship", data={"csrf_token": token}).status_code == 403
 

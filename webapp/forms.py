@@ -7,7 +7,6 @@ from wtforms import (
     BooleanField,
     EmailField,
     PasswordField,
-    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -61,9 +60,10 @@ class StoreForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = RadioField("Cancellation reason", validators=[
+    reason = SelectField("Cancellation reason", validators=[
         DataRequired("Choose a cancellation reason.")],
-        choices=[SelectChoice(r.code, r.label) for r in CANCELLATION_REASONS])
+        choices=[SelectChoice("", "Choose Walmart's reason…")] +
+        [SelectChoice(r.code, r.label) for r in CANCELLATION_REASONS])
 
 
 class StockForm(FlaskForm):

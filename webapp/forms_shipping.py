@@ -39,10 +39,19 @@ class PackageForm(Form):
 
 
 class ShipForm(FlaskForm):
-    packages = FieldList(FormField(PackageForm), min_entries=1, max_entries=20)
+    # No package until "Add tracking number" (as in Channel Manager); Ship then needs one.
+    packages = FieldList(FormField(PackageForm), min_entries=0, max_entries=20)
     ship_time = DateTimeLocalField("Ship date and time", format=["%Y-%m-%dT%H:%M",
                                                                  "%Y-%m-%dT%H:%M:%S"],
                                    validators=[InputRequired("Enter the ship date and time.")])
     override_intent = BooleanField("Ship anyway — the buyer asked to cancel")
     confirm_warnings = BooleanField("Ship anyway — I checked the tracking number")
     form_token = HiddenField()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not self.packages.entries:
+            self.form_errors.append("Add a tracking number first: Walmart needs the carrier "
+                                    "and tracking number of every package.")
+            return False
+        return valid

@@ -20,6 +20,31 @@
   document.addEventListener("htmx:sendError", function () {
     toast("Orderdeck cannot be reached. Check your connection and try again.", true);
   });
+  // Focus after a swap that took the focused control away (a submitted form, a clicked card,
+  // an opened form): the same control if it came back, else the first field in error, else
+  // the first heading of what came in. htmx itself focuses an [autofocus] field. A poll that
+  // leaves the focus alone changes nothing.
+  var focusedId = null;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var active = document.activeElement;
+    focusedId = active && active !== document.body ? active.id || null : null;
+  });
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    var active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    var target = evt.detail.target;
+    var scope = target && target.isConnected ? target :
+      (target && target.id && document.getElementById(target.id)) || document.getElementById("main");
+    if (!scope) return;
+    var el = (focusedId && document.getElementById(focusedId)) ||
+      scope.querySelector("[aria-invalid=true], .has-error input, .has-error select, .error[role=alert]") ||
+      scope.querySelector("h1, h2");
+    if (!el) return;
+    if (!el.matches("input, select, textarea, button, a[href]") && !el.hasAttribute("tabindex")) {
+      el.setAttribute("tabindex", "-1");
+    }
+    el.focus();
+  });
   document.body && document.body.addEventListener("toast", function (evt) {
     toast(evt.detail && evt.detail.value ? evt.detail.value : String(evt.detail || ""), false);
   });

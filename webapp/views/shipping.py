@@ -34,15 +34,22 @@ def _order_or_404(order_id: int) -> Order:
 
 
 def blank_form(order: Order) -> ShipForm:
-    """One package holding everything that remains, shipped now, by the order's method."""
+    """No package yet (Add tracking number adds one), shipped now."""
     form = ShipForm(formdata=None)
-    package = form.packages[0]
-    package.method_code.data = order.ship_method or "Standard"
-    for line in order.lines:
-        package.lines.append_entry({"line_number": line.line_number, "quantity": line.open_qty})
     form.ship_time.data = datetime.now(_zone()).replace(second=0, microsecond=0, tzinfo=None)
     form.form_token.data = secrets.token_urlsafe(16)
     return form
+
+
+def add_package(form: ShipForm, order: Order) -> None:
+    """One more package by the order's method: the first holds every unit left to ship, the
+    next ones none (the person moves units into them)."""
+    first = not form.packages.entries
+    package = form.packages.append_entry()
+    package.method_code.data = order.ship_method or "Standard"
+    for line in order.lines:
+        package.lines.append_entry({"line_number": line.line_number,
+                                    "quantity": line.open_qty if first else 0})
 
 
 def _inputs(form: ShipForm) -> list[PackageInput]:
@@ -70,15 +77,12 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
 @bp.post("/orders/<int:order_id>/ship")
 @require_role(Role.OPERATOR)
 def ship(order_id: int):
-    """Submit Shipment: validate, ship through the service, show the order."""
+    """Ship: validate, ship through the service, show the order."""
     order = _order_or_404(order_id)
     form = ShipForm()
     if request.form.get("add_package"):  # "Add tracking number": one more package, no checks
-        package = form.packages.append_entry()
-        package.method_code.data = order.ship_method or "Standard"
-        for line in order.lines:
-            package.lines.append_entry({"line_number": line.line_number, "quantity": 0})
-        return render_order(order, form, block="ship_form")
+        add_package(form, order)
+        return render_order(order, form, block="ship_form", focus_package=True)
     if not form.validate_on_submit():
         return render_order(order, form, 422, "ship_form")
     ship_time = form.ship_time.data.replace(tzinfo=_zone())
