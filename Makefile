@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench screenshots clean
 
 setup: $(STAMP)
 
@@ -18,7 +18,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: setup
 	$(BIN)/python -m webapp.run
 
-test: setup
+# axe-core (pinned in tests/e2e/package.json and its lock) for the browser tests' accessibility
+# checks; installed, never committed. Without npm (and Chromium) the browser tests skip.
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/e2e/package.json tests/e2e/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the browser tests' accessibility checks need Node's npm"; fi
+
+test: setup $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
@@ -32,5 +41,9 @@ bench: setup
 	$(BIN)/python -m bench.outbound
 	$(BIN)/python -m bench.click_to_synced
 
+# The main pages' screenshots, as the browser tests take them, into docs/screenshots/.
+screenshots: setup $(AXE)
+	ORDERDECK_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/e2e/test_accessibility.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache tests/e2e/node_modules

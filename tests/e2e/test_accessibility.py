@@ -1,0 +1,97 @@
+"""Every main page checked with axe-core (pinned in tests/e2e/package.json, installed by
+`make test`): no serious or critical violation. The same visit takes the screenshots that
+`make screenshots` writes into docs/screenshots/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = os.environ.get("ORDERDECK_SCREENSHOTS")  # a folder: keep them there
+
+
+@pytest.fixture
+def axe_page(browser, live_server):
+    """A page whose context lets the test inject axe (our CSP rightly refuses inline
+    scripts); everything else is the app as people get it."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make test` installs it with npm (npm ci --prefix "
+                    "tests/e2e)")
+    context = browser.new_context(base_url=live_server, bypass_csp=True,
+                                  viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == []
+
+
+def serious_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' — ' +
+                 v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' +
+                                         n.html.slice(0, 160)).join(' | '));
+    }""")
+    return result
+
+
+def check(page, name: str, tmp_path: Path) -> None:
+    page.wait_for_load_state("networkidle")
+    folder = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    assert serious_violations(page) == [], name
+
+
+def test_main_pages_have_no_serious_accessibility_violation(axe_page, make_user, app,
+                                                             returned, tmp_path):
+    from sqlalchemy import select
+
+    from webapp.extensions import db
+    from webapp.models import Return, Store
+
+    page = axe_page
+    _store_id, _seller, order_id, _rma = returned
+    with app.app_context():
+        return_id = db.session.scalar(select(Return.id))
+        store_id = db.session.scalar(select(Store.id))
+    page.goto("/login")
+    check(page, "sign-in", tmp_path)
+    user = make_user(role="admin")
+    page.get_by_label("E-mail").fill(user.email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Home").wait_for()
+    check(page, "home", tmp_path)
+    for name, path in (("orders", "/orders/"), ("order", f"/orders/{order_id}"),
+                       ("returns", "/returns/"), ("return", f"/returns/{return_id}"),
+                       ("stock", "/stock/"), ("sync", "/sync/"), ("stores", "/stores/"),
+                       ("store-form", f"/stores/{store_id}/edit"), ("audit-log", "/audit/"),
+                       ("users", "/users/"), ("upload-tracking", "/orders/ship-upload")):
+        page.goto(path)
+        check(page, name, tmp_path)
+    # The order page with its forms open, as a person fills them.
+    with app.app_context():
+        from webapp.models import Order
+        open_order = db.session.scalar(select(Order.id).where(
+            Order.status == "Open", Order.intent_to_cancel.is_(False)).order_by(Order.id))
+    page.goto(f"/orders/{open_order}")
+    page.get_by_role("button", name="Add tracking number").click()
+    expect(page.get_by_label("Carrier", exact=True)).to_be_focused()
+    check(page, "ship-form", tmp_path)
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    expect(page.get_by_label("Cancellation reason")).to_be_focused()
+    check(page, "cancel-order", tmp_path)
+    page.get_by_role("button", name="Cancel Order").click()  # no reason: the error, in place
+    expect(page.get_by_text("Choose a cancellation reason.")).to_be_visible()
+    check(page, "cancel-order-error", tmp_path)
