@@ -103,3 +103,16 @@ def sign_in(page, make_user):
         page.get_by_role("button", name="Sign in").click()
         page.get_by_role("heading", name="Home").wait_for()
     return go
+
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture
+def viewport(request, page):
+    """The page at a desktop or a phone's width (parametrize with indirect=True); at the end,
+    nothing wider than the screen made the whole page scroll sideways."""
+    page.set_viewport_size(VIEWPORTS[request.param])
+    yield request.param
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the {request.param} screen"

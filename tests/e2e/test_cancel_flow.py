@@ -9,7 +9,8 @@ from sqlalchemy import select
 pytestmark = pytest.mark.browser
 
 
-def test_cancel_an_order_from_its_page(page, sign_in, app, shop, live_worker):
+@pytest.mark.parametrize("viewport", ["desktop", "phone"], indirect=True)
+def test_cancel_an_order_from_its_page(page, viewport, sign_in, app, shop, live_worker):
     """Cancel opens the Cancel Order form in place (no browser dialog); with a reason the
     order is Canceled and Walmart has the cancellation."""
     from simulator import control

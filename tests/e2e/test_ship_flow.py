@@ -28,7 +28,9 @@ def three_unit_order(app, walmart_store, worker):
     raise AssertionError("no 3-unit order")
 
 
-def test_ship_two_then_one_without_reloading(page, sign_in, three_unit_order, live_worker):
+@pytest.mark.parametrize("viewport", ["desktop", "phone"], indirect=True)
+def test_ship_two_then_one_without_reloading(page, viewport, sign_in, three_unit_order,
+                                            live_worker):
     """Ship 2 of 3 then the last unit: Partially Shipped, then Shipped, each shipment turning
     to Synced in place; the page is never reloaded."""
     from simulator import control
