@@ -143,3 +143,31 @@ def test_home_with_a_store_and_no_orders_yet(app, signed_in, client, walmart_sto
     assert "No orders in the last 30 days yet." in html
     assert "no successful import yet" in html
     assert "No return waits for a refund." in html
+
+
+def test_an_empty_orders_list_says_why(app, signed_in, client, walmart_store):
+    """No orders yet: the first import is coming; then Walmart unreachable (a real failed
+    import, with its error); then an import running."""
+    from webapp.extensions import db
+    from webapp.models import ImportRun, Store
+    from webapp.models.base import utcnow
+    from webapp.services.importer import import_store
+    from webapp.walmart import WalmartError
+
+    store_id, _seller = walmart_store()
+    signed_in("viewer")
+    html = client.get("/orders/").text
+    assert "No orders yet." in html and "the first import starts within a few minutes" in html
+    with app.app_context():
+        db.session.get(Store, store_id).base_url = "http://127.0.0.1:9"  # nothing listens
+        db.session.commit()
+        with pytest.raises(WalmartError):
+            import_store(store_id)
+    html = client.get("/orders/").text
+    assert "Walmart unreachable" in html and "the last import failed" in html
+    assert "No store" not in html
+    with app.app_context():
+        db.session.add(ImportRun(store_id=store_id, started_at=utcnow(), seen=12))
+        db.session.commit()
+    assert "Importing…" in client.get("/orders/").text
+    assert "12 orders read so far" in client.get("/orders/").text

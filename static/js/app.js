@@ -45,6 +45,21 @@
     }
     el.focus();
   });
+  // Loading: what a person asked for is marked busy (dimmed after a moment) and a bar runs at
+  // the top until the answer is in. Polls stay quiet.
+  function polling(evt) {
+    return /every/.test((evt.detail.elt && evt.detail.elt.getAttribute("hx-trigger")) || "");
+  }
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    if (polling(evt)) return;
+    if (evt.detail.target) evt.detail.target.setAttribute("aria-busy", "true");
+    document.body.classList.add("is-loading");
+  });
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    if (polling(evt)) return;
+    if (evt.detail.target) evt.detail.target.removeAttribute("aria-busy");
+    document.body.classList.remove("is-loading");
+  });
   document.body && document.body.addEventListener("toast", function (evt) {
     toast(evt.detail && evt.detail.value ? evt.detail.value : String(evt.detail || ""), false);
   });

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from webapp.extensions import db
 from webapp.htmx import is_htmx, render_page, stop_polling
 from webapp.models import Order, OrderStatus, Store
-from webapp.services import order_queries
+from webapp.services import order_queries, store_health
 from webapp.services.dashboard import TODO_LABELS
 from webapp.services.order_export import csv_rows
 
@@ -79,6 +79,8 @@ def index():
                          after=request.args.get("after"), before=request.args.get("before"),
                          watch=",".join(str(o.id) for o in watched),
                          since=order_queries.stamp(watched)))
+    if not result.orders:  # an empty list says why: an import running, or failing
+        context["import_health"] = store_health.all_health()
     response = render_page("orders/index.html", "results", **context)
     if is_htmx() and request.args.get("poll") and not watched:
         stop_polling(response)
