@@ -13,7 +13,7 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 def index():
     now = utcnow()
-    health = store_health.all_health()
+    health = store_health.all_health(count_today=False)
     refunds_count, awaiting = dashboard.awaiting_refund(now=now)
     return render_template(
         "home/index.html", now=now, stores=[h.store for h in health], health=health,
