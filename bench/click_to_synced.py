@@ -108,7 +108,7 @@ def measure(count: int) -> list[float]:
                     page.goto(f"/orders/{order_id}")
                     form = page.locator("#ship-form")
                     page.get_by_role("button", name="Add tracking number").click()
-                    form.get_by_label("Carrier", exact=True).fill("UPS")
+                    form.get_by_label("Carrier", exact=True).select_option("UPS")
                     form.get_by_label("Tracking number", exact=True).fill(
                         f"1Z999AA1{n:010d}")  # 1Z + 16: a well-formed UPS number
                     button = page.get_by_role("button", name="Ship", exact=True)

@@ -160,7 +160,7 @@ def test_ship_without_a_tracking_number_asks_for_one(app, signed_in, client, sho
                          headers={"HX-Request": "true"}).text
     assert 'name="packages-1-lines-0-quantity"' in second
     assert re.search(r'name="packages-1-lines-0-quantity"[^>]*value="0"', second)
-    carrier = re.search(r'<input[^>]*id="packages-1-carrier"[^>]*>', second).group(0)
+    carrier = re.search(r'<select[^>]*id="packages-1-carrier"[^>]*>', second).group(0)
     assert "autofocus" in carrier  # the keyboard lands in the new package
 
 

@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from webapp.walmart.enums import METHOD_CODES
+from webapp.walmart.enums import CARRIERS, METHOD_CODES
 
 
 class ShipLineForm(Form):
@@ -29,8 +29,13 @@ class ShipLineForm(Form):
 
 
 class PackageForm(Form):
-    carrier = StringField("Carrier", validators=[Optional(), Length(max=80)])
-    other_carrier = StringField("Other carrier", validators=[Optional(), Length(max=120)])
+    # Walmart's list; the service names a carrier outside it (validate_choice off: its
+    # message says which carriers Walmart knows, not just "not a valid choice").
+    carrier = SelectField("Carrier", validators=[Optional(), Length(max=80)],
+                          choices=[SelectChoice("", "Choose a carrier…")] +
+                          [SelectChoice(c, c) for c in CARRIERS], validate_choice=False)
+    other_carrier = StringField("Other shipping company",
+                                validators=[Optional(), Length(max=120)])
     tracking_url = StringField("Tracking URL", validators=[Optional(), Length(max=500)])
     method_code = SelectField("Method", choices=[SelectChoice(m, m) for m in METHOD_CODES])
     tracking_number = StringField("Tracking number", validators=[

@@ -42,7 +42,7 @@ def test_ship_two_then_one_without_reloading(page, viewport, sign_in, three_unit
     form = page.locator("#ship-form")
     page.get_by_role("button", name="Add tracking number").click()
     expect(form.get_by_label("Carrier", exact=True)).to_be_focused()
-    form.get_by_label("Carrier", exact=True).fill("UPS")
+    form.get_by_label("Carrier", exact=True).select_option("UPS")
     form.get_by_label("Tracking number", exact=True).fill("1Z999AA10123456784")
     page.get_by_label("Quantity of line 1").fill("2")
     page.get_by_role("button", name="Ship", exact=True).click()
@@ -50,7 +50,7 @@ def test_ship_two_then_one_without_reloading(page, viewport, sign_in, three_unit
     expect(live.locator(".badge")).to_have_text("Partially Shipped")
     expect(live.locator(".tag.ok")).to_have_count(1, timeout=10000)  # Synced
     page.get_by_role("button", name="Add tracking number").click()
-    form.get_by_label("Carrier", exact=True).fill("USPS")
+    form.get_by_label("Carrier", exact=True).select_option("USPS")
     form.get_by_label("Tracking number", exact=True).fill("9400111899223197428490")
     expect(page.get_by_label("Quantity of line 1")).to_have_value("1")
     page.get_by_role("button", name="Ship", exact=True).click()

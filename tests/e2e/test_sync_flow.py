@@ -38,7 +38,7 @@ def test_a_refused_update_is_retried_and_another_closed_by_hand(page, sign_in, a
     sign_in()
     page.goto("/")
     expect(page.get_by_role("alert")).to_contain_text("2 updates to Walmart failed")
-    page.get_by_role("alert").get_by_role("link", name="Sync").click()
+    page.get_by_role("alert").get_by_role("link", name="see the failed updates").click()
     first, second = (page.locator(f"#task-{t}") for t in tasks)
     expect(first).to_contain_text("Walmart refused the content of the update")
     expect(first).to_contain_text("What to do:")

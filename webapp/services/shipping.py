@@ -76,9 +76,9 @@ def _check_package(index: int, package: PackageInput, known: dict[str, OrderLine
                             field="tracking_url")
     if carrier and carrier not in enums.CARRIERS:
         raise ActionRefused(f"{label}{carrier!r} is not one of Walmart's carriers; pick one from "
-                            "the list, or use Other carrier.", field="carrier")
+                            "the list, or use Other shipping company.", field="carrier")
     if not carrier and not other:
-        raise ActionRefused(f"{label}Choose a carrier, or name the other carrier.",
+        raise ActionRefused(f"{label}Choose a carrier, or name the other shipping company.",
                             field="carrier")
     if url:
         parts = urlsplit(url)

@@ -80,8 +80,8 @@ RULES: tuple[_Rule, ...] = (
     _rule(r"carrier",
           "Walmart did not accept the carrier",
           "The carrier name is not one Walmart knows.",
-          "Ship again choosing a listed carrier, or Other carrier with its name and tracking "
-          "URL."),
+          "Ship again choosing a listed carrier, or Other shipping company with its name and "
+          "tracking URL."),
     _rule(r"Tracking can only be updated within",
           "Too late to correct the tracking number",
           "Walmart lets a tracking number be changed only within 4 hours of shipping.",
