@@ -41,25 +41,39 @@ MAY_HAVE_OPEN_UNITS = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_SHIPPED.val
                        OrderStatus.RETURN_REQUESTED.value, OrderStatus.ERROR.value)
 
 
-def _open_lines(*conditions):
-    """Orders with a unit neither shipped nor cancelled (and the conditions on that line)."""
-    return Order.status.in_(MAY_HAVE_OPEN_UNITS) & exists().where(
-        OrderLine.order_id == Order.id,
-        OrderLine.quantity > OrderLine.shipped_qty + OrderLine.canceled_qty, *conditions)
+OPEN_LINE = OrderLine.quantity > OrderLine.shipped_qty + OrderLine.canceled_qty
+
+
+def _flags(now: datetime) -> dict:
+    """What makes an order with open units need each to-do (on the order or the open line)."""
+    return {
+        "acknowledge": OrderLine.acknowledged.is_(False),
+        "ship-today": (Order.ship_by >= now) & (Order.ship_by < _tomorrow_start(now)),
+        "overdue": Order.ship_by < now,
+        "cancel-requests": Order.intent_to_cancel.is_(True),
+    }
 
 
 def todo_condition(todo: str, now: datetime | None = None):
-    """The WHERE clause of one to-do (None for an unknown name)."""
-    now = now or utcnow()
-    if todo == "acknowledge":
-        return _open_lines(OrderLine.acknowledged.is_(False))
-    if todo == "ship-today":
-        return _open_lines() & (Order.ship_by >= now) & (Order.ship_by < _tomorrow_start(now))
-    if todo == "overdue":
-        return _open_lines() & (Order.ship_by < now)
-    if todo == "cancel-requests":
-        return Order.intent_to_cancel.is_(True) & _open_lines()
-    return None
+    """The WHERE clause of one to-do for the Orders page (None for an unknown name)."""
+    flag = _flags(now or utcnow()).get(todo)
+    if flag is None:
+        return None
+    return Order.status.in_(MAY_HAVE_OPEN_UNITS) & exists().where(
+        OrderLine.order_id == Order.id, OPEN_LINE, flag)
+
+
+def todo_counts(now: datetime) -> dict[str, int]:
+    """Every to-do's count in one pass over the orders that may have open units: each order
+    once, flagged by its open lines (what todo_condition() selects, counted at once)."""
+    flags = _flags(now)
+    per_order = select(*(func.max(case((flag, 1), else_=0)).label(key.replace("-", "_"))
+                         for key, flag in flags.items())) \
+        .select_from(Order).join(OrderLine, (OrderLine.order_id == Order.id) & OPEN_LINE) \
+        .where(Order.status.in_(MAY_HAVE_OPEN_UNITS)).group_by(Order.id).subquery()
+    sums = db.session.execute(select(*(func.coalesce(func.sum(column), 0)
+                                       for column in per_order.c))).one()
+    return dict(zip(flags, (int(n) for n in sums), strict=True))
 
 
 @dataclass
@@ -87,26 +101,6 @@ class Day:
     @property
     def on_time_rate(self) -> float | None:
         return self.on_time / self.due if self.due else None
-
-
-def todo_counts(now: datetime) -> dict[str, int]:
-    """The four to-do counts in one pass over the orders that may have open units (what
-    todo_condition() selects, counted at once: each order once, by its open lines)."""
-    tomorrow = _tomorrow_start(now)
-    flags = {
-        "acknowledge": OrderLine.acknowledged.is_(False),
-        "ship-today": (Order.ship_by >= now) & (Order.ship_by < tomorrow),
-        "overdue": Order.ship_by < now,
-        "cancel-requests": Order.intent_to_cancel.is_(True),
-    }
-    per_order = select(*(func.max(case((flag, 1), else_=0)).label(key.replace("-", "_"))
-                         for key, flag in flags.items())) \
-        .select_from(Order).join(OrderLine, (OrderLine.order_id == Order.id) & (
-            OrderLine.quantity > OrderLine.shipped_qty + OrderLine.canceled_qty)) \
-        .where(Order.status.in_(MAY_HAVE_OPEN_UNITS)).group_by(Order.id).subquery()
-    sums = db.session.execute(select(*(func.coalesce(func.sum(column), 0)
-                                       for column in per_order.c))).one()
-    return dict(zip(flags, (int(n) for n in sums), strict=True))
 
 
 def todos(now: datetime | None = None) -> list[Todo]:
