@@ -88,11 +88,13 @@ def row_cells(ctx, order) -> RowCells:
     of six filters each)."""
     zone = _context_zone(ctx)
     today = ctx.get("team_today") or datetime.now(zone).date()
+    # No-break spaces inside a date: a narrow column wraps between the date and the time only.
     return RowCells(money(order.order_value, order.currency),
-                    _format(order.order_date, zone, "%b %d, %Y %H:%M"),
-                    _format(order.ship_by, zone, "%b %d, %Y"), _urgency(order, zone, today),
-                    _format(order.deliver_by, zone, "%b %d, %Y"),
-                    _format(order.updated_at, zone, "%b %d, %Y %H:%M"))
+                    _format(order.order_date, zone, "%b\u00a0%d,\u00a0%Y %H:%M"),
+                    _format(order.ship_by, zone, "%b\u00a0%d,\u00a0%Y"),
+                    _urgency(order, zone, today),
+                    _format(order.deliver_by, zone, "%b\u00a0%d,\u00a0%Y"),
+                    _format(order.updated_at, zone, "%b\u00a0%d,\u00a0%Y %H:%M"))
 
 
 def _urgency(order, zone: ZoneInfo, today) -> str:
