@@ -49,11 +49,13 @@ def test_ship_two_then_one_without_reloading(page, viewport, sign_in, three_unit
     live = page.locator("#order-live")
     expect(live.locator(".badge")).to_have_text("Partially Shipped")
     expect(live.locator(".tag.ok")).to_have_count(1, timeout=10000)  # Synced
+    # The page now also offers to correct the first tracking number: the words a person looks
+    # for still name one field each (Playwright's default, loose match, is strict on count).
     page.get_by_role("button", name="Add tracking number").click()
-    form.get_by_label("Carrier", exact=True).select_option("USPS")
-    form.get_by_label("Tracking number", exact=True).fill("9400111899223197428490")
+    page.get_by_label("Carrier").select_option("USPS")
+    page.get_by_label("Tracking number").fill("9400111899223197428490")
     expect(page.get_by_label("Quantity of line 1")).to_have_value("1")
-    page.get_by_role("button", name="Ship", exact=True).click()
+    page.get_by_role("button", name="Ship").click()
     expect(live.locator(".badge")).to_have_text("Shipped")
     expect(live.locator(".tag.ok")).to_have_count(2, timeout=10000)
     assert page.evaluate("window.__sameDocument") is True
