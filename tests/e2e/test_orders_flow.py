@@ -39,6 +39,9 @@ def test_filter_search_page_and_open_an_order(page, sign_in, orders_ready):
     page.locator(".status-card", has_text="Canceled").click()
     page.wait_for_url("**status=canceled**")
     expect(rows).to_have_count(1)
+    # The cards were swapped in anew: the keyboard is still on the one pressed, now current.
+    expect(page.locator("#card-canceled")).to_be_focused()
+    expect(page.locator("#card-canceled")).to_have_attribute("aria-current", "true")
     expect(rows.first).to_contain_text(orders_ready)
     page.locator(".status-card").first.click()  # "All"
     page.wait_for_url(lambda url: "status=" not in url)
