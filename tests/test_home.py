@@ -90,10 +90,10 @@ def test_home_counts_what_needs_doing_and_links_to_those_orders(shop_day, signed
 
 def test_the_orders_page_filter_says_what_it_shows(shop_day, signed_in, client):
     signed_in("viewer")
-    html = client.get("/orders/?todo=overdue").text
+    html = client.get("/orders/?needs=overdue").text
     assert '<option value="overdue" selected>Overdue (past Ship By)</option>' in html
     assert _rows(html) == [shop_day["overdue"]]
-    assert len(_rows(client.get("/orders/?todo=nonsense").text)) == 20  # ignored
+    assert len(_rows(client.get("/orders/?needs=nonsense").text)) == 20  # ignored
 
 
 def test_chart_counts_orders_per_day_and_the_on_time_rate(shop_day, signed_in, client):

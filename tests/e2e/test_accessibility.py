@@ -94,4 +94,5 @@ def test_main_pages_have_no_serious_accessibility_violation(axe_page, make_user,
     check(page, "cancel-order", tmp_path)
     page.get_by_role("button", name="Cancel Order").click()  # no reason: the error, in place
     expect(page.get_by_text("Choose a cancellation reason.")).to_be_visible()
+    expect(page.get_by_label("Cancellation reason")).to_be_focused()  # on the field in error
     check(page, "cancel-order-error", tmp_path)

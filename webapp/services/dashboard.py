@@ -10,21 +10,25 @@ from flask import current_app
 from sqlalchemy import case, exists, func, select
 
 from webapp.extensions import db
-from webapp.models import Order, OrderLine, OrderStatus, Return, Shipment, SyncTask, TaskState
+from webapp.models import Order, OrderLine, OrderStatus, Return, Shipment
 from webapp.models.base import utcnow
 from webapp.models.returns import ReturnStatus
 
 CHART_DAYS = 30
 AWAITING_REFUND = (ReturnStatus.RECEIVED.value, ReturnStatus.ERROR.value)
 
-# What the Orders page's `todo` filter selects; the Home page counts the same queries.
-TODO_LABELS = {
-    "acknowledge": "Waiting for acknowledgement",
-    "ship-today": "Ship by today",
-    "overdue": "Overdue (past Ship By)",
-    "cancel-requests": "Buyer asked to cancel",
+# What needs doing: the Orders page's Needs filter (`needs=`) selects these, Home counts them.
+# key: (label, hint, tone when any) — the tone is also said in words: never colour alone.
+NEEDS = {
+    "acknowledge": ("Waiting for acknowledgement", "Orderdeck acknowledges new orders by itself;"
+                    " these are on their way or failed.", "warn"),
+    "ship-today": ("Ship by today", "Open units whose Ship By date is today.", "warn"),
+    "overdue": ("Overdue (past Ship By)", "Open units past their Ship By date: Walmart cancels "
+                "them 4 days after it.", "bad"),
+    "cancel-requests": ("Buyer asked to cancel", "The buyer asked Walmart to cancel: cancel, or "
+                        "ship anyway.", "warn"),
 }
-
+NEEDS_LABELS = {key: label for key, (label, _hint, _tone) in NEEDS.items()}
 
 def _zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
@@ -45,7 +49,7 @@ OPEN_LINE = OrderLine.quantity > OrderLine.shipped_qty + OrderLine.canceled_qty
 
 
 def _flags(now: datetime) -> dict:
-    """What makes an order with open units need each to-do (on the order or the open line)."""
+    """What puts an order with open units under each need (on the order or the open line)."""
     return {
         "acknowledge": OrderLine.acknowledged.is_(False),
         "ship-today": (Order.ship_by >= now) & (Order.ship_by < _tomorrow_start(now)),
@@ -54,18 +58,18 @@ def _flags(now: datetime) -> dict:
     }
 
 
-def todo_condition(todo: str, now: datetime | None = None):
-    """The WHERE clause of one to-do for the Orders page (None for an unknown name)."""
-    flag = _flags(now or utcnow()).get(todo)
+def needs_condition(need: str, now: datetime | None = None):
+    """The WHERE clause of one need for the Orders page (None for an unknown name)."""
+    flag = _flags(now or utcnow()).get(need)
     if flag is None:
         return None
     return Order.status.in_(MAY_HAVE_OPEN_UNITS) & exists().where(
         OrderLine.order_id == Order.id, OPEN_LINE, flag)
 
 
-def todo_counts(now: datetime) -> dict[str, int]:
-    """Every to-do's count in one pass over the orders that may have open units: each order
-    once, flagged by its open lines (what todo_condition() selects, counted at once)."""
+def needs_counts(now: datetime) -> dict[str, int]:
+    """Every need's count in one pass over the orders that may have open units: each order
+    once, flagged by its open lines (what needs_condition() selects, counted at once)."""
     flags = _flags(now)
     per_order = select(*(func.max(case((flag, 1), else_=0)).label(key.replace("-", "_"))
                          for key, flag in flags.items())) \
@@ -77,12 +81,12 @@ def todo_counts(now: datetime) -> dict[str, int]:
 
 
 @dataclass
-class Todo:
+class Need:
     key: str
     label: str
     count: int
     hint: str
-    tone: str  # "bad", "warn" or "" (also said in words: colour is never the only signal)
+    tone: str  # "bad" or "warn", shown while the count is not 0
 
 
 @dataclass
@@ -103,28 +107,10 @@ class Day:
         return self.on_time / self.due if self.due else None
 
 
-def todos(now: datetime | None = None) -> list[Todo]:
-    now = now or utcnow()
-    counts = todo_counts(now)
-    return [
-        Todo("acknowledge", TODO_LABELS["acknowledge"], counts["acknowledge"],
-             "Orderdeck acknowledges new orders by itself; these are on their way or failed.",
-             "warn" if counts["acknowledge"] else ""),
-        Todo("ship-today", TODO_LABELS["ship-today"], counts["ship-today"],
-             "Open units whose Ship By date is today.", "warn" if counts["ship-today"] else ""),
-        Todo("overdue", TODO_LABELS["overdue"], counts["overdue"],
-             "Open units past their Ship By date: Walmart cancels them 4 days after it.",
-             "bad" if counts["overdue"] else ""),
-        Todo("cancel-requests", TODO_LABELS["cancel-requests"], counts["cancel-requests"],
-             "The buyer asked Walmart to cancel: cancel, or ship anyway.",
-             "warn" if counts["cancel-requests"] else ""),
-    ]
-
-
-def sync_errors() -> int:
-    return db.session.scalar(select(func.count(SyncTask.id)).where(
-        SyncTask.state == TaskState.ERROR.value)) or 0
-
+def needs(now: datetime | None = None) -> list[Need]:
+    counts = needs_counts(now or utcnow())
+    return [Need(key, label, counts[key], hint, tone)
+            for key, (label, hint, tone) in NEEDS.items()]
 
 def awaiting_refund(limit: int = 5, now: datetime | None = None) -> tuple[int, list[Awaiting]]:
     """Returns not refunded yet: how many, and the ones whose deadline comes first."""

@@ -24,7 +24,7 @@ from webapp.models import (
     Store,
     SyncTask,
 )
-from webapp.services.dashboard import todo_condition
+from webapp.services.dashboard import needs_condition
 
 SORTS = {"ordered": (Order.order_date, "desc"), "ship_by": (Order.ship_by, "asc"),
          "updated": (Order.updated_at, "desc")}
@@ -40,7 +40,7 @@ class OrderFilter:
     date_from: date | None = None
     date_to: date | None = None
     sort: str = "ordered"
-    todo: str | None = None  # one of dashboard.TODO_LABELS: what needs doing
+    needs: str | None = None  # one of dashboard.NEEDS_LABELS: what needs doing
     extra: dict = field(default_factory=dict)
 
 
@@ -63,8 +63,8 @@ def base_query(f: OrderFilter, with_status: bool = True, with_search: bool = Tru
         query = query.where(Order.order_date < _day_start(f.date_to + timedelta(days=1)))
     if with_status and f.status:
         query = query.where(Order.status == f.status.value)
-    if with_search and f.todo:
-        query = query.where(todo_condition(f.todo))
+    if with_search and f.needs:
+        query = query.where(needs_condition(f.needs))
     q = (f.q or "").strip()
     if with_search and q:
         pattern = _like(q)

@@ -17,6 +17,6 @@ def index():
     refunds_count, awaiting = dashboard.awaiting_refund(now=now)
     return render_template(
         "home/index.html", now=now, stores=[h.store for h in health], health=health,
-        todos=dashboard.todos(now), errors=dashboard.sync_errors(),
+        needs=dashboard.needs(now), errors=sum(h.open_errors for h in health),
         refunds_count=refunds_count, awaiting=awaiting,
         chart=dashboard.chart(dashboard.last_days(now=now)))

@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.htmx import is_htmx, render_page, stop_polling
 from webapp.models import Order, OrderStatus, Store
 from webapp.services import order_queries, store_health
-from webapp.services.dashboard import TODO_LABELS
+from webapp.services.dashboard import NEEDS_LABELS
 from webapp.services.order_export import csv_rows
 
 bp = Blueprint("orders", __name__)
@@ -34,7 +34,7 @@ def parse_filter() -> order_queries.OrderFilter:
         q=request.args.get("q", "").strip()[:100] or None,
         date_from=_date("from"), date_to=_date("to"),
         sort=sort if sort in order_queries.SORTS else "ordered",
-        todo=todo if (todo := request.args.get("todo")) in TODO_LABELS else None)
+        needs=need if (need := request.args.get("needs")) in NEEDS_LABELS else None)
 
 
 def filter_args(f: order_queries.OrderFilter, **changes) -> dict:
@@ -42,7 +42,7 @@ def filter_args(f: order_queries.OrderFilter, **changes) -> dict:
     args = {"status": f.status.slug if f.status else None, "store": f.store_id, "q": f.q,
             "from": f.date_from.isoformat() if f.date_from else None,
             "to": f.date_to.isoformat() if f.date_to else None,
-            "sort": f.sort if f.sort != "ordered" else None, "todo": f.todo}
+            "sort": f.sort if f.sort != "ordered" else None, "needs": f.needs}
     args.update(changes)
     return {k: v for k, v in args.items() if v not in (None, "")}
 
@@ -73,14 +73,14 @@ def index():
         f=f, page=result, counts=order_queries.status_counts(f), statuses=list(OrderStatus),
         stores=db.session.execute(db.select(Store.id, Store.name).order_by(Store.name)).all(),
         args=filter_args(f), filter_args=filter_args, in_flight=bool(watched),
-        todo_labels=TODO_LABELS,
+        needs_labels=NEEDS_LABELS,
         line_break=Markup("<br>"),
         poll_url=url_for("orders.index", **filter_args(f), poll=1,
                          after=request.args.get("after"), before=request.args.get("before"),
                          watch=",".join(str(o.id) for o in watched),
                          since=order_queries.stamp(watched)))
     if not result.orders:  # an empty list says why: an import running, or failing
-        context["import_health"] = store_health.all_health()
+        context["import_health"] = store_health.all_health(count_today=False)
     response = render_page("orders/index.html", "results", **context)
     if is_htmx() and request.args.get("poll") and not watched:
         stop_polling(response)
