@@ -52,3 +52,43 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path, redis_url):
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 15000
     with app.app_context():
         db.engine.dispose()
+
+
+def test_read_only_and_ship_node_migration_keeps_existing_data(tmp_path, redis_url):
+    """An install at the previous schema upgrades with its rows: stores become read-write with
+    no credentials problem, stock sits at the default ship node, tasks have nothing paused."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import _settings
+    from webapp import create_app
+    from webapp.extensions import db
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'old.sqlite'}", redis_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="2c025b6d482e")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO stores (id, name, environment, base_url, client_id, "
+                "client_secret_encrypted, import_enabled, import_failures, rate_limits, "
+                "created_at, updated_at) VALUES (1, 'Old', 'sandbox', "
+                "'https://sandbox.walmartapis.com', 'id', 'x', 1, 0, '{}', "
+                "'2026-11-30 00:00:00', '2026-11-30 00:00:00')"))
+            conn.execute(text("INSERT INTO sku_stock (id, store_id, sku, on_hand, reserved, "
+                              "updated_at) VALUES (1, 1, 'MUG-1', 5, 1, '2026-11-30 00:00:00')"))
+            conn.execute(text(
+                "INSERT INTO sync_tasks (id, store_id, kind, target, state, attempts, claims, "
+                "next_attempt_at, ambiguous, stuck, urgent, created_at, updated_at) VALUES "
+                "(1, 1, 'inventory', 'MUG-1', 'pending', 2, 2, '2026-11-30 00:00:00', 0, 0, 0, "
+                "'2026-11-30 00:00:00', '2026-11-30 00:00:00')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            store = conn.execute(text("SELECT read_only, default_ship_node, credentials_problem,"
+                                      " import_incomplete_passes FROM stores")).one()
+            stock = conn.execute(text("SELECT sku, on_hand, ship_node FROM sku_stock")).one()
+            task = conn.execute(text("SELECT attempts, note, paused_seconds FROM sync_tasks")
+                                ).one()
+        assert tuple(store) == (0, None, None, 0)
+        assert tuple(stock) == ("MUG-1", 5, "")
+        assert tuple(task) == (2, None, 0)
+        db.engine.dispose()

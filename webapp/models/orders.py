@@ -64,6 +64,8 @@ class Order(db.Model):
     ship_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deliver_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ship_method: Mapped[str | None] = mapped_column(String(20))
+    # Walmart's ship node (fulfillment centre) for this order, when it names one.
+    ship_node: Mapped[str | None] = mapped_column(String(40))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     order_value: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.OPEN.value)
@@ -129,13 +131,16 @@ class OrderLine(db.Model):
 
 
 class SkuStock(db.Model):
-    """Stock of one SKU in one store; untracked (on_hand None) until the team sets it."""
+    """Stock of one SKU at one ship node of one store; untracked (on_hand None) until the team
+    sets it. Ship node "" is the store's default node (or none named)."""
     __tablename__ = "sku_stock"
-    __table_args__ = (UniqueConstraint("store_id", "sku", name="uq_sku_stock_store_sku"),)
+    __table_args__ = (UniqueConstraint("store_id", "sku", "ship_node",
+                                       name="uq_sku_stock_store_sku_node"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     sku: Mapped[str] = mapped_column(String(100))
+    ship_node: Mapped[str] = mapped_column(String(40), default="", server_default="")
     on_hand: Mapped[int | None] = mapped_column()
     reserved: Mapped[int] = mapped_column(default=0)
     # What Walmart last accepted for this SKU, and when.

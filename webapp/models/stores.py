@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, String, Text
+from sqlalchemy import JSON, Enum, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -55,6 +55,20 @@ class Store(db.Model):
     # defaults (or for the simulator's scaled limits), e.g. {"acknowledge": 600}.
     rate_limits: Mapped[dict] = mapped_column(JSON, default=dict)
     returns_watermark: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Read-only: imported and shown, nothing ever sent to Walmart (trying Orderdeck beside
+    # another tool). Switching back to read-write is an explicit, confirmed step.
+    read_only: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The ship node (Walmart's fulfillment centre id) used where an order names none.
+    default_ship_node: Mapped[str | None] = mapped_column(String(40))
+    # Walmart refused this store's credentials: "refused" (400/401 on the token) or
+    # "forbidden" (403: a permission is missing). Tasks wait, their give-up clock paused.
+    credentials_problem: Mapped[str | None] = mapped_column(String(20))
+    credentials_error: Mapped[str | None] = mapped_column(Text)
+    credentials_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Import passes of the same window that ended incomplete (a repeated cursor, fewer orders
+    # than Walmart counted): after three the watermark advances anyway, and this says so.
+    import_incomplete_passes: Mapped[int] = mapped_column(default=0, server_default="0")
+    import_incomplete_note: Mapped[str | None] = mapped_column(Text)
     last_returns_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow,

@@ -64,6 +64,12 @@ class SyncTask(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    # How it settled when that needs saying, e.g. "Synced by read-back: Walmart already
+    # showed these lines shipped with this tracking number."
+    note: Mapped[str | None] = mapped_column(Text)
+    # Seconds this task waited for a store's refused credentials to be fixed: not counted
+    # towards giving up (the give-up clock is paused meanwhile).
+    paused_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
 
     order = relationship("Order")
     store = relationship("Store")
