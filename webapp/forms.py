@@ -53,6 +53,10 @@ class StoreForm(FlaskForm):
     # Write-only: never rendered back (PasswordField drops its value when rendering).
     client_secret = PasswordField("Client secret", validators=[Length(max=1024)])
     import_enabled = BooleanField("Import orders", default=True)
+    read_only = BooleanField(
+        "Read-only", description="Import and show everything, send nothing to Walmart — to try "
+        "Orderdeck beside the tool you use today. Switching back to read-write asks for "
+        "confirmation.")
     rate_limits = StringField(
         "Rate limits", validators=[Optional(), Length(max=500)],
         description="Only if this account's Walmart limits differ from the defaults: calls per "

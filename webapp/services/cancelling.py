@@ -18,6 +18,7 @@ from webapp.models import (
 from webapp.models.base import utcnow
 from webapp.services import audit, order_queries, order_status, outbox, stock
 from webapp.services.errors import ActionRefused
+from webapp.services.store_mode import refuse_if_read_only
 from webapp.walmart import enums, payloads
 
 
@@ -42,6 +43,7 @@ def cancel_order(order_id: int, reason: str, *, by: User | None,
     order = db.session.get(Order, order_id)
     if order is None:
         raise ActionRefused("There is no such order.")
+    refuse_if_read_only(order.store)
     if order.import_error:
         raise ActionRefused("This order could not be imported from Walmart; cancel it in "
                             "Seller Center.")

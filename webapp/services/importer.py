@@ -58,8 +58,9 @@ def _take(store: Store, endpoint: str) -> None:
 
 
 def _acknowledge(state: _Pass, order, data, created: bool) -> None:
-    """A new order with lines in Created gets its acknowledgement (a background task)."""
-    if created and order_import.needs_acknowledging(data):
+    """A new order with lines in Created gets its acknowledgement (a background task) — not
+    in a read-only store, which sends nothing (switching to read-write reads it back)."""
+    if created and not state.store.read_only and order_import.needs_acknowledging(data):
         outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE, data.purchase_order_id,
                         order=order, urgent=False)
         order_status.refresh(order)  # Status details: acknowledging
@@ -107,8 +108,8 @@ def _store_orders(state: _Pass, orders: list) -> None:
     try:
         with db.session.begin_nested():
             stored = order_import.upsert_page(state.store, orders)
-            wanted = {d.purchase_order_id for d in orders
-                      if order_import.needs_acknowledging(d)}
+            wanted = set() if state.store.read_only else {
+                d.purchase_order_id for d in orders if order_import.needs_acknowledging(d)}
             outbox.add_batch(state.store.id, TaskKind.ACKNOWLEDGE, [
                 (row.purchase_order_id, row.order_id) for row in stored
                 if row.created and row.purchase_order_id in wanted])

@@ -187,6 +187,8 @@ def _insert_new(store: Store, page: list[PurchaseOrder], stamp, deltas: dict) ->
     orders, lines = [], {}
     for data in page:
         values = _order_values(data)
+        # The importer acknowledges new orders, except in a read-only store (it sends nothing).
+        acknowledging = needs_acknowledging(data) and not store.read_only
         # One line per number (a number Walmart repeats: its last entry wins, as in _apply).
         line_values = list({x.line_number: _line_values(x) for x in data.lines}.values())
         view = SimpleNamespace(**values, return_open=False, status=None,
@@ -201,10 +203,9 @@ def _insert_new(store: Store, page: list[PurchaseOrder], stamp, deltas: dict) ->
             "order_value": sum((x.unit_price * x.quantity + x.tax + x.shipping
                                 for x in view.lines), Decimal("0")),
             "status": view.status,
-            "status_details": order_status.details(view, ACKNOWLEDGING if needs_acknowledging(
-                data) else []),
+            "status_details": order_status.details(view, ACKNOWLEDGING if acknowledging else []),
             "intent_to_cancel": view.intent_to_cancel, "return_open": False,
-            "in_flight": needs_acknowledging(data), "created_at": stamp, "updated_at": stamp})
+            "in_flight": acknowledging, "created_at": stamp, "updated_at": stamp})
         lines[data.purchase_order_id] = line_values
     # Core statements on the tables (the ORM's bulk path would insert row by row here);
     # RETURNING pairs come back in any order: they are matched by purchase order id.

@@ -17,8 +17,9 @@ from jobs.queue import (  # the enqueue adapter; services never import job tasks
     promote,
 )
 from webapp.extensions import db
-from webapp.models import Order, SyncTask, TaskKind, TaskState
+from webapp.models import Order, Store, SyncTask, TaskKind, TaskState
 from webapp.models.base import utcnow
+from webapp.services.errors import StoreReadOnly
 
 log = logging.getLogger(__name__)
 SYNC_JOB = "jobs.sync.run_task"
@@ -32,7 +33,9 @@ def add_task(store_id: int, kind: TaskKind, target: str, *, order: Order | None 
              order_id: int | None = None) -> SyncTask:
     """Add a task to the current transaction; publish() it after the commit. Tasks a person
     started are urgent; background ones (acknowledging imports) are not. `order_id` instead
-    of `order`: the order was bulk-inserted and marked in flight already."""
+    of `order`: the order was bulk-inserted and marked in flight already. A read-only store
+    sends nothing: its callers check first; this refusal is the last line of defence."""
+    _refuse_if_read_only(store_id)
     task = SyncTask(store_id=store_id, kind=kind.value, target=target, payload=payload,
                     next_attempt_at=utcnow(), urgent=urgent)
     if order is not None:
@@ -52,6 +55,7 @@ def add_batch(store_id: int, kind: TaskKind, targets: list[tuple[str, int]]) -> 
     their first attempts one after another (Walmart's rate limit spaces them anyway)."""
     if not targets:
         return []
+    _refuse_if_read_only(store_id)
     table = SyncTask.__table__
     now = utcnow()
     ids = list(db.session.execute(table.insert().returning(table.c.id), [
@@ -60,6 +64,12 @@ def add_batch(store_id: int, kind: TaskKind, targets: list[tuple[str, int]]) -> 
         for target, order_id in targets]).scalars())
     db.session.info.setdefault(BATCH_KEY, []).append(sorted(ids))
     return ids
+
+
+def _refuse_if_read_only(store_id: int) -> None:
+    store = db.session.get(Store, store_id)
+    if store is not None and store.read_only:
+        raise StoreReadOnly(store.name)
 
 
 def lease_seconds() -> float:

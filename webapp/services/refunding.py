@@ -7,10 +7,11 @@ from decimal import Decimal
 from sqlalchemy import update
 
 from webapp.extensions import db
-from webapp.models import Refund, Return, ReturnLine, SyncTask, TaskKind, TaskState, User
+from webapp.models import Refund, Return, ReturnLine, Store, SyncTask, TaskKind, TaskState, User
 from webapp.services import audit, order_queries, outbox, stock
 from webapp.services.errors import ActionRefused
 from webapp.services.return_status import refresh as refresh_return
+from webapp.services.store_mode import refuse_if_read_only
 from webapp.walmart import payloads
 
 
@@ -22,6 +23,7 @@ def refund_return(return_id: int, quantities: dict[int, int], restock: set[int] 
     ret = db.session.get(Return, return_id)
     if ret is None:
         raise ActionRefused("There is no such return.")
+    refuse_if_read_only(db.session.get(Store, ret.store_id))
     if any(t.state == TaskState.PENDING.value for t in (
             db.session.get(SyncTask, r.task_id) for r in
             db.session.scalars(db.select(Refund).where(Refund.return_id == ret.id))) if t):

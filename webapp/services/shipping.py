@@ -23,6 +23,7 @@ from webapp.models import (
 from webapp.models.base import utcnow
 from webapp.services import audit, order_queries, order_status, outbox, stock, tracking
 from webapp.services.errors import ActionRefused
+from webapp.services.store_mode import refuse_if_read_only
 from webapp.walmart import enums, payloads
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -163,6 +164,7 @@ def ship_order(order_id: int, packages: list[PackageInput], ship_time: datetime,
     order = db.session.get(Order, order_id)
     if order is None:
         raise ActionRefused("There is no such order.")
+    refuse_if_read_only(order.store)
     if order.import_error:
         raise ActionRefused("This order could not be imported from Walmart; it cannot ship yet.")
     if order.status == OrderStatus.CANCELED.value or all(x.open_qty == 0 for x in order.lines):

@@ -8,9 +8,10 @@ import io
 from sqlalchemy import case, select, update
 
 from webapp.extensions import db
-from webapp.models import SkuStock, SyncTask, TaskKind, TaskState, User
+from webapp.models import SkuStock, Store, SyncTask, TaskKind, TaskState, User
 from webapp.services import audit, outbox
 from webapp.services.errors import ActionRefused
+from webapp.services.store_mode import refuse_if_read_only
 
 MAX_QUANTITY = 1_000_000
 MAX_SKU = 100  # the column's size
@@ -26,6 +27,11 @@ def get_or_create(store_id: int, sku: str) -> SkuStock:
     return stock
 
 
+def _read_only(store_id: int) -> bool:
+    store = db.session.get(Store, store_id)
+    return bool(store and store.read_only)
+
+
 def request_push(stock: SkuStock) -> SyncTask | None:
     """Ask for the SKU's available quantity to reach Walmart.
 
@@ -33,7 +39,7 @@ def request_push(stock: SkuStock) -> SyncTask | None:
     quick changes send one or two updates. A push already being sent does not count as waiting
     (the change may come after its read): the new one goes after it.
     """
-    if not stock.tracked:
+    if not stock.tracked or _read_only(stock.store_id):  # a read-only store pushes nothing
         return None
     waiting = db.session.scalar(select(SyncTask.id).where(
         SyncTask.store_id == stock.store_id, SyncTask.kind == TaskKind.INVENTORY.value,
@@ -116,6 +122,7 @@ def _sku(value) -> str:
 def set_on_hand(store_id: int, sku: str, quantity, *, by: User | None,
                 actor: str | None = None) -> SkuStock:
     """Set what is on the shelf; the SKU becomes tracked and its available quantity is pushed."""
+    refuse_if_read_only(db.session.get(Store, store_id))
     sku = _sku(sku)
     stock = get_or_create(store_id, sku)
     old, stock.on_hand = stock.on_hand, _quantity(quantity)
@@ -129,6 +136,7 @@ def set_on_hand(store_id: int, sku: str, quantity, *, by: User | None,
 
 def import_csv(store_id: int, text: str, *, by: User | None) -> int:
     """A CSV of `sku,quantity` rows: all rows are checked first; then every SKU is set."""
+    refuse_if_read_only(db.session.get(Store, store_id))
     reader = csv.reader(io.StringIO(text))
     rows, errors, number = [], [], 0
     try:

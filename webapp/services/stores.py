@@ -26,6 +26,9 @@ class StoreInput:
     client_secret: str | None  # None or "" on edit: keep the stored one
     import_enabled: bool
     rate_limits: str | dict | None = None  # "acknowledge=120, shipping=120"
+    # Read-only: import and show, send nothing. Turning it off is store_mode.set_read_write,
+    # a confirmed step of its own; update_store only ever turns it on.
+    read_only: bool = False
 
 
 def default_base_url(environment: Environment) -> str | None:
@@ -35,7 +38,7 @@ def default_base_url(environment: Environment) -> str | None:
     return WALMART_BASE_URLS[environment]
 
 
-def _clean_base_url(data: StoreInput) -> str:
+def clean_base_url(data: StoreInput) -> str:
     url = (data.base_url or "").strip().rstrip("/") or default_base_url(data.environment)
     if not url:
         raise ActionRefused("The built-in simulator is not running: enter its base URL.",
@@ -90,18 +93,20 @@ def create_store(data: StoreInput, *, by: User | None) -> Store:
     store = Store(
         name=_check_name(data.name, None),
         environment=data.environment,
-        base_url=_clean_base_url(data),
+        base_url=clean_base_url(data),
         client_id=data.client_id.strip(),
         client_secret_encrypted=secrets_box.encrypt(data.client_secret.strip()),
         import_enabled=data.import_enabled,
         rate_limits=parse_rate_limits(data.rate_limits),
+        read_only=data.read_only,
     )
     if not store.client_id:
         raise ActionRefused("Enter the Walmart client id.", field="client_id")
     db.session.add(store)
     db.session.flush()
     audit.record("store.create", user=by, store_id=store.id, subject=store.name,
-                 environment=store.environment.value, base_url=store.base_url)
+                 environment=store.environment.value, base_url=store.base_url,
+                 read_only=store.read_only)
     db.session.commit()
     return store
 
@@ -109,7 +114,7 @@ def create_store(data: StoreInput, *, by: User | None) -> Store:
 def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
     """Edit a store; an empty secret keeps the stored one."""
     name = _check_name(data.name, store.id)
-    base_url = _clean_base_url(data)
+    base_url = clean_base_url(data)
     client_id = data.client_id.strip()
     if not client_id:
         raise ActionRefused("Enter the Walmart client id.", field="client_id")
@@ -122,6 +127,9 @@ def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
     store.name, store.environment, store.base_url = name, data.environment, base_url
     store.client_id, store.import_enabled = client_id, data.import_enabled
     store.rate_limits = limits
+    if data.read_only and not store.read_only:
+        store.read_only = True
+        changed.append("read_only")
     if (data.client_secret or "").strip():
         store.client_secret_encrypted = secrets_box.encrypt(data.client_secret.strip())
         changed.append("client_secret")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Order, Refund, Return, SyncTask, TaskState, User
+from webapp.models import Order, Refund, Return, Store, SyncTask, TaskState, User
 from webapp.models.base import utcnow
 from webapp.services import audit, order_queries, order_status, outbox, return_status, store_health
 from webapp.services.errors import ActionRefused
+from webapp.services.store_mode import refuse_if_read_only
 
 NOTE_MAX = 500
 
@@ -39,6 +40,7 @@ def _subject(task: SyncTask) -> str:
 
 
 def _reopen(task: SyncTask, by: User | None) -> None:
+    refuse_if_read_only(db.session.get(Store, task.store_id))
     task.state = TaskState.PENDING.value
     task.next_attempt_at, task.lease_until = utcnow(), None
     # Read Walmart back first: the failed attempt may have been applied after all.

@@ -19,7 +19,14 @@ from sqlalchemy import case, or_, select, update
 from webapp.extensions import db
 from webapp.models import Order, Store, SyncTask, TaskState
 from webapp.models.base import utcnow
-from webapp.services import notifications, order_queries, order_status, outbox, rate_limit
+from webapp.services import (
+    notifications,
+    order_queries,
+    order_status,
+    outbox,
+    rate_limit,
+    store_mode,
+)
 from webapp.services.sync_handlers import HANDLERS
 from webapp.services.walmart_access import client_for
 from webapp.walmart import AuthenticationError, DataError, RateLimited, TransientError, WalmartError
@@ -149,6 +156,17 @@ def _wait(task: SyncTask, seconds: float) -> Outcome:
     return Outcome("waiting", f"rate limit: next call in {seconds:.1f}s")
 
 
+def _park(task: SyncTask) -> Outcome:
+    """A read-only store sends nothing: the task waits, unsent and uncounted, until the store
+    is switched to read-write (which makes it due at once)."""
+    message = "Waiting: the store is read-only, so nothing is sent to Walmart."
+    task.next_attempt_at = utcnow() + timedelta(seconds=store_mode.PARK_SECONDS)
+    task.lease_until, task.last_error_code = None, store_mode.PARKED
+    task.last_error_field, task.last_error_message = None, message
+    db.session.commit()
+    return Outcome("waiting", message)
+
+
 def _earlier_pending(task: SyncTask) -> SyncTask | None:
     """An earlier update of the same order (or the same SKU's stock) still on its way:
     Walmart wants them in order (an order is acknowledged before it ships)."""
@@ -185,6 +203,8 @@ def process_task(task_id: int) -> Outcome:
     task = db.session.get(SyncTask, task_id)
     db.session.refresh(task)
     store = db.session.get(Store, task.store_id)
+    if store.read_only:
+        return _park(task)
     handler = HANDLERS[task.kind]
     blocker = _earlier_pending(task)
     if blocker is not None:

@@ -10,6 +10,7 @@ from webapp.models.base import utcnow
 from webapp.services import audit, order_status, outbox
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, _check_package, _Checked
+from webapp.services.store_mode import refuse_if_read_only
 from webapp.walmart import payloads
 
 WINDOW = timedelta(hours=4)  # Walmart accepts tracking edits this long after shipping
@@ -35,6 +36,7 @@ def correct_tracking(package_id: int, carrier: str | None, other_carrier: str | 
         raise ActionRefused("Walmart accepts tracking corrections only within 4 hours of a "
                             "synced shipment; correct it in Seller Center.")
     order = package.shipment.order
+    refuse_if_read_only(order.store)
     lines = {x.order_line.line_number: x.quantity for x in package.lines}
     checked = _Checked([])
     new = _check_package(1, PackageInput(tracking_number, package.method_code, {}, carrier,

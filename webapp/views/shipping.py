@@ -64,7 +64,8 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
                  block: str = "content", warnings: list[str] | None = None, **extra):
     """The order page (or one of its blocks for htmx)."""
     can_ship = current_user.can(Role.OPERATOR) and not order.import_error and any(
-        x.open_qty for x in order.lines) and order.status != "Canceled"
+        x.open_qty for x in order.lines) and order.status != "Canceled" and \
+        not order.store.read_only
     extra.setdefault("cancel_form", None)
     return render_page("orders/show.html", block if is_htmx() else "content", status=status,
                        order=order, tasks=order_queries.tasks_of(order),

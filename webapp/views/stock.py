@@ -35,7 +35,10 @@ def index():
     if q:
         query = query.where(SkuStock.sku.ilike(f"%{q}%"))
     rows = db.session.scalars(query.order_by(SkuStock.sku).limit(PAGE)).all()
+    store = next((s for s in stores if s.id == store_id), None)
     return render_page("stock/index.html", "content", stores=stores, store_id=store_id, q=q,
+                       store=store, can_edit=current_user.can(Role.OPERATOR) and bool(
+                           store and not store.read_only),
                        rows=rows, tasks=_latest_tasks(store_id, [r.sku for r in rows])
                        if rows else {})
 

@@ -10,7 +10,7 @@ from webapp.forms import StoreForm
 from webapp.htmx import is_htmx, render_page, stop_polling
 from webapp.models import Environment, Role, Store
 from webapp.security import require_role
-from webapp.services import store_health
+from webapp.services import connection_check, store_health, store_mode
 from webapp.services import stores as store_service
 from webapp.services.errors import ActionRefused
 
@@ -26,7 +26,7 @@ def _input(form: StoreForm) -> store_service.StoreInput:
         name=form.name.data or "", environment=Environment(form.environment.data),
         base_url=form.base_url.data, client_id=form.client_id.data or "",
         client_secret=form.client_secret.data, import_enabled=form.import_enabled.data,
-        rate_limits=form.rate_limits.data)
+        rate_limits=form.rate_limits.data, read_only=form.read_only.data)
 
 
 def _refused(form: StoreForm, exc: ActionRefused) -> None:
@@ -65,11 +65,25 @@ def import_now(store_id: int):
     return redirect(url_for("stores.index"))
 
 
+def _checked(form: StoreForm, store: Store | None):
+    """Test connection with the form's values (nothing saved): the form with the result."""
+    result = None
+    if form.validate_on_submit():
+        try:
+            result = connection_check.check_input(_input(form), store)
+        except ActionRefused as exc:
+            _refused(form, exc)
+    return render_page("stores/form.html", "connection", status=422 if form.errors else 200,
+                       form=form, store=store, check=result)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @require_role(Role.ADMIN)
 def new():
-    """Add a store."""
+    """Add a store (or test the connection its values give, without saving)."""
     form = StoreForm()
+    if request.form.get("action") == "check":
+        return _checked(form, None)
     if form.validate_on_submit():
         try:
             store = store_service.create_store(_input(form), by=current_user)
@@ -84,9 +98,12 @@ def new():
 @bp.route("/<int:store_id>/edit", methods=["GET", "POST"])
 @require_role(Role.ADMIN)
 def edit(store_id: int):
-    """Edit a store; the client secret is write-only."""
+    """Edit a store (or test the connection the form's values give); the client secret is
+    write-only. Unticking Read-only leads to its confirmation page."""
     store = _store_or_404(store_id)
     form = StoreForm(obj=store)
+    if request.form.get("action") == "check":
+        return _checked(form, store)
     if not form.is_submitted():
         form.rate_limits.data = store_service.format_rate_limits(store.rate_limits)
     if form.validate_on_submit():
@@ -96,6 +113,45 @@ def edit(store_id: int):
             db.session.rollback()
             _refused(form, exc)
         else:
+            if store.read_only and not form.read_only.data:
+                flash(f"Store {store.name} saved; it stays read-only until you confirm the "
+                      "switch below.", "success")
+                return redirect(url_for("stores.read_write", store_id=store.id))
             flash(f"Store {store.name} saved.", "success")
             return redirect(url_for("stores.index"))
     return render_template("stores/form.html", form=form, store=store), 422 if form.errors else 200
+
+
+@bp.post("/<int:store_id>/check")
+@require_role(Role.ADMIN)
+def check(store_id: int):
+    """Test a saved store's connection: a token and one read, explained."""
+    store = _store_or_404(store_id)
+    result = connection_check.check_store(store)
+    return render_page("stores/form.html", "connection", form=StoreForm(obj=store),
+                       store=store, check=result)
+
+
+@bp.route("/<int:store_id>/read-write", methods=["GET", "POST"])
+@require_role(Role.ADMIN)
+def read_write(store_id: int):
+    """Confirm, then switch a read-only store to read-write (waiting orders read back)."""
+    store = _store_or_404(store_id)
+    if request.method == "POST":
+        queued = store_mode.set_read_write(store, by=current_user)
+        flash(f"{store.name} is read-write: Orderdeck now sends updates to Walmart. "
+              f"{queued} waiting order(s) are read back and acknowledged where Walmart still "
+              "shows them Created; no stock is pushed until someone changes it.", "success")
+        return redirect(url_for("stores.index"))
+    return render_template("stores/read_write.html", store=store,
+                           waiting=len(store_mode.waiting_orders(store)))
+
+
+@bp.post("/<int:store_id>/read-only")
+@require_role(Role.ADMIN)
+def read_only(store_id: int):
+    """Make a store read-only: nothing more is sent to Walmart for it."""
+    store = _store_or_404(store_id)
+    store_mode.set_read_only(store, by=current_user)
+    flash(f"{store.name} is read-only: Orderdeck sends nothing to Walmart for it.", "success")
+    return redirect(url_for("stores.index"))

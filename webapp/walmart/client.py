@@ -113,6 +113,10 @@ class WalmartClient:
                                                                        lifetime / 2))
         return token
 
+    def check_token(self) -> None:
+        """Ask Walmart for a new token now (Test connection): a cached one proves nothing."""
+        self._token(refresh=True)
+
     # -- transport ------------------------------------------------------------------------
     def _send(self, method: str, path: str, *, headers: dict | None = None,
               **kwargs: Any) -> requests.Response:
