@@ -108,6 +108,10 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": _env("REDIS_URL") or runtime.get("redis_url") or "redis://127.0.0.1:6379/0",
         "SIMULATOR_URL": _env("ORDERDECK_SIMULATOR_URL") or runtime.get("simulator_url"),
+        # Hosts (host or host:port) a sandbox or production store may use besides Walmart's own,
+        # e.g. an egress proxy: a store's address is never free text (it receives the secret).
+        "WALMART_EXTRA_HOSTS": [h.strip().lower() for h in
+                                _env("ORDERDECK_WALMART_EXTRA_HOSTS", "").split(",") if h.strip()],
         # Walmart client timeouts (seconds): connect, read.
         "WALMART_CONNECT_TIMEOUT": float(_env("ORDERDECK_WALMART_CONNECT_TIMEOUT", "5")),
         "WALMART_READ_TIMEOUT": float(_env("ORDERDECK_WALMART_READ_TIMEOUT", "30")),

@@ -72,11 +72,13 @@ def bare_fetch(url: str, client_id: str, secret: str) -> tuple[int, float]:
     return count, time.perf_counter() - started
 
 
-def run_worker(database_url: str, redis: str, instance: str, store_id: int) -> dict:
+def run_worker(database_url: str, redis: str, instance: str, store_id: int,
+               simulator_url: str) -> dict:
     """The import in its own process (as an RQ worker runs it); its peak RSS comes back."""
     output = subprocess.run(
         [sys.executable, "-m", "bench.import_throughput", "--worker", database_url, redis,
-         instance, str(store_id)], cwd=ROOT, capture_output=True, text=True, check=False)
+         instance, str(store_id)], cwd=ROOT, capture_output=True, text=True, check=False,
+        env={**os.environ, "ORDERDECK_SIMULATOR_URL": simulator_url})
     if output.returncode != 0:
         raise RuntimeError(output.stderr[-3000:])
     return json.loads(output.stdout.strip().splitlines()[-1])
@@ -136,7 +138,7 @@ def import_once(folder: Path, redis: str, sim, client_id: str, secret: str,
     """One import into a new, empty database (its own folder)."""
     folder.mkdir()
     database_url, store_id = prepare_database(folder, redis, sim, client_id, secret)
-    worker = run_worker(database_url, redis, str(folder), store_id)
+    worker = run_worker(database_url, redis, str(folder), store_id, sim.url)
     assert worker["stored"] == count, worker
     return worker
 

@@ -40,7 +40,8 @@ COLUMNS = ("id", "purchase_order_id", "number", "order_value", "order_date", "sh
 FRAGMENT = '<section id="order-live" class="card"><p>Shipped</p></section>'
 
 
-def build_app(database_url: str, redis: str, instance: Path, encryption_key: str | None = None):
+def build_app(database_url: str, redis: str, instance: Path, encryption_key: str | None = None,
+              simulator_url: str | None = None):
     from cryptography.fernet import Fernet
 
     from webapp import create_app
@@ -48,7 +49,8 @@ def build_app(database_url: str, redis: str, instance: Path, encryption_key: str
     return create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis,
                        "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench",
                        "ENCRYPTION_KEY": encryption_key or Fernet.generate_key().decode(),
-                       "RATELIMIT_KEY_PREFIX": "bench-limiter"})
+                       "RATELIMIT_KEY_PREFIX": "bench-limiter",
+                       **({"SIMULATOR_URL": simulator_url} if simulator_url else {})})
 
 
 def prepare(app, database_url: str, count: int) -> dict:

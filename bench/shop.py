@@ -15,12 +15,15 @@ class Shop:
     store_id: int
     folder: Path
     redis: str
+    simulator_url: str
 
     def worker_env(self, **extra: str) -> dict:
         """The environment a worker or web process needs to open this shop."""
         return {**os.environ, "DATABASE_URL": self.database_url, "REDIS_URL": self.redis,
                 "SECRET_KEY": "bench", "ORDERDECK_ENCRYPTION_KEY": self.encryption_key,
-                "ORDERDECK_INSTANCE": str(self.folder), **extra}
+                "ORDERDECK_INSTANCE": str(self.folder),
+                # a simulator store may only use the simulator's own address
+                "ORDERDECK_SIMULATOR_URL": self.simulator_url, **extra}
 
 
 def acknowledge_all(sim, seller: str) -> None:
@@ -42,7 +45,7 @@ def open_shop(folder: Path, redis: str, sim, client_id: str, secret: str,
 
     key = Fernet.generate_key().decode()
     database_url = f"sqlite:///{folder}/orderdeck.sqlite"
-    app = build_app(database_url, redis, folder, encryption_key=key)
+    app = build_app(database_url, redis, folder, encryption_key=key, simulator_url=sim.url)
     with app.app_context():
         upgrade()
         from webapp.services.stores import StoreInput, create_store
@@ -52,4 +55,4 @@ def open_shop(folder: Path, redis: str, sim, client_id: str, secret: str,
             client_id=client_id, client_secret=secret, import_enabled=False,
             rate_limits=rate_limits), by=None)
         store_id = store.id
-    return Shop(app, database_url, key, store_id, folder, redis)
+    return Shop(app, database_url, key, store_id, folder, redis, sim.url)

@@ -271,6 +271,7 @@ def walmart_store(app, sim):
     def make(orders: int = 0, seed: int = 1, **store_fields):
         from simulator import control
 
+        app.config["SIMULATOR_URL"] = sim.url  # a simulator store may only use its address
         if orders:
             control.seed_orders(sim.conn, seller.seller_id, orders, seed=seed)
         with app.app_context():

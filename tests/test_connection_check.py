@@ -51,8 +51,10 @@ def test_cli_check_explains_an_unreachable_address(app, runner, walmart_store):
     from webapp.run.redis_server import free_port
 
     name, store_id, _seller = _store(app, walmart_store)
+    moved = f"http://127.0.0.1:{free_port()}"  # the simulator's configured address, not running
+    app.config["SIMULATOR_URL"] = moved
     with app.app_context():
-        db.session.get(Store, store_id).base_url = f"http://127.0.0.1:{free_port()}"
+        db.session.get(Store, store_id).base_url = moved
         db.session.commit()
     result = runner.invoke(args=["stores", "check", name])
     assert result.exit_code == 1
@@ -69,7 +71,8 @@ def test_unknown_store_is_refused(runner, app):
 def test_form_button_tests_unsaved_values_and_saves_nothing(app, walmart_store, signed_in,
                                                             client):
     """Test connection on the edit form checks the values typed (a wrong secret fails, the
-    saved one works), as a page or as the htmx block, and changes nothing."""
+    saved one works), as a page or as the htmx block, saves nothing, and the audit log says
+    who tested and how it went."""
     from webapp.extensions import db
     from webapp.models import AuditEvent, Store
 
@@ -80,6 +83,7 @@ def test_form_button_tests_unsaved_values_and_saves_nothing(app, walmart_store, 
         fields = {"name": name, "environment": "simulator", "base_url": store.base_url,
                   "client_id": store.client_id, "import_enabled": "y", "action": "check"}
         audits = db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()))
+        store_secret = store.client_secret_encrypted
     token = csrf_from(client.get(f"/stores/{store_id}/edit").text)
     wrong = client.post(f"/stores/{store_id}/edit", data={
         **fields, "csrf_token": token, "client_secret": "typed-wrong"})
@@ -91,8 +95,11 @@ def test_form_button_tests_unsaved_values_and_saves_nothing(app, walmart_store, 
     assert "Connection works" in saved.text and "<html" not in saved.text
     assert "3 order(s) created in the last 7 days" in saved.text
     with app.app_context():
-        assert db.session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc())) == \
-            audits
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.id > (audits or 0))
+                                    .order_by(AuditEvent.id)).all()
+        assert [(e.action, e.details["ok"]) for e in events] == [("store.check", False),
+                                                                 ("store.check", True)]
+        assert db.session.get(Store, store_id).client_secret_encrypted == store_secret
 
 
 def test_saved_store_check_route_is_for_admins(app, walmart_store, signed_in, client):
@@ -107,3 +114,20 @@ def test_saved_store_check_route_is_for_admins(app, walmart_store, signed_in, cl
     token = csrf_from(client.get("/stores/").text)
     page = client.post(f"/stores/{store_id}/check", data={"csrf_token": token})
     assert page.status_code == 200 and "Connection works" in page.text
+
+
+def test_check_never_reaches_an_address_a_store_may_not_use(app, runner, walmart_store):
+    """A store whose address was changed behind the form's back is not called: the check says
+    which address may be used instead, and exits 1."""
+    from webapp.extensions import db
+    from webapp.models import Store
+
+    name, store_id, seller = _store(app, walmart_store)
+    with app.app_context():
+        db.session.get(Store, store_id).base_url = "http://169.254.169.254"
+        db.session.commit()
+    result = runner.invoke(args=["stores", "check", name])
+    assert result.exit_code == 1
+    assert "FAILED Use the address http://169.254.169.254: A simulator store uses the " \
+        "built-in simulator's address" in result.output
+    assert seller.requests() == []

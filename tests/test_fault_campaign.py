@@ -52,14 +52,15 @@ def campaign_faults() -> dict:
 class Workers:
     """`python -m jobs.worker` processes on the test's database and Redis."""
 
-    def __init__(self, app, logs: Path) -> None:
+    def __init__(self, app, logs: Path, simulator_url: str) -> None:
         from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
 
         self.logs = logs
         self.env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
                         REDIS_URL=app.config["REDIS_URL"], SECRET_KEY=TEST_SECRET_KEY,
                         ORDERDECK_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY,
-                        ORDERDECK_INSTANCE=str(logs), PYTHONUNBUFFERED="1", **FAST)
+                        ORDERDECK_INSTANCE=str(logs), PYTHONUNBUFFERED="1",
+                        ORDERDECK_SIMULATOR_URL=simulator_url, **FAST)
         self.running: list[subprocess.Popen] = []
         self.started = 0
 
@@ -123,7 +124,7 @@ class Workers:
 
 @pytest.fixture
 def workers(app, sim, tmp_path):
-    pool = Workers(app, tmp_path)
+    pool = Workers(app, tmp_path, sim.url)
     yield pool
     pool.close()
 

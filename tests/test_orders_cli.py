@@ -8,6 +8,7 @@ import json
 def test_stores_add_and_list(app, runner, sim):
     """A store added from the CLI (secret on stdin) is listed without its secret."""
     seller = sim.seller()
+    app.config["SIMULATOR_URL"] = sim.url
     result = runner.invoke(args=["stores", "add", "Main", "--environment", "simulator",
                                  "--base-url", sim.url, "--client-id", seller.client_id,
                                  "--client-secret-stdin"], input=seller.client_secret + "\n")

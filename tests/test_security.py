@@ -44,6 +44,9 @@ ROUTE_POLICY: dict[str, str | None] = {
     "stores.import_now": OPERATOR,
     "stores.new": ADMIN,
     "stores.edit": ADMIN,
+    "stores.check": ADMIN,
+    "stores.read_only": ADMIN,
+    "stores.read_write": ADMIN,
     "users.create": ADMIN,
     "users.change_role": ADMIN,
     "users.set_active": ADMIN,
@@ -59,6 +62,7 @@ READ_POLICY: dict[str, str] = {
     "shipping.upload": OPERATOR,
     "stores.new": ADMIN,
     "stores.edit": ADMIN,
+    "stores.read_write": ADMIN,
     "users.index": ADMIN,
     "audit.index": OPERATOR,
 }
@@ -122,6 +126,14 @@ class World:
                     db.session.expunge(order)
                     return order
         raise AssertionError("the shop ran out of open orders")
+
+    def spare_store(self, read_only: bool = False) -> int:
+        """A store of its own (sandbox, never called), so that switching it read-only or
+        read-write leaves the shop's store as every other call needs it."""
+        from tests.factories import make_store
+
+        with self.app.app_context():
+            return make_store(name=f"Spare {self.number()}", read_only=read_only).id
 
     def failed_task(self) -> int:
         """A fresh order's latest update (its acknowledgement), put in Error as if Walmart had
@@ -313,6 +325,11 @@ ACTIONS: dict[str, Callable[[World], Call]] = {
         "name": f"Store {w.number()}", "environment": "sandbox", "client_id": "another-client",
         "client_secret": "another-secret", "import_enabled": "y"}),
     "stores.edit": _store_edit,
+    "stores.check": lambda w: Call("POST", w.url("stores.check", store_id=w.store_id)),
+    "stores.read_only": lambda w: Call("POST", w.url("stores.read_only",
+                                                     store_id=w.spare_store())),
+    "stores.read_write": lambda w: Call("POST", w.url("stores.read_write",
+                                                      store_id=w.spare_store(read_only=True))),
     "users.create": lambda w: Call("POST", w.url("users.create"), {
         "email": f"new{w.number()}@example.com", "role": "viewer", "password": ""}),
     "users.change_role": lambda w: Call(

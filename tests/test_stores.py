@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 
 import pytest
@@ -66,11 +67,72 @@ def test_simulator_environment_uses_the_running_simulator(app, signed_in, auth):
     assert _stores(app)[0].base_url == "http://127.0.0.1:5055"
 
 
-def test_base_url_stays_editable(app, signed_in, auth):
-    """A base URL typed by the admin (e.g. a test double) wins over the default."""
+def test_an_operator_allowed_host_may_be_typed(app, signed_in, auth):
+    """A host an operator allowed (ORDERDECK_WALMART_EXTRA_HOSTS, e.g. an egress proxy) may be
+    typed as a Walmart store's base URL, and is kept as typed."""
+    app.config["WALMART_EXTRA_HOSTS"] = ["walmart-proxy.internal:8443"]
     signed_in("admin")
-    _form(auth, "/stores/new", base_url="https://walmart-double.internal:8443/api/")
-    assert _stores(app)[0].base_url == "https://walmart-double.internal:8443/api"
+    _form(auth, "/stores/new", base_url="https://walmart-proxy.internal:8443/api/")
+    assert _stores(app)[0].base_url == "https://walmart-proxy.internal:8443/api"
+
+
+WALMART_ONLY = "store uses Walmart's address, https://"
+SIMULATOR_ONLY = "A simulator store uses the built-in simulator's address, http://127.0.0.1:5055"
+
+
+@pytest.mark.parametrize("environment, base_url, message", [
+    ("production", "https://10.0.0.1", WALMART_ONLY),
+    ("production", "https://127.0.0.1:6379", WALMART_ONLY),
+    ("sandbox", "https://169.254.169.254/latest/meta-data", WALMART_ONLY),
+    ("production", "https://marketplace.walmartapis.com.evil.example", WALMART_ONLY),
+    ("production", "https://sandbox.walmartapis.com", WALMART_ONLY),
+    ("production", "https://user:pw@marketplace.walmartapis.com", "Invalid URL."),
+    ("simulator", "http://169.254.169.254", SIMULATOR_ONLY),
+    ("simulator", "http://127.0.0.1:5056", SIMULATOR_ONLY),
+])
+def test_a_store_never_points_at_an_address_it_may_not_use(app, signed_in, auth, environment,
+                                                            base_url, message):
+    """The client id and secret go to the base URL: sandbox and production take Walmart's own
+    host (or an allowed one), a simulator store only the running simulator's address; anything
+    else is refused with a message and no store is added."""
+    app.config["SIMULATOR_URL"] = "http://127.0.0.1:5055"
+    signed_in("admin")
+    response = _form(auth, "/stores/new", environment=environment, base_url=base_url)
+    assert response.status_code == 422
+    assert message in html.unescape(response.text)
+    assert _stores(app) == []
+
+
+def test_credentials_in_the_address_are_refused_by_the_service_too(app_ctx):
+    """The rule itself (used by the CLI and every Walmart call, not only the form) refuses a
+    user:password in the address and a port that is not a number."""
+    from webapp.models import Environment
+    from webapp.services.stores import address_refusal
+
+    for url in ("https://user:pw@marketplace.walmartapis.com",
+                "https://marketplace.walmartapis.com:x"):
+        assert "must look like" in address_refusal(Environment.PRODUCTION, url)
+    assert address_refusal(Environment.PRODUCTION, "https://marketplace.walmartapis.com") is None
+    assert address_refusal(Environment.PRODUCTION,
+                           "https://marketplace.walmartapis.com:443/") is None
+
+
+def test_an_address_changed_behind_the_form_is_never_called(app, walmart_store):
+    """A store whose address was changed in the database (or whose simulator moved) is not
+    called at all: the import fails with the reason, and the secret goes nowhere."""
+    from webapp.extensions import db
+    from webapp.models import ImportRun, Store
+    from webapp.services.importer import import_store
+    from webapp.walmart.errors import AddressRefused
+
+    store_id, seller = walmart_store(orders=2)
+    with app.app_context():
+        db.session.get(Store, store_id).base_url = "http://169.254.169.254"
+        db.session.commit()
+        with pytest.raises(AddressRefused, match="Nothing was sent to http://169.254.169.254"):
+            import_store(store_id)
+        run = db.session.scalars(select(ImportRun)).one()
+        assert run.ok is False and "Nothing was sent" in run.error
 
 
 @pytest.mark.parametrize("fields, message", [
@@ -80,6 +142,8 @@ def test_base_url_stays_editable(app, signed_in, auth):
     ({"base_url": "ftp://x.example"}, "Invalid URL."),
     ({"base_url": "http://marketplace.walmartapis.com"}, "only served over https"),
     ({"environment": "simulator"}, "The built-in simulator is not running"),
+    ({"environment": "simulator", "base_url": "http://127.0.0.1:5055"},
+     "The built-in simulator is not running here"),
     ({"environment": "mars"}, "Not a valid choice"),
     ({"rate_limits": "ack=5"}, "Unknown Walmart call"),
     ({"rate_limits": "acknowledge=0"}, "must be a positive number"),

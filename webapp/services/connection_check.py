@@ -1,8 +1,9 @@
 """Test connection: take a token and make one read, and say in plain words what worked.
 
 Used by the store form's "Test connection" button and `flask --app wsgi stores check NAME`.
-It never shows the secret, and it reaches only the address a store may use (the same rule as
-saving the store: `stores.clean_base_url`), with a fresh token, so a cached one cannot hide
+It never shows the secret, and it reaches only an address a store may use (the rule that saving
+a store and every Walmart call follow: `stores.address_refusal`), with a fresh token, so a
+cached one cannot hide
 credentials Walmart now refuses.
 """
 
@@ -13,10 +14,17 @@ from datetime import timedelta
 
 from flask import current_app
 
-from webapp.models import Store
+from webapp.extensions import db
+from webapp.models import Store, User
 from webapp.models.base import utcnow
+from webapp.services import audit
 from webapp.services.errors import ActionRefused
-from webapp.services.stores import StoreInput, clean_base_url, client_secret
+from webapp.services.stores import (
+    StoreInput,
+    address_refusal,
+    clean_base_url,
+    client_secret,
+)
 from webapp.walmart import (
     AuthenticationError,
     DataError,
@@ -101,12 +109,28 @@ def check(base_url: str, client_id: str, secret: str) -> CheckResult:
     return result
 
 
-def check_store(store: Store) -> CheckResult:
-    """Test a saved store's connection."""
-    return check(store.base_url, store.client_id, client_secret(store))
+def _recorded(result: CheckResult, store: Store | None, name: str, by: User | None
+              ) -> CheckResult:
+    """Who tested which credentials, and whether they worked (the audit log keeps it)."""
+    audit.record("store.check", user=by, store_id=store.id if store else None, subject=name,
+                 ok=result.ok, failed=[s.label for s in result.steps if not s.ok])
+    db.session.commit()
+    return result
 
 
-def check_input(data: StoreInput, store: Store | None) -> CheckResult:
+def check_store(store: Store, *, by: User | None) -> CheckResult:
+    """Test a saved store's connection (only at an address a store may use)."""
+    refusal = address_refusal(store.environment, store.base_url)
+    if refusal:
+        result = CheckResult([Step(f"Use the address {store.base_url}", False, refusal)],
+                             "Correct the base URL on the store form (leave it empty for the "
+                             "environment's own address).")
+    else:
+        result = check(store.base_url, store.client_id, client_secret(store))
+    return _recorded(result, store, store.name, by)
+
+
+def check_input(data: StoreInput, store: Store | None, *, by: User | None) -> CheckResult:
     """Test the values of the store form before they are saved (an empty secret on edit: the
     saved one). Refuses (ActionRefused) what saving would refuse about the address."""
     base_url = clean_base_url(data)
@@ -116,4 +140,4 @@ def check_input(data: StoreInput, store: Store | None) -> CheckResult:
         raise ActionRefused("Enter the Walmart client id.", field="client_id")
     if not secret:
         raise ActionRefused("Enter the Walmart client secret.", field="client_secret")
-    return check(base_url, client_id, secret)
+    return _recorded(check(base_url, client_id, secret), store, data.name.strip(), by)

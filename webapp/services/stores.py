@@ -38,17 +38,52 @@ def default_base_url(environment: Environment) -> str | None:
     return WALMART_BASE_URLS[environment]
 
 
+def _host(parts) -> str:
+    """host[:port] as compared with the allowed hosts (the scheme's default port left out)."""
+    port = parts.port
+    host = (parts.hostname or "").lower()
+    return host if port in (None, 443 if parts.scheme == "https" else 80) else f"{host}:{port}"
+
+
+def address_refusal(environment: Environment, url: str) -> str | None:
+    """Why a store may not use this address, or None. The client id and secret go to it, so
+    it is never free text: sandbox and production use Walmart's own host (or one an operator
+    allowed with ORDERDECK_WALMART_EXTRA_HOSTS, e.g. an egress proxy); a simulator store uses
+    the configured simulator's address, and nothing else."""
+    try:
+        parts = urlsplit(url)
+        _host(parts)  # a port that is not a number raises here
+    except ValueError:
+        return "The base URL must look like https://host[:port]."
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or \
+            parts.fragment or parts.username or parts.password:
+        return "The base URL must look like https://host[:port]."
+    if environment == Environment.SIMULATOR:
+        simulator = (current_app.config.get("SIMULATOR_URL") or "").rstrip("/")
+        if not simulator:
+            return "The built-in simulator is not running here: a simulator store can only " \
+                   "use the simulator's own address."
+        if url.rstrip("/") != simulator:
+            return f"A simulator store uses the built-in simulator's address, {simulator}."
+        return None
+    if parts.scheme != "https":
+        return "Walmart's API is only served over https."
+    walmart = WALMART_BASE_URLS[environment]
+    allowed = {_host(urlsplit(walmart)), *current_app.config.get("WALMART_EXTRA_HOSTS", [])}
+    if _host(parts) not in allowed:
+        return (f"A {environment.label} store uses Walmart's address, {walmart} (or a host an "
+                "operator allowed with ORDERDECK_WALMART_EXTRA_HOSTS).")
+    return None
+
+
 def clean_base_url(data: StoreInput) -> str:
     url = (data.base_url or "").strip().rstrip("/") or default_base_url(data.environment)
     if not url:
         raise ActionRefused("The built-in simulator is not running: enter its base URL.",
                             field="base_url")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ActionRefused("The base URL must look like https://host[:port][/path].",
-                            field="base_url")
-    if data.environment != Environment.SIMULATOR and parts.scheme != "https":
-        raise ActionRefused("Walmart's API is only served over https.", field="base_url")
+    refusal = address_refusal(data.environment, url)
+    if refusal:
+        raise ActionRefused(refusal, field="base_url")
     return url
 
 

@@ -70,7 +70,7 @@ def _checked(form: StoreForm, store: Store | None):
     result = None
     if form.validate_on_submit():
         try:
-            result = connection_check.check_input(_input(form), store)
+            result = connection_check.check_input(_input(form), store, by=current_user)
         except ActionRefused as exc:
             _refused(form, exc)
     return render_page("stores/form.html", "connection", status=422 if form.errors else 200,
@@ -127,7 +127,7 @@ def edit(store_id: int):
 def check(store_id: int):
     """Test a saved store's connection: a token and one read, explained."""
     store = _store_or_404(store_id)
-    result = connection_check.check_store(store)
+    result = connection_check.check_store(store, by=current_user)
     return render_page("stores/form.html", "connection", form=StoreForm(obj=store),
                        store=store, check=result)
 

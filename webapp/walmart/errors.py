@@ -22,6 +22,11 @@ class TransientError(WalmartError):
         self.ambiguous = ambiguous
 
 
+class AddressRefused(WalmartError):
+    """The store's address is not one a store may use (Walmart's hosts, the configured
+    simulator, hosts an operator allowed): nothing was sent, the secret included."""
+
+
 class RateLimited(WalmartError):
     """429: wait until `retry_at` (from Walmart's replenish header, or a safe default)."""
 
