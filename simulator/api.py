@@ -50,8 +50,9 @@ def _auto_cancel(conn) -> None:
             orders.auto_cancel_due(conn, now_ms(conn))
 
 
-def walmart_endpoint(endpoint: str, body: bool = False) -> Callable:
-    """Gateway behaviour around a handler: faults, headers, token, rate limit, log."""
+def walmart_endpoint(endpoint: str, body: bool = False, typed: bool = False) -> Callable:
+    """Gateway behaviour around a handler: faults, headers, token, rate limit, log.
+    `typed`: no body, yet `Content-Type: application/json` is required (gateway.check_headers)."""
     def decorator(handler: Callable) -> Callable:
         @wraps(handler)
         def wrapped(**kwargs):
@@ -61,7 +62,7 @@ def walmart_endpoint(endpoint: str, body: bool = False) -> Callable:
             try:
                 response = _fault_response(kind, hang) if kind else None
                 if response is None:
-                    gateway.check_headers(body)
+                    gateway.check_headers(body, typed)
                     seller_id = gateway.seller_for_token(conn)
                     headers = gateway.take_token(conn, seller_id, endpoint)
                     _auto_cancel(conn)
@@ -150,7 +151,7 @@ def _act(conn, seller_id: str, po: str, apply: Callable) -> dict:
 
 
 @bp.post("/v3/orders/<po>/acknowledge")
-@walmart_endpoint("acknowledge")
+@walmart_endpoint("acknowledge", typed=True)
 def acknowledge(conn, seller_id, po):
     return _act(conn, seller_id, po, rules.acknowledge)
 

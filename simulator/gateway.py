@@ -41,7 +41,9 @@ def received_headers() -> str:
     return json.dumps(seen)
 
 
-def check_headers(body_expected: bool) -> None:
+def check_headers(body_expected: bool, typed: bool = False) -> None:
+    """Walmart's header rules; `typed`: a call without a body that still needs
+    `Content-Type: application/json` (acknowledge, below)."""
     for name in ("WM_QOS.CORRELATION_ID", "WM_SVC.NAME"):
         if not (header(name) or "").strip():
             raise WalmartFault(400, "INVALID_REQUEST_HEADER", f"Missing header {name}",
@@ -50,6 +52,11 @@ def check_headers(body_expected: bool) -> None:
     if "application/json" not in accept:
         raise WalmartFault(406, "INVALID_ACCEPT_TYPE",
                            f"Accept must be application/json, not {accept!r}", field="Accept")
+    if typed and request.mimetype != "application/json":
+        # Walmart's gateway fails an acknowledge without it with a 500, body or not
+        # (walmartlabs/partnerapi_sdk_dotnet issue 11 and PR 16; walmart-api.md §11).
+        raise WalmartFault(500, "SYSTEM_ERROR", "System encountered some internal error.",
+                           service="GMP_GATEWAY_API")
     if body_expected and not request.mimetype == "application/json":
         raise WalmartFault(415, "UNSUPPORTED_MEDIA_TYPE",
                            f"Content-Type must be application/json, not {request.mimetype!r}",

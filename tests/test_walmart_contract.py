@@ -228,3 +228,14 @@ def test_our_extracted_spec_accepts_walmarts_request_examples(name, operation):
     """Sanity check of the extracted schemas: Walmart's own request examples validate."""
     body = json.loads((EXAMPLES / f"{name}.json").read_text())
     assert _errors(SPEC[operation]["request_body"], body) == []
+
+
+def test_every_write_carries_json_content_type(traffic):
+    """Every business POST/PUT (acknowledge included, which has no body) is sent with
+    Content-Type: application/json; the token call stays form-encoded."""
+    writes = [c for c in traffic if c["method"] in ("POST", "PUT")]
+    types = {c["endpoint"]: json.loads(c["headers"]).get("Content-Type") for c in writes}
+    assert types == {"token": "application/x-www-form-urlencoded",
+                     "acknowledge": "application/json", "shipping": "application/json",
+                     "cancel": "application/json", "refund": "application/json",
+                     "return_refund": "application/json", "inventory": "application/json"}

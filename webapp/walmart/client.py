@@ -179,9 +179,12 @@ class WalmartClient:
         """One business call; a 401 refreshes the token once and retries."""
         kwargs: dict[str, Any] = {"params": params}
         headers = {}
+        if method in ("POST", "PUT"):
+            # Every write says JSON, body or not: Walmart's gateway answers an acknowledge
+            # without it with a 500 (walmart-api.md §11).
+            headers["Content-Type"] = "application/json"
         if json_body is not None:
             kwargs["json"] = json_body
-            headers["Content-Type"] = "application/json"
         for attempt in (1, 2):
             headers["WM_SEC.ACCESS_TOKEN"] = self._token(refresh=attempt == 2)
             response = self._send(method, path, headers=headers, **kwargs)
@@ -246,7 +249,7 @@ class WalmartClient:
         return schema.parse_single_order(self._call("POST", path, json_body=body))
 
     def acknowledge(self, purchase_order_id: str) -> schema.PurchaseOrder:
-        """Acknowledge the whole order (no body, as in Walmart's spec)."""
+        """Acknowledge the whole order (no body, as in Walmart's spec, but typed as JSON)."""
         path = f"/v3/orders/{quote(purchase_order_id, safe='')}/acknowledge"
         return schema.parse_single_order(self._call("POST", path))
 
