@@ -137,9 +137,20 @@ def order_page(conn: sqlite3.Connection, seller_id: str, released: bool) -> dict
                      "elements": {"order": [orders.render(o) for o in page]}}}
 
 
+RETURN_DATE_PAIRS = (("returnCreationStartDate", "returnCreationEndDate"),
+                     ("returnLastModifiedStartDate", "returnLastModifiedEndDate"))
+
+
 def return_page(conn: sqlite3.Connection, seller_id: str) -> dict:
     args = request.args
     limit, offset = _limit(10, "GMP_RETURNS_API"), _offset("offset")
+    for pair in RETURN_DATE_PAIRS:  # a lone bound is refused (walmart-api.md §11)
+        given = [name for name in pair if args.get(name)]
+        if len(given) == 1:
+            missing = next(name for name in pair if name not in given)
+            raise WalmartFault(400, "INVALID_REQUEST_PARAM", f"{given[0]} needs {missing}: "
+                               "send both dates of the range", field=missing,
+                               service="GMP_RETURNS_API")
     where, params = ["seller_id = ?"], [seller_id]
     for name, column, op in (("returnCreationStartDate", "created_ms", ">="),
                              ("returnCreationEndDate", "created_ms", "<="),

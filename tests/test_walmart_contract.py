@@ -95,7 +95,8 @@ def traffic(sim):
         "scratched"))
     client.get_order(shipped.purchase_order_id)
     rma = control.open_return(sim.conn, seller.seller_id, shipped.purchase_order_id)["rma"]
-    client.returns(returnCreationStartDate=datetime(2020, 1, 1, tzinfo=UTC), limit=5)
+    client.returns(returnCreationStartDate=datetime(2020, 1, 1, tzinfo=UTC),
+                   returnCreationEndDate=datetime(2099, 1, 1, tzinfo=UTC), limit=5)
     client.refund_return(rma, payloads.return_refund(shipped.customer_order_id, [(1, 1)]))
     client.update_inventory("MUG-CER-12", payloads.inventory("MUG-CER-12", 12))
     rows = sim.conn.execute("SELECT * FROM requests WHERE id > ? ORDER BY id", (mark,))

@@ -27,6 +27,8 @@ from webapp.walmart.responses import error_details, is_content_not_found, parse_
 SERVICE_NAME = "Walmart Marketplace"
 TOKEN_MARGIN = 120  # refresh this many seconds before Walmart's 900 s expiry
 MAX_LIMIT = 200
+RETURN_DATE_RANGES = (("returnCreationStartDate", "returnCreationEndDate"),
+                      ("returnLastModifiedStartDate", "returnLastModifiedEndDate"))
 
 
 @dataclass
@@ -265,6 +267,10 @@ class WalmartClient:
 
     # -- returns and inventory ------------------------------------------------------------
     def returns(self, **filters: Any) -> schema_returns.ReturnPage:
+        """GET /v3/returns; a date range goes with both of its bounds or not at all."""
+        for start, end in RETURN_DATE_RANGES:  # Walmart answers a lone bound with a 400
+            if (filters.get(start) is None) != (filters.get(end) is None):
+                raise ValueError(f"{start} and {end} go together: give both or neither")
         filters.setdefault("limit", MAX_LIMIT)
         body = self._call("GET", "/v3/returns", params=self._filters(filters), empty_ok=True)
         if body is None:
