@@ -20,18 +20,19 @@ def _conn():
     return connect(current_app.config["SIM_DB"])
 
 
-def _fault_response(kind: str, hang: float) -> Response | None:
+def _fault_response(conn, endpoint: str, kind: str, hang: float) -> Response | None:
     if kind == "down":  # the gateway itself is unreachable: a bare status, no JSON
         return Response("Service Unavailable", status=503, mimetype="text/plain")
     if kind == "error":
         return WalmartFault(500, "SYSTEM_ERROR", "System encountered some internal error.",
                             service="GMP_ORDER_API").response()
     if kind == "throttle":
+        wait = float(gateway.fault_setting(conn, endpoint, "replenish_seconds", 1))
+        refill = gateway.replenish_header(conn, endpoint, time.time() + wait)
         return WalmartFault(429, "REQUEST_THRESHOLD_VIOLATED", "Too Many Requests",
                             service="GMP_GATEWAY_API",
                             headers={"X-Current-Token-Count": "0",
-                                     "X-Next-Replenishment-Time":
-                                     str(int((time.time() + 1) * 1000))}).response()
+                                     "X-Next-Replenishment-Time": refill}).response()
     if kind == "reject":  # a data error, as Walmart gives for content it refuses
         return WalmartFault(400, "INVALID_REQUEST_CONTENT", "Simulated rejection: Walmart "
                             "refused this request's content.").response()
@@ -60,7 +61,7 @@ def walmart_endpoint(endpoint: str, body: bool = False, typed: bool = False) -> 
             seller_id, headers = None, {}
             kind, hang = gateway.draw_fault(conn, endpoint)
             try:
-                response = _fault_response(kind, hang) if kind else None
+                response = _fault_response(conn, endpoint, kind, hang) if kind else None
                 if response is None:
                     gateway.check_headers(body, typed)
                     seller_id = gateway.seller_for_token(conn)

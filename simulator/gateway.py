@@ -9,6 +9,7 @@ import random
 import secrets
 import sqlite3
 import time
+from email.utils import formatdate
 
 from flask import request
 
@@ -17,6 +18,9 @@ from simulator.db import get_setting, transaction
 from simulator.errors import WalmartFault
 
 TOKEN_SECONDS = 900
+# How X-Next-Replenishment-Time is written: Walmart's format is unconfirmed (walmart-api.md §6.3),
+# integrators report several; a fault setting picks one per endpoint.
+REPLENISH_FORMATS = ("epoch_ms", "http_date")
 FAULT_KINDS = ("down", "error", "timeout", "timeout_after", "malformed", "throttle", "reject")
 
 
@@ -112,6 +116,23 @@ def issue_token(conn: sqlite3.Connection) -> dict:
     return {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_SECONDS}
 
 
+def fault_setting(conn: sqlite3.Connection, endpoint: str, name: str, default):
+    """One setting of the endpoint's fault config (else of '*'), e.g. replenish_format."""
+    for key in (endpoint, "*"):
+        row = conn.execute("SELECT config FROM faults WHERE endpoint = ?", (key,)).fetchone()
+        if row is not None and name in (config := json.loads(row["config"])):
+            return config[name]
+    return default
+
+
+def replenish_header(conn: sqlite3.Connection, endpoint: str, at: float) -> str:
+    """X-Next-Replenishment-Time for the moment `at` (epoch seconds), in the endpoint's format:
+    epoch ms, or an HTTP date (RFC 7231, whole seconds rounded up)."""
+    if fault_setting(conn, endpoint, "replenish_format", "epoch_ms") == "http_date":
+        return formatdate(math.ceil(at), usegmt=True)
+    return str(int(at * 1000))
+
+
 def take_token(conn: sqlite3.Connection, seller_id: str, endpoint: str) -> dict[str, str]:
     """One call from the seller's bucket for `endpoint`; 429 when it is empty."""
     per_minute = RATE_LIMITS[endpoint] * float(get_setting(conn, "rate_scale", 1.0))
@@ -129,9 +150,9 @@ def take_token(conn: sqlite3.Connection, seller_id: str, endpoint: str) -> dict[
                      "(?, ?, ?, ?) ON CONFLICT (seller_id, endpoint) DO UPDATE SET "
                      "tokens = excluded.tokens, updated = excluded.updated",
                      (seller_id, endpoint, tokens, now))
-    next_ms = int((now + max(0.0, 1 - tokens) / rate) * 1000) if rate else 0
+    refill = now + max(0.0, 1 - tokens) / rate if rate else 0.0
     headers = {"X-Current-Token-Count": str(math.floor(tokens)),
-               "X-Next-Replenishment-Time": str(next_ms)}
+               "X-Next-Replenishment-Time": replenish_header(conn, endpoint, refill)}
     if not allowed:
         raise WalmartFault(429, "REQUEST_THRESHOLD_VIOLATED", "Too Many Requests",
                            field="data", service="GMP_GATEWAY_API", headers=headers)
