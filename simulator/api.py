@@ -190,7 +190,7 @@ def refund_return(conn, seller_id, payload, rma):
 @bp.route("/v3/inventory", methods=["GET", "PUT"])
 @walmart_endpoint("inventory")
 def inventory(conn, seller_id):
-    sku = request.args.get("sku", "")
+    sku = listing.raw_arg("sku") or ""  # `+` is a plus, not a space (walmart-api.md §5.1)
     if not sku:
         raise WalmartFault(400, "MISSING_REQUEST_PARAM", "sku is required", field="sku",
                            service="GMP_INVENTORY_API")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import quote, unquote_to_bytes, urlencode
 
 from flask import request
 
@@ -39,6 +39,16 @@ def iso(ms: int) -> str:
         f"{ms % 1000:03d}Z"
 
 
+def raw_arg(name: str) -> str | None:
+    """A query parameter percent-decoded only, as Walmart reads a SKU: `+` stays a plus (a
+    space is `%20`; walmart-api.md §5.1, §11). Flask's `request.args` would make `+` a space."""
+    for pair in request.query_string.split(b"&"):
+        key, _, value = pair.partition(b"=")
+        if unquote_to_bytes(key).decode("utf-8", "replace") == name:
+            return unquote_to_bytes(value).decode("utf-8", "replace")
+    return None
+
+
 def _limit(default: int, service: str) -> int:
     raw = request.args.get("limit", str(default))
     if not raw.isdigit() or int(raw) < 1:
@@ -53,7 +63,7 @@ def _offset(name: str) -> int:
 
 
 def _matches(order: dict, args) -> bool:
-    sku, status = args.get("sku"), args.get("status")
+    sku, status = raw_arg("sku"), args.get("status")
     lines = order["lines"]
     if sku and not any(line["sku"] == sku for line in lines):
         return False
@@ -126,13 +136,15 @@ def order_page(conn: sqlite3.Connection, seller_id: str, released: bool) -> dict
         keep = {k: v for k, v in args.items() if k not in {
             "limit", "hasMoreElements", "soIndex", "poIndex", "partnerId", "sellerId",
             "createdStartDate", "createdEndDate"}}
+        if "sku" in keep:
+            keep["sku"] = raw_arg("sku")
         query = {"limit": limit, "hasMoreElements": "true", "soIndex": offset + limit,
                  "poIndex": offset + limit, "partnerId": seller["partner_id"] if seller else "",
                  "sellerId": seller_id, "createdStartDate": iso(start),
                  "createdEndDate": iso(end), **keep}
         if released:
             query["status"] = "Created"
-        cursor = "?" + urlencode(query)
+        cursor = "?" + urlencode(query, quote_via=quote)  # a space as %20, as Walmart reads it
     return {"list": {"meta": {"totalCount": total, "limit": limit, "nextCursor": cursor},
                      "elements": {"order": [orders.render(o) for o in page]}}}
 

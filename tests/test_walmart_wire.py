@@ -73,3 +73,46 @@ def test_every_write_of_a_real_flow_carries_json_content_type(app, returned, wor
     assert {json.loads(r["headers"]).get("Content-Type") for r in writes} == {
         "application/json"}
 
+
+
+SKU = "MUG 12+OZ"
+
+
+def test_inventory_sku_with_a_space_and_a_plus_is_sent_exactly(sim):
+    """PUT /v3/inventory for `MUG 12+OZ` goes as sku=MUG%2012%2BOZ, and Walmart (reading `+`
+    as a plus) stores that very SKU."""
+    from webapp.walmart import payloads
+
+    seller = sim.seller()
+    level = seller.client().update_inventory(SKU, payloads.inventory(SKU, 4))
+    assert (level.sku, level.amount) == (SKU, 4)
+    stored = sim.conn.execute("SELECT sku, amount FROM inventory WHERE seller_id = ?",
+                              (seller.seller_id,)).fetchall()
+    assert [tuple(row) for row in stored] == [(SKU, 4)]
+    [call] = [r for r in seller.requests() if r["endpoint"] == "inventory"]
+    assert call["path"] == "/v3/inventory?sku=MUG%2012%2BOZ"
+
+
+def test_order_search_by_a_sku_with_a_space_and_a_plus(sim):
+    """Searching orders for `MUG 12+OZ` finds exactly the orders with that SKU, on every page
+    (not `MUG 12 OZ`, which a `+` for the space would mean); spaces go as %20."""
+    from simulator import control
+
+    seller = sim.seller(seed_orders=5, seed=2)
+    pos = [r["po"] for r in sim.conn.execute(
+        "SELECT po FROM orders WHERE seller_id = ? ORDER BY order_ms, po", (seller.seller_id,))]
+
+    def give(po: str, sku: str) -> None:
+        def change(order, _now):
+            order["lines"][0]["sku"] = sku
+        control.update_order(sim.conn, seller.seller_id, po, change)
+
+    for po in (pos[0], pos[2], pos[3]):
+        give(po, SKU)
+    give(pos[1], "MUG 12 OZ")
+    pages = list(seller.client().iter_pages(sku=SKU, limit=2))
+    assert [sorted(o.purchase_order_id for o in p.orders) for p in pages] == [
+        sorted([pos[0], pos[2]]), [pos[3]]]
+    calls = [r for r in seller.requests() if r["endpoint"] == "orders"]
+    assert [r["status"] for r in calls] == [200, 200]
+    assert all("sku=MUG%2012%2BOZ" in r["path"] for r in calls)

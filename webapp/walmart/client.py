@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
@@ -58,6 +58,13 @@ def forget_tokens() -> None:
 def _walmart_time(moment: datetime) -> str:
     """Whole seconds in UTC: Walmart's documented query format."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _query(params: dict[str, Any]) -> str:
+    """A query string as Walmart reads it: every reserved character percent-encoded and a
+    space as `%20`, never `+`, which Walmart takes for a plus (walmart-api.md §5.1, §11)."""
+    return urlencode({k: v for k, v in params.items() if v is not None},
+                     quote_via=quote, safe="")
 
 
 def _never_sent(exc: requests.ConnectionError) -> bool:
@@ -179,7 +186,9 @@ class WalmartClient:
     def _call(self, method: str, path: str, *, json_body: Any = None,
               params: dict | None = None, empty_ok: bool = False) -> Any:
         """One business call; a 401 refreshes the token once and retries."""
-        kwargs: dict[str, Any] = {"params": params}
+        if params:  # built here, not by requests' `params=`, which writes a space as `+`
+            path = f"{path}?{_query(params)}"
+        kwargs: dict[str, Any] = {}
         headers = {}
         if method in ("POST", "PUT"):
             # Every write says JSON, body or not: Walmart's gateway answers an acknowledge
