@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--next", action="append", default=[], metavar="KIND=N",
                    help="fail the next N calls with KIND (error, timeout, timeout_after, "
                         "malformed, throttle, reject)")
+    s.add_argument("--replenish-format", choices=("epoch_ms", "http_date"),
+                   help="how X-Next-Replenishment-Time is written (default epoch_ms)")
+    s.add_argument("--replenish-seconds", type=float,
+                   help="how far ahead a throttle fault's replenish time is (default 1)")
     s.add_argument("--clear", action="store_true", help="remove faults (all when no endpoint)")
 
     s = sub.add_parser("rate-scale", help="multiply every rate limit")
@@ -141,7 +145,8 @@ def _run(conn, args):
             "error_rate": args.error_rate, "timeout_rate": args.timeout_rate,
             "timeout_after_rate": args.timeout_after_rate, "malformed_rate": args.malformed_rate,
             "throttle_rate": args.throttle_rate, "reject_rate": args.reject_rate,
-            "hang_seconds": args.hang_seconds}.items()
+            "hang_seconds": args.hang_seconds, "replenish_format": args.replenish_format,
+            "replenish_seconds": args.replenish_seconds}.items()
             if v is not None}
         if args.down:
             config["down"] = True

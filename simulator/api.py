@@ -20,18 +20,19 @@ def _conn():
     return connect(current_app.config["SIM_DB"])
 
 
-def _fault_response(kind: str, hang: float) -> Response | None:
+def _fault_response(conn, endpoint: str, kind: str, hang: float) -> Response | None:
     if kind == "down":  # the gateway itself is unreachable: a bare status, no JSON
         return Response("Service Unavailable", status=503, mimetype="text/plain")
     if kind == "error":
         return WalmartFault(500, "SYSTEM_ERROR", "System encountered some internal error.",
                             service="GMP_ORDER_API").response()
     if kind == "throttle":
+        wait = float(gateway.fault_setting(conn, endpoint, "replenish_seconds", 1))
+        refill = gateway.replenish_header(conn, endpoint, time.time() + wait)
         return WalmartFault(429, "REQUEST_THRESHOLD_VIOLATED", "Too Many Requests",
                             service="GMP_GATEWAY_API",
                             headers={"X-Current-Token-Count": "0",
-                                     "X-Next-Replenishment-Time":
-                                     str(int((time.time() + 1) * 1000))}).response()
+                                     "X-Next-Replenishment-Time": refill}).response()
     if kind == "reject":  # a data error, as Walmart gives for content it refuses
         return WalmartFault(400, "INVALID_REQUEST_CONTENT", "Simulated rejection: Walmart "
                             "refused this request's content.").response()
@@ -50,8 +51,9 @@ def _auto_cancel(conn) -> None:
             orders.auto_cancel_due(conn, now_ms(conn))
 
 
-def walmart_endpoint(endpoint: str, body: bool = False) -> Callable:
-    """Gateway behaviour around a handler: faults, headers, token, rate limit, log."""
+def walmart_endpoint(endpoint: str, body: bool = False, typed: bool = False) -> Callable:
+    """Gateway behaviour around a handler: faults, headers, token, rate limit, log.
+    `typed`: no body, yet `Content-Type: application/json` is required (gateway.check_headers)."""
     def decorator(handler: Callable) -> Callable:
         @wraps(handler)
         def wrapped(**kwargs):
@@ -59,9 +61,9 @@ def walmart_endpoint(endpoint: str, body: bool = False) -> Callable:
             seller_id, headers = None, {}
             kind, hang = gateway.draw_fault(conn, endpoint)
             try:
-                response = _fault_response(kind, hang) if kind else None
+                response = _fault_response(conn, endpoint, kind, hang) if kind else None
                 if response is None:
-                    gateway.check_headers(body)
+                    gateway.check_headers(body, typed)
                     seller_id = gateway.seller_for_token(conn)
                     headers = gateway.take_token(conn, seller_id, endpoint)
                     _auto_cancel(conn)
@@ -150,7 +152,7 @@ def _act(conn, seller_id: str, po: str, apply: Callable) -> dict:
 
 
 @bp.post("/v3/orders/<po>/acknowledge")
-@walmart_endpoint("acknowledge")
+@walmart_endpoint("acknowledge", typed=True)
 def acknowledge(conn, seller_id, po):
     return _act(conn, seller_id, po, rules.acknowledge)
 
@@ -188,7 +190,7 @@ def refund_return(conn, seller_id, payload, rma):
 @bp.route("/v3/inventory", methods=["GET", "PUT"])
 @walmart_endpoint("inventory")
 def inventory(conn, seller_id):
-    sku = request.args.get("sku", "")
+    sku = listing.raw_arg("sku") or ""  # `+` is a plus, not a space (walmart-api.md §5.1)
     if not sku:
         raise WalmartFault(400, "MISSING_REQUEST_PARAM", "sku is required", field="sku",
                            service="GMP_INVENTORY_API")

@@ -11,9 +11,11 @@ from pathlib import Path
 from simulator import generator, orders, returns, rules
 from simulator.data import MAX_PER_QUERY
 from simulator.db import connect, get_setting, now_ms, set_setting, transaction
+from simulator.gateway import REPLENISH_FORMATS
 
 FAULT_KEYS = {"down", "error_rate", "timeout_rate", "timeout_after_rate", "malformed_rate",
-              "throttle_rate", "reject_rate", "hang_seconds", "next"}
+              "throttle_rate", "reject_rate", "hang_seconds", "next", "replenish_format",
+              "replenish_seconds"}
 
 
 def conn_for(db_path: str | Path) -> sqlite3.Connection:
@@ -134,6 +136,8 @@ def set_faults(conn, endpoint: str, **config) -> dict:
     unknown = set(config) - FAULT_KEYS
     if unknown:
         raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+    if config.get("replenish_format", "epoch_ms") not in REPLENISH_FORMATS:
+        raise ValueError(f"replenish_format is one of {', '.join(REPLENISH_FORMATS)}")
     with transaction(conn):
         if not config:
             conn.execute("DELETE FROM faults WHERE endpoint = ?", (endpoint,))

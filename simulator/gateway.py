@@ -9,6 +9,7 @@ import random
 import secrets
 import sqlite3
 import time
+from email.utils import formatdate
 
 from flask import request
 
@@ -17,6 +18,9 @@ from simulator.db import get_setting, transaction
 from simulator.errors import WalmartFault
 
 TOKEN_SECONDS = 900
+# How X-Next-Replenishment-Time is written: Walmart's format is unconfirmed (walmart-api.md §6.3),
+# integrators report several; a fault setting picks one per endpoint.
+REPLENISH_FORMATS = ("epoch_ms", "http_date")
 FAULT_KINDS = ("down", "error", "timeout", "timeout_after", "malformed", "throttle", "reject")
 
 
@@ -41,7 +45,9 @@ def received_headers() -> str:
     return json.dumps(seen)
 
 
-def check_headers(body_expected: bool) -> None:
+def check_headers(body_expected: bool, typed: bool = False) -> None:
+    """Walmart's header rules; `typed`: a call without a body that still needs
+    `Content-Type: application/json` (acknowledge, below)."""
     for name in ("WM_QOS.CORRELATION_ID", "WM_SVC.NAME"):
         if not (header(name) or "").strip():
             raise WalmartFault(400, "INVALID_REQUEST_HEADER", f"Missing header {name}",
@@ -50,6 +56,11 @@ def check_headers(body_expected: bool) -> None:
     if "application/json" not in accept:
         raise WalmartFault(406, "INVALID_ACCEPT_TYPE",
                            f"Accept must be application/json, not {accept!r}", field="Accept")
+    if typed and request.mimetype != "application/json":
+        # Walmart's gateway fails an acknowledge without it with a 500, body or not
+        # (walmartlabs/partnerapi_sdk_dotnet issue 11 and PR 16; walmart-api.md §11).
+        raise WalmartFault(500, "SYSTEM_ERROR", "System encountered some internal error.",
+                           service="GMP_GATEWAY_API")
     if body_expected and not request.mimetype == "application/json":
         raise WalmartFault(415, "UNSUPPORTED_MEDIA_TYPE",
                            f"Content-Type must be application/json, not {request.mimetype!r}",
@@ -105,6 +116,23 @@ def issue_token(conn: sqlite3.Connection) -> dict:
     return {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_SECONDS}
 
 
+def fault_setting(conn: sqlite3.Connection, endpoint: str, name: str, default):
+    """One setting of the endpoint's fault config (else of '*'), e.g. replenish_format."""
+    for key in (endpoint, "*"):
+        row = conn.execute("SELECT config FROM faults WHERE endpoint = ?", (key,)).fetchone()
+        if row is not None and name in (config := json.loads(row["config"])):
+            return config[name]
+    return default
+
+
+def replenish_header(conn: sqlite3.Connection, endpoint: str, at: float) -> str:
+    """X-Next-Replenishment-Time for the moment `at` (epoch seconds), in the endpoint's format:
+    epoch ms, or an HTTP date (RFC 7231, whole seconds rounded up)."""
+    if fault_setting(conn, endpoint, "replenish_format", "epoch_ms") == "http_date":
+        return formatdate(math.ceil(at), usegmt=True)
+    return str(int(at * 1000))
+
+
 def take_token(conn: sqlite3.Connection, seller_id: str, endpoint: str) -> dict[str, str]:
     """One call from the seller's bucket for `endpoint`; 429 when it is empty."""
     per_minute = RATE_LIMITS[endpoint] * float(get_setting(conn, "rate_scale", 1.0))
@@ -122,9 +150,9 @@ def take_token(conn: sqlite3.Connection, seller_id: str, endpoint: str) -> dict[
                      "(?, ?, ?, ?) ON CONFLICT (seller_id, endpoint) DO UPDATE SET "
                      "tokens = excluded.tokens, updated = excluded.updated",
                      (seller_id, endpoint, tokens, now))
-    next_ms = int((now + max(0.0, 1 - tokens) / rate) * 1000) if rate else 0
+    refill = now + max(0.0, 1 - tokens) / rate if rate else 0.0
     headers = {"X-Current-Token-Count": str(math.floor(tokens)),
-               "X-Next-Replenishment-Time": str(next_ms)}
+               "X-Next-Replenishment-Time": replenish_header(conn, endpoint, refill)}
     if not allowed:
         raise WalmartFault(429, "REQUEST_THRESHOLD_VIOLATED", "Too Many Requests",
                            field="data", service="GMP_GATEWAY_API", headers=headers)

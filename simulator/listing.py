@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import quote, unquote_to_bytes, urlencode
 
 from flask import request
 
@@ -39,6 +39,16 @@ def iso(ms: int) -> str:
         f"{ms % 1000:03d}Z"
 
 
+def raw_arg(name: str) -> str | None:
+    """A query parameter percent-decoded only, as Walmart reads a SKU: `+` stays a plus (a
+    space is `%20`; walmart-api.md §5.1, §11). Flask's `request.args` would make `+` a space."""
+    for pair in request.query_string.split(b"&"):
+        key, _, value = pair.partition(b"=")
+        if unquote_to_bytes(key).decode("utf-8", "replace") == name:
+            return unquote_to_bytes(value).decode("utf-8", "replace")
+    return None
+
+
 def _limit(default: int, service: str) -> int:
     raw = request.args.get("limit", str(default))
     if not raw.isdigit() or int(raw) < 1:
@@ -53,7 +63,7 @@ def _offset(name: str) -> int:
 
 
 def _matches(order: dict, args) -> bool:
-    sku, status = args.get("sku"), args.get("status")
+    sku, status = raw_arg("sku"), args.get("status")
     lines = order["lines"]
     if sku and not any(line["sku"] == sku for line in lines):
         return False
@@ -126,20 +136,33 @@ def order_page(conn: sqlite3.Connection, seller_id: str, released: bool) -> dict
         keep = {k: v for k, v in args.items() if k not in {
             "limit", "hasMoreElements", "soIndex", "poIndex", "partnerId", "sellerId",
             "createdStartDate", "createdEndDate"}}
+        if "sku" in keep:
+            keep["sku"] = raw_arg("sku")
         query = {"limit": limit, "hasMoreElements": "true", "soIndex": offset + limit,
                  "poIndex": offset + limit, "partnerId": seller["partner_id"] if seller else "",
                  "sellerId": seller_id, "createdStartDate": iso(start),
                  "createdEndDate": iso(end), **keep}
         if released:
             query["status"] = "Created"
-        cursor = "?" + urlencode(query)
+        cursor = "?" + urlencode(query, quote_via=quote)  # a space as %20, as Walmart reads it
     return {"list": {"meta": {"totalCount": total, "limit": limit, "nextCursor": cursor},
                      "elements": {"order": [orders.render(o) for o in page]}}}
+
+
+RETURN_DATE_PAIRS = (("returnCreationStartDate", "returnCreationEndDate"),
+                     ("returnLastModifiedStartDate", "returnLastModifiedEndDate"))
 
 
 def return_page(conn: sqlite3.Connection, seller_id: str) -> dict:
     args = request.args
     limit, offset = _limit(10, "GMP_RETURNS_API"), _offset("offset")
+    for pair in RETURN_DATE_PAIRS:  # a lone bound is refused (walmart-api.md §11)
+        given = [name for name in pair if args.get(name)]
+        if len(given) == 1:
+            missing = next(name for name in pair if name not in given)
+            raise WalmartFault(400, "INVALID_REQUEST_PARAM", f"{given[0]} needs {missing}: "
+                               "send both dates of the range", field=missing,
+                               service="GMP_RETURNS_API")
     where, params = ["seller_id = ?"], [seller_id]
     for name, column, op in (("returnCreationStartDate", "created_ms", ">="),
                              ("returnCreationEndDate", "created_ms", "<="),

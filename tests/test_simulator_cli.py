@@ -33,6 +33,11 @@ def test_cli_seeds_steers_and_shows_orders(tmp_path):
     assert [s["status"] for s in statuses] == ["Cancelled"]
     faults = sim(db, "faults", "shipping", "--error-rate", "0.5", "--next", "timeout=2")
     assert json.loads(faults.stdout) == {"error_rate": 0.5, "next": {"timeout": 2}}
+    throttle = sim(db, "faults", "acknowledge", "--next", "throttle=1", "--replenish-format",
+                   "http_date", "--replenish-seconds", "3600")
+    assert json.loads(throttle.stdout) == {"next": {"throttle": 1},
+                                           "replenish_format": "http_date",
+                                           "replenish_seconds": 3600.0}
     assert sim(db, "faults", "--clear").stdout.strip() == "faults cleared"
     assert sim(db, "rate-scale", "50").stdout.strip() == "rate limits ×50"
     assert control.counters(conn) == {}

@@ -88,6 +88,24 @@ def test_walmart_429_waits_for_the_replenish_time(app, walmart_store):
     assert 0 < wait <= 2
 
 
+def test_walmart_429_far_replenish_time_waits_at_most_the_window(app, walmart_store):
+    """A 429 whose replenish header is an HTTP date an hour away: the next attempt is 60 s
+    later (Walmart's window), not an hour, nor the 5 s default of an unread header."""
+    from webapp.models.base import utcnow
+
+    _store_id, seller = _setup(app, walmart_store)
+    [task] = _tasks(app)
+    control.set_faults(seller.sim.conn, "acknowledge", next={"throttle": 1},
+                       replenish_format="http_date", replenish_seconds=3600)
+    before = utcnow()
+    assert _run(app, task.id).state == "retry"
+    after = utcnow()
+    retry = _tasks(app)[0]
+    assert retry.last_error_code == "RATE_LIMITED"
+    assert before + timedelta(seconds=60) <= retry.next_attempt_at <= after + timedelta(
+        seconds=60)
+
+
 def test_our_bucket_keeps_us_under_walmarts_limit(app, walmart_store, worker):
     """With a bucket of 3 calls, background acknowledgements use 2 and leave 1 for a person's
     action; the rest are rescheduled (never sent early, never a 429 from Walmart)."""

@@ -95,7 +95,8 @@ def traffic(sim):
         "scratched"))
     client.get_order(shipped.purchase_order_id)
     rma = control.open_return(sim.conn, seller.seller_id, shipped.purchase_order_id)["rma"]
-    client.returns(returnCreationStartDate=datetime(2020, 1, 1, tzinfo=UTC), limit=5)
+    client.returns(returnCreationStartDate=datetime(2020, 1, 1, tzinfo=UTC),
+                   returnCreationEndDate=datetime(2099, 1, 1, tzinfo=UTC), limit=5)
     client.refund_return(rma, payloads.return_refund(shipped.customer_order_id, [(1, 1)]))
     client.update_inventory("MUG-CER-12", payloads.inventory("MUG-CER-12", 12))
     rows = sim.conn.execute("SELECT * FROM requests WHERE id > ? ORDER BY id", (mark,))
@@ -228,3 +229,14 @@ def test_our_extracted_spec_accepts_walmarts_request_examples(name, operation):
     """Sanity check of the extracted schemas: Walmart's own request examples validate."""
     body = json.loads((EXAMPLES / f"{name}.json").read_text())
     assert _errors(SPEC[operation]["request_body"], body) == []
+
+
+def test_every_write_carries_json_content_type(traffic):
+    """Every business POST/PUT (acknowledge included, which has no body) is sent with
+    Content-Type: application/json; the token call stays form-encoded."""
+    writes = [c for c in traffic if c["method"] in ("POST", "PUT")]
+    types = {c["endpoint"]: json.loads(c["headers"]).get("Content-Type") for c in writes}
+    assert types == {"token": "application/x-www-form-urlencoded",
+                     "acknowledge": "application/json", "shipping": "application/json",
+                     "cancel": "application/json", "refund": "application/json",
+                     "return_refund": "application/json", "inventory": "application/json"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -122,3 +122,21 @@ def test_fault_probabilities_are_configurable_per_endpoint(sim):
     assert client.get_order(po).purchase_order_id == po
     counts = control.counters(sim.conn)
     assert counts["acknowledge"].get("500", 0) >= 3
+
+
+
+@pytest.mark.parametrize("seconds, expected", [(20, 20), (3600, 60)])
+def test_http_date_replenish_header_is_read_and_capped(sim, seconds, expected):
+    """The simulator's 429 with X-Next-Replenishment-Time as an HTTP date: the client's
+    retry_at is that time, and never more than Walmart's 60 s window away."""
+    seller = sim.seller(seed_orders=1, seed=4)
+    client = seller.client()
+    [order] = client.released_orders().orders
+    control.set_faults(sim.conn, "acknowledge", next={"throttle": 1},
+                       replenish_format="http_date", replenish_seconds=seconds)
+    before = datetime.now(UTC).replace(microsecond=0)
+    with pytest.raises(RateLimited) as caught:
+        client.acknowledge(order.purchase_order_id)
+    after = datetime.now(UTC)
+    assert before + timedelta(seconds=expected) <= caught.value.retry_at <= after + timedelta(
+        seconds=expected + 1)

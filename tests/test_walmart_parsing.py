@@ -110,13 +110,34 @@ def test_every_error_body_shape_is_read(body, expected):
 
 @pytest.mark.parametrize("value, expected_seconds", [
     ("1800000005000", 5), ("1800000005", 5), ("5", 5), ("2027-01-15T08:00:05Z", 5),
+    ("Fri, 15 Jan 2027 08:00:05 GMT", 5),
 ])
 def test_replenish_time_in_any_format(value, expected_seconds):
-    """Walmart's replenish header is read as epoch ms, epoch s, seconds, or ISO time."""
+    """Walmart's replenish header is read as epoch ms, epoch s, seconds, ISO time or an HTTP
+    date (RFC 7231)."""
     now = datetime.fromtimestamp(1_800_000_000, UTC)
-    if "T" in value:
+    if "2027" in value:
         now = datetime(2027, 1, 15, 8, 0, 0, tzinfo=UTC)
     for name in ("X-Next-Replenishment-Time", "x-next-replenish-time"):
         moment = parse_replenish_time({name: value}, now=now)
         assert moment - now == timedelta(seconds=expected_seconds)
     assert parse_replenish_time({}, now=now) is None
+
+
+@pytest.mark.parametrize("value", [
+    "1900000000000", "1900000000", "86400", "2030-01-01T00:00:00Z",
+    "Tue, 01 Jan 2030 00:00:00 GMT", "1e30",
+])
+def test_far_future_replenish_time_is_capped_at_the_window(value):
+    """A replenish time beyond Walmart's 60 s window, in any format, means 60 s from now."""
+    now = datetime.fromtimestamp(1_800_000_000, UTC)
+    assert parse_replenish_time({"X-Next-Replenishment-Time": value}, now=now) == \
+        now + timedelta(seconds=60)
+
+
+@pytest.mark.parametrize("value", ["soon", "nan", "inf", "Sun, 99 Foo 2026"])
+def test_unreadable_replenish_time_is_none(value):
+    """A replenish header that is no time at all is ignored (the caller's default applies)
+    rather than failing the call."""
+    now = datetime.fromtimestamp(1_800_000_000, UTC)
+    assert parse_replenish_time({"X-Next-Replenishment-Time": value}, now=now) is None

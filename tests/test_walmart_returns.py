@@ -53,6 +53,68 @@ def test_returns_page_with_next_cursor(sim):
     assert pages[0].next_cursor.startswith("?")
 
 
+@pytest.mark.parametrize("name, missing", [
+    ("returnCreationStartDate", "returnCreationEndDate"),
+    ("returnCreationEndDate", "returnCreationStartDate"),
+    ("returnLastModifiedStartDate", "returnLastModifiedEndDate"),
+    ("returnLastModifiedEndDate", "returnLastModifiedStartDate"),
+])
+def test_simulator_refuses_a_lone_return_date(sim, name, missing):
+    """As Walmart: a returns search with one bound of a date range and not the other → 400
+    INVALID_REQUEST_PARAM naming the missing bound; both bounds → 200."""
+    client = sim.seller().client()
+    with pytest.raises(DataError) as caught:
+        client._call("GET", "/v3/returns", params={name: "2026-01-01T00:00:00Z"})
+    assert (caught.value.status, caught.value.code, caught.value.field) == (
+        400, "INVALID_REQUEST_PARAM.GMP_RETURNS_API", missing)
+    both = client._call("GET", "/v3/returns", params={name: "2026-01-01T00:00:00Z",
+                                                      missing: "2026-01-02T00:00:00Z"})
+    assert both["returnOrders"] == []
+
+
+def test_client_never_sends_a_lone_return_date(sim):
+    """The client refuses to search returns with one bound of a range (Walmart's 400)."""
+    client = sim.seller().client()
+    with pytest.raises(ValueError, match="returnLastModifiedEndDate"):
+        client.returns(returnLastModifiedStartDate=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_next_cursor_keeps_both_dates_of_the_range(sim):
+    """Paging a dated returns search: every nextCursor carries both bounds and every page
+    is answered (no lone bound on page 2)."""
+    seller = sim.seller(seed_orders=40)
+    client = seller.client()
+    for _ in range(3):
+        order = _shipped_order(seller, client)
+        control.open_return(sim.conn, seller.seller_id, order.purchase_order_id)
+    since, until = datetime(2020, 1, 1, tzinfo=UTC), datetime(2099, 1, 1, tzinfo=UTC)
+    pages = list(client.iter_return_pages(limit=2, returnLastModifiedStartDate=since,
+                                          returnLastModifiedEndDate=until))
+    assert [len(p.returns) for p in pages] == [2, 1]
+    assert "returnLastModifiedStartDate=" in pages[0].next_cursor
+    assert "returnLastModifiedEndDate=" in pages[0].next_cursor
+    calls = [r for r in seller.requests() if r["endpoint"] == "returns"]
+    assert [r["status"] for r in calls] == [200, 200]
+    assert all("returnLastModifiedEndDate=" in r["path"] for r in calls)
+
+
+def test_returns_import_sends_both_modified_dates(app, walmart_store):
+    """The returns import asks for returns modified between its watermark and now: both
+    bounds of the range, never a lone start; the return is read."""
+    from webapp.services.returns_import import import_returns
+
+    store_id, seller = walmart_store(orders=10)
+    client = seller.client()
+    order = _shipped_order(seller, client)
+    control.open_return(seller.sim.conn, seller.seller_id, order.purchase_order_id)
+    with app.app_context():
+        assert import_returns(store_id) == 1
+    [call] = [r for r in seller.requests() if r["endpoint"] == "returns"]
+    assert call["status"] == 200
+    assert "returnLastModifiedStartDate=" in call["path"]
+    assert "returnLastModifiedEndDate=" in call["path"]
+
+
 def test_refund_a_return_by_quantity(sim):
     """Refunding part then the rest of a return completes it; more than returned is refused."""
     seller = sim.seller(seed_orders=120, seed=3)
@@ -123,7 +185,7 @@ def test_inventory_update_takes_a_numeric_amount(sim):
     level = client.update_inventory("SKU 1/2", payloads.inventory("SKU 1/2", 7))
     assert (level.sku, level.amount) == ("SKU 1/2", 7)
     sent = seller.requests()[-1]
-    assert "sku=SKU+1%2F2" in sent["path"] or "sku=SKU%201%2F2" in sent["path"]
+    assert sent["path"] == "/v3/inventory?sku=SKU%201%2F2"
     with pytest.raises(DataError) as caught:
         client.update_inventory("SKU", {"sku": "SKU", "quantity": {"unit": "EACH",
                                                                     "amount": "7"}})

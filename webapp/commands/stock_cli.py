@@ -37,7 +37,8 @@ def set_stock(store_name: str, sku: str, quantity: str) -> None:
 @click.command("cancel")
 @with_appcontext
 @click.argument("order")
-@click.option("--reason", required=True, help="One of Walmart's five reason codes.")
+@click.option("--reason", required=True, help="One of Walmart's five reason codes "
+              "(CUSTOMER_REQUESTED_SELLER_TO_CANCEL only when the buyer asked to cancel).")
 def cancel(order: str, reason: str) -> None:
     """Cancel everything not yet shipped of ORDER with Walmart's REASON."""
     codes = [r.code for r in CANCELLATION_REASONS]

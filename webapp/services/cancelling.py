@@ -21,6 +21,25 @@ from webapp.services.errors import ActionRefused
 from webapp.services.store_mode import refuse_if_read_only
 from webapp.walmart import enums, payloads
 
+BUYER_REASON = "CUSTOMER_REQUESTED_SELLER_TO_CANCEL"
+NOT_BUYER_REQUESTED = (
+    "“Customer asked to cancel” (CUSTOMER_REQUESTED_SELLER_TO_CANCEL) is for use only when the "
+    "buyer asked Walmart to cancel, and this buyer did not: Walmart says not to use it for any "
+    "other order. Choose the seller's reason (out of stock, pricing error, address not "
+    "serviceable or confirmed fraud).")
+
+
+def buyer_asked(order: Order) -> bool:
+    """The buyer asked Walmart to cancel: an intent to cancel on the order or any line."""
+    return bool(order.intent_to_cancel or any(line.intent_to_cancel for line in order.lines))
+
+
+def reasons_for(order: Order) -> tuple[enums.CancellationReason, ...]:
+    """The reasons a person may give for this order: the buyer's one only when the buyer asked
+    (Walmart's spec: never for an order without an intent to cancel)."""
+    return tuple(r for r in enums.CANCELLATION_REASONS
+                 if r.code != BUYER_REASON or buyer_asked(order))
+
 
 def cancellable(order: Order) -> list[tuple[OrderLine, int]]:
     """Every line with units neither shipped nor canceled, and how many."""
@@ -47,6 +66,8 @@ def cancel_order(order_id: int, reason: str, *, by: User | None,
     if order.import_error:
         raise ActionRefused("This order could not be imported from Walmart; cancel it in "
                             "Seller Center.")
+    if reason not in {r.code for r in reasons_for(order)}:
+        raise ActionRefused(NOT_BUYER_REQUESTED, field="reason")
     if cancel_in_flight(order):
         raise ActionRefused("A cancellation of this order is already on its way to Walmart.")
     lines = cancellable(order)

@@ -133,7 +133,11 @@ def import_returns(store_id: int) -> int:
         took = rate_limit.take(store, "returns")
         if not took.allowed:
             raise ImportDeferred(took.wait_seconds)
-        for page in client.iter_return_pages(returnLastModifiedStartDate=since):
+        # Both bounds: Walmart refuses a lone start date. The end is rounded up a second, as
+        # the query carries whole seconds and nothing changed this second may be left out.
+        until = started + timedelta(seconds=1)
+        for page in client.iter_return_pages(returnLastModifiedStartDate=since,
+                                             returnLastModifiedEndDate=until):
             for data in page.returns:
                 with db.session.begin_nested():
                     upsert(store, data)

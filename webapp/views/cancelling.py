@@ -10,24 +10,29 @@ from webapp.forms import CancelForm
 from webapp.htmx import is_htmx
 from webapp.models import Role
 from webapp.security import require_role
-from webapp.services.cancelling import cancel_order, cancellable
+from webapp.services.cancelling import (
+    BUYER_REASON,
+    buyer_asked,
+    cancel_order,
+    cancellable,
+    reasons_for,
+)
 from webapp.services.errors import ActionRefused
 from webapp.views.shipping import _order_or_404, render_order
-from webapp.walmart.enums import CANCELLATION_REASONS
 
 bp = Blueprint("cancelling", __name__)
 
 
 def _form_for(order) -> CancelForm:
     form = CancelForm(formdata=None)
-    if order.intent_to_cancel:  # the buyer asked: that is the reason to give Walmart
-        form.reason.data = "CUSTOMER_REQUESTED_SELLER_TO_CANCEL"
+    if buyer_asked(order):  # the buyer asked: that is the reason to give Walmart
+        form.reason.data = BUYER_REASON
     return form
 
 
 def _render(order, form: CancelForm, status: int = 200, block: str = "cancel_form"):
     return render_order(order, status=status, block=block, cancel_form=form,
-                        cancel_lines=cancellable(order), reasons=CANCELLATION_REASONS)
+                        cancel_lines=cancellable(order), reasons=reasons_for(order))
 
 
 @bp.get("/orders/<int:order_id>/cancel")
@@ -50,7 +55,10 @@ def submit(order_id: int):
         cancel_order(order.id, cancel.reason.data, by=current_user)
     except ActionRefused as exc:
         db.session.rollback()
-        cancel.form_errors.append(str(exc))
+        if exc.field == "reason":  # shown at the reason, where it is fixed
+            cancel.reason.errors = [*cancel.reason.errors, str(exc)]
+        else:
+            cancel.form_errors.append(str(exc))
         return _render(_order_or_404(order_id), cancel, 422)
     if is_htmx():
         response = render_order(_order_or_404(order_id), block="content")

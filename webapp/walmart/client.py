@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
@@ -27,6 +27,8 @@ from webapp.walmart.responses import error_details, is_content_not_found, parse_
 SERVICE_NAME = "Walmart Marketplace"
 TOKEN_MARGIN = 120  # refresh this many seconds before Walmart's 900 s expiry
 MAX_LIMIT = 200
+RETURN_DATE_RANGES = (("returnCreationStartDate", "returnCreationEndDate"),
+                      ("returnLastModifiedStartDate", "returnLastModifiedEndDate"))
 
 
 @dataclass
@@ -56,6 +58,13 @@ def forget_tokens() -> None:
 def _walmart_time(moment: datetime) -> str:
     """Whole seconds in UTC: Walmart's documented query format."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _query(params: dict[str, Any]) -> str:
+    """A query string as Walmart reads it: every reserved character percent-encoded and a
+    space as `%20`, never `+`, which Walmart takes for a plus (walmart-api.md §5.1, §11)."""
+    return urlencode({k: v for k, v in params.items() if v is not None},
+                     quote_via=quote, safe="")
 
 
 def _never_sent(exc: requests.ConnectionError) -> bool:
@@ -181,11 +190,16 @@ class WalmartClient:
     def _call(self, method: str, path: str, *, json_body: Any = None,
               params: dict | None = None, empty_ok: bool = False) -> Any:
         """One business call; a 401 refreshes the token once and retries."""
-        kwargs: dict[str, Any] = {"params": params}
+        if params:  # built here, not by requests' `params=`, which writes a space as `+`
+            path = f"{path}?{_query(params)}"
+        kwargs: dict[str, Any] = {}
         headers = {}
+        if method in ("POST", "PUT"):
+            # Every write says JSON, body or not: Walmart's gateway answers an acknowledge
+            # without it with a 500 (walmart-api.md §11).
+            headers["Content-Type"] = "application/json"
         if json_body is not None:
             kwargs["json"] = json_body
-            headers["Content-Type"] = "application/json"
         for attempt in (1, 2):
             headers["WM_SEC.ACCESS_TOKEN"] = self._token(refresh=attempt == 2)
             response = self._send(method, path, headers=headers, **kwargs)
@@ -250,7 +264,7 @@ class WalmartClient:
         return schema.parse_single_order(self._call("POST", path, json_body=body))
 
     def acknowledge(self, purchase_order_id: str) -> schema.PurchaseOrder:
-        """Acknowledge the whole order (no body, as in Walmart's spec)."""
+        """Acknowledge the whole order (no body, as in Walmart's spec, but typed as JSON)."""
         path = f"/v3/orders/{quote(purchase_order_id, safe='')}/acknowledge"
         return schema.parse_single_order(self._call("POST", path))
 
@@ -266,6 +280,10 @@ class WalmartClient:
 
     # -- returns and inventory ------------------------------------------------------------
     def returns(self, **filters: Any) -> schema_returns.ReturnPage:
+        """GET /v3/returns; a date range goes with both of its bounds or not at all."""
+        for start, end in RETURN_DATE_RANGES:  # Walmart answers a lone bound with a 400
+            if (filters.get(start) is None) != (filters.get(end) is None):
+                raise ValueError(f"{start} and {end} go together: give both or neither")
         filters.setdefault("limit", MAX_LIMIT)
         body = self._call("GET", "/v3/returns", params=self._filters(filters), empty_ok=True)
         if body is None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 
@@ -46,9 +48,27 @@ def is_content_not_found(response) -> bool:
     return bool(code) and code.split(".")[0] == "CONTENT_NOT_FOUND"
 
 
+# Every limit we call is per minute: a refill is never further away than that, whatever the
+# header says (a far-future value would otherwise park work for hours).
+REPLENISH_WINDOW = timedelta(seconds=60)
+
+
+def _text_time(text: str) -> datetime | None:
+    """ISO 8601, or an HTTP date (RFC 7231: `Sun, 06 Dec 2026 01:02:03 GMT`)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def parse_replenish_time(headers: Mapping[str, str], now: datetime | None = None
                          ) -> datetime | None:
-    """When Walmart refills the bucket: epoch ms, epoch s, seconds from now, or ISO text."""
+    """When Walmart refills the bucket: epoch ms, epoch s, seconds from now, ISO text or an
+    HTTP date — at most REPLENISH_WINDOW from now."""
     value = None
     for name in ("X-Next-Replenishment-Time", "x-next-replenish-time"):
         value = headers.get(name)
@@ -63,13 +83,14 @@ def parse_replenish_time(headers: Mapping[str, str], now: datetime | None = None
     try:
         number = float(text)
     except ValueError:
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
+        moment = _text_time(text)
+    else:
+        if not math.isfinite(number):
             return None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if number > 1e11:
-        return datetime.fromtimestamp(number / 1000, UTC)
-    if number > 1e9:
-        return datetime.fromtimestamp(number, UTC)
-    return now + timedelta(seconds=max(number, 0))
+        window = REPLENISH_WINDOW.total_seconds()
+        if number > 1e9:  # epoch ms or s; capped before converting (no year-9999 overflow)
+            epoch = number / 1000 if number > 1e11 else number
+            moment = datetime.fromtimestamp(min(epoch, now.timestamp() + window), UTC)
+        else:
+            moment = now + timedelta(seconds=min(max(number, 0), window))
+    return None if moment is None else min(moment, now + REPLENISH_WINDOW)
