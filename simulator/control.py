@@ -11,9 +11,12 @@ from pathlib import Path
 from simulator import generator, orders, returns, rules
 from simulator.data import MAX_PER_QUERY
 from simulator.db import connect, get_setting, now_ms, set_setting, transaction
+from simulator.gateway import FAULT_KINDS, PAGING_FAULTS
 
 FAULT_KEYS = {"down", "error_rate", "timeout_rate", "timeout_after_rate", "malformed_rate",
-              "throttle_rate", "reject_rate", "hang_seconds", "next"}
+              "throttle_rate", "reject_rate", "hang_seconds", "next",
+              # paging faults of the order searches (pages read through nextCursor)
+              "replay_page_rate", "repeat_cursor_rate", "short_count_rate"}
 
 
 def conn_for(db_path: str | Path) -> sqlite3.Connection:
@@ -134,6 +137,9 @@ def set_faults(conn, endpoint: str, **config) -> dict:
     unknown = set(config) - FAULT_KEYS
     if unknown:
         raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+    kinds = set(config.get("next") or {}) - set(FAULT_KINDS) - set(PAGING_FAULTS)
+    if kinds:
+        raise ValueError(f"unknown fault kinds: {', '.join(sorted(kinds))}")
     with transaction(conn):
         if not config:
             conn.execute("DELETE FROM faults WHERE endpoint = ?", (endpoint,))
