@@ -96,6 +96,15 @@ def test_simulator_paging_faults_strike_pages_read_through_the_cursor(sim, fault
     assert len(set(_pos(clean)) - set(_pos(first))) == 10  # the fault was used up
 
 
+def test_client_pages_end_at_a_repeated_cursor(sim, bounded_walks):
+    """Walmart answers every page read through a cursor with that same cursor: iter_pages
+    ends there instead of following it forever."""
+    seller = sim.seller(seed_orders=25)
+    control.set_faults(sim.conn, "released", repeat_cursor_rate=1.0)
+    pages = list(seller.client().iter_pages(released=True, limit=10))
+    assert len(pages) == 2 and pages[1].next_cursor == pages[0].next_cursor
+
+
 @pytest.mark.parametrize("endpoint", ["released", "orders"])
 @pytest.mark.parametrize("fault", PAGING_FAULTS)
 def test_a_pass_under_a_paging_fault_ends_incomplete_and_a_clean_pass_loses_nothing(
