@@ -150,11 +150,6 @@ def _store_page(state: _Pass, page: OrderPage) -> None:
     order_queries.invalidate_counts()
 
 
-def _walk(state: _Pass, released: bool, **filters) -> OrderPage:
-    """Every page of one search, each stored as it arrives (see import_walk)."""
-    return import_walk.walk(state, released, filters, take=_take, store_page=_store_page)
-
-
 def _in_windows(start: datetime, end: datetime | None, now: datetime, read, field: str,
                 what: str) -> None:
     """`read(start, end)` over the window, which counts it first and returns that count's
@@ -178,9 +173,10 @@ def _count_then_walk(state: _Pass, released: bool, window: dict) -> OrderPage:
     first = (state.client.released_orders if released else state.client.orders)(
         **window, limit=1)
     counted = first.total_count
-    if (counted is None and (first.orders or first.failures)) or 0 < (counted or 0) <= \
-            MAX_PER_QUERY:
-        _walk(state, released, **window)
+    fits = 0 < counted <= MAX_PER_QUERY if counted is not None else bool(
+        first.orders or first.failures)
+    if fits:  # every page, each stored as it arrives
+        import_walk.walk(state, released, window, take=_take, store_page=_store_page)
     return first
 
 
