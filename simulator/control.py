@@ -117,7 +117,7 @@ def advance_clock(conn, hours: float) -> int:
 
 
 def set_max_per_query(conn, count: int = MAX_PER_QUERY) -> None:
-    """How many orders one search may match before Walmart refuses it (20,000; lower it to
+    """How many orders one search may match before Walmart refuses it (10,000; lower it to
     exercise window splitting with few orders)."""
     with transaction(conn):
         set_setting(conn, "max_per_query", int(count))

@@ -117,7 +117,7 @@ def order_page(conn: sqlite3.Connection, seller_id: str, released: bool) -> dict
                 f"SELECT doc FROM orders WHERE {sql} ORDER BY order_ms, po LIMIT ? OFFSET ?",
                 [*params, limit, at])]
     cap = int(get_setting(conn, "max_per_query", MAX_PER_QUERY))
-    # At most 20,000 orders per query: the search counts them all, but asking for an order
+    # At most 10,000 orders per query: the search counts them all, but asking for an order
     # past the cap is refused.
     if total > cap and min(offset + limit, total) > cap:
         raise WalmartFault(400, "INVALID_REQUEST_PARAM", f"Query matches {total} orders; at most "

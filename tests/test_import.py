@@ -227,7 +227,7 @@ def test_a_page_the_batch_cannot_store_is_stored_order_by_order(app, walmart_sto
 
 
 def test_windows_over_walmarts_cap_are_split(app, walmart_store, monkeypatch):
-    """Walmart reads at most 20,000 orders a search; here the cap is 40 (at the simulator
+    """Walmart reads at most 10,000 orders a search; here the cap is 40 (at the simulator
     and in the import) and 150 orders placed over 3 days wait. The last import was a day and
     a half ago: the older half are read as released orders, the newer half as changed orders,
     both counted first and read in halves until each window fits — every order once, no

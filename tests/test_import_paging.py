@@ -204,7 +204,7 @@ def test_acknowledgements_published_during_a_released_walk_skip_no_order(
 
 def test_released_windows_over_the_cap_are_split_by_their_count(app, walmart_store,
                                                                  monkeypatch):
-    """Walmart answers at most 20,000 orders a query (here 40, at the simulator and in the
+    """Walmart answers at most 10,000 orders a query (here 40, at the simulator and in the
     import): 150 released orders older than the watermark are counted first (limit=1) and the
     window halved until each part fits — no search is refused, every order once."""
     from webapp.models.base import utcnow

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 HORIZON = timedelta(days=180) - timedelta(hours=1)  # Walmart keeps 180 days
 FIRST_WINDOW = timedelta(days=30)                   # first refresh: orders changed lately
 OVERLAP = timedelta(minutes=10)                     # re-read the edge of the last window
-MAX_PER_QUERY = 20000
+MAX_PER_QUERY = 10000  # orders a search may deliver (Walmart's US Marketplace docs)
 LOCK_SECONDS = 900
 
 
@@ -153,14 +153,14 @@ def _store_page(state: _Pass, page: OrderPage) -> None:
 def _in_windows(start: datetime, end: datetime | None, now: datetime, read, field: str,
                 what: str) -> None:
     """`read(start, end)` over the window, which counts it first and returns that count's
-    page; a window Walmart counts over 20,000 orders (it refuses orders past its cap) is read
+    page; a window Walmart counts over 10,000 orders (it refuses orders past its cap) is read
     as two halves, down to two minutes."""
     if (read(start, end).total_count or 0) <= MAX_PER_QUERY:
         return
     stop = end or now
     if stop - start <= timedelta(minutes=2):
         raise DataError(status=400, code="TOO_MANY_ORDERS", field=field,
-                        description=f"more than 20,000 {what} within two minutes")
+                        description=f"more than {MAX_PER_QUERY:,} {what} within two minutes")
     middle = start + (stop - start) / 2
     _in_windows(start, middle, now, read, field, what)
     _in_windows(middle, end, now, read, field, what)
