@@ -161,8 +161,7 @@ def draw_fault(conn: sqlite3.Connection, endpoint: str) -> tuple[str | None, flo
 
 def draw_paging_fault(conn: sqlite3.Connection, endpoint: str) -> str | None:
     """The paging fault for this page of a search (read through nextCursor), if any: a queued
-    one first, else by probability; the first of the endpoint's or '*''s settings that has
-    one."""
+    one first, else by probability; the endpoint's own settings before those of '*'."""
     with transaction(conn):
         for key in (endpoint, "*"):
             row = conn.execute("SELECT config FROM faults WHERE endpoint = ?", (key,)).fetchone()
