@@ -10,7 +10,7 @@
 3. Orderdeck: one import pass of an empty SQLite database, run in a worker process exactly as
    the RQ job runs it (`import_store`): orders per second, and the process's peak RSS.
    Steps 2 and 3 alternate over three rounds (--rounds); the medians are reported.
-4. The same import at 100,000 orders, for memory (Walmart answers at most 20,000 orders per
+4. The same import at 100,000 orders, for memory (Walmart answers at most 10,000 orders per
    query, so the import splits its windows).
 """
 

@@ -25,7 +25,8 @@ def import_store(store_id: int, trigger: str = "schedule", run_id: int | None = 
         return f"deferred: {exc}"
     if run is None:
         return "already running"
-    return f"{run.seen} seen, {run.created} new, {run.updated} updated, {run.failed} failed"
+    summary = f"{run.seen} seen, {run.created} new, {run.updated} updated, {run.failed} failed"
+    return f"{summary}; {run.error}" if run.error else summary
 
 
 @app_job

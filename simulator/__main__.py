@@ -48,11 +48,21 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--throttle-rate", type=float, help="probability of a 429")
     s.add_argument("--reject-rate", type=float,
                    help="probability of a 400 INVALID_REQUEST_CONTENT (a data error)")
+    s.add_argument("--replay-page-rate", type=float,
+                   help="probability that a page read through nextCursor serves the previous "
+                        "page's orders again (the cursor still moves on: that page is skipped)")
+    s.add_argument("--repeat-cursor-rate", type=float,
+                   help="probability that a page read through nextCursor gives that same "
+                        "cursor as its nextCursor (a client that follows it loops)")
+    s.add_argument("--short-count-rate", type=float,
+                   help="probability that a page read through nextCursor lacks its last order "
+                        "(the walk gets fewer orders than meta.totalCount)")
     s.add_argument("--down", action="store_true", help="answer every call with a bare 503")
     s.add_argument("--hang-seconds", type=float, help="how long a timeout hangs (default 40)")
     s.add_argument("--next", action="append", default=[], metavar="KIND=N",
                    help="fail the next N calls with KIND (error, timeout, timeout_after, "
-                        "malformed, throttle, reject)")
+                        "malformed, throttle, reject), or the next N pages read through "
+                        "nextCursor (replay_page, repeat_cursor, short_count)")
     s.add_argument("--replenish-format", choices=("epoch_ms", "http_date"),
                    help="how X-Next-Replenishment-Time is written (default epoch_ms)")
     s.add_argument("--replenish-seconds", type=float,
@@ -145,7 +155,10 @@ def _run(conn, args):
             "error_rate": args.error_rate, "timeout_rate": args.timeout_rate,
             "timeout_after_rate": args.timeout_after_rate, "malformed_rate": args.malformed_rate,
             "throttle_rate": args.throttle_rate, "reject_rate": args.reject_rate,
-            "hang_seconds": args.hang_seconds, "replenish_format": args.replenish_format,
+            "replay_page_rate": args.replay_page_rate,
+            "repeat_cursor_rate": args.repeat_cursor_rate,
+            "short_count_rate": args.short_count_rate, "hang_seconds": args.hang_seconds,
+            "replenish_format": args.replenish_format,
             "replenish_seconds": args.replenish_seconds}.items()
             if v is not None}
         if args.down:

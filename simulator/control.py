@@ -11,11 +11,13 @@ from pathlib import Path
 from simulator import generator, orders, returns, rules
 from simulator.data import MAX_PER_QUERY
 from simulator.db import connect, get_setting, now_ms, set_setting, transaction
-from simulator.gateway import REPLENISH_FORMATS
+from simulator.gateway import FAULT_KINDS, PAGING_FAULTS, REPLENISH_FORMATS
 
 FAULT_KEYS = {"down", "error_rate", "timeout_rate", "timeout_after_rate", "malformed_rate",
               "throttle_rate", "reject_rate", "hang_seconds", "next", "replenish_format",
-              "replenish_seconds"}
+              "replenish_seconds",
+              # paging faults of the order searches (pages read through nextCursor)
+              "replay_page_rate", "repeat_cursor_rate", "short_count_rate"}
 
 
 def conn_for(db_path: str | Path) -> sqlite3.Connection:
@@ -116,7 +118,7 @@ def advance_clock(conn, hours: float) -> int:
 
 
 def set_max_per_query(conn, count: int = MAX_PER_QUERY) -> None:
-    """How many orders one search may match before Walmart refuses it (20,000; lower it to
+    """How many orders one search may match before Walmart refuses it (10,000; lower it to
     exercise window splitting with few orders)."""
     with transaction(conn):
         set_setting(conn, "max_per_query", int(count))
@@ -138,6 +140,9 @@ def set_faults(conn, endpoint: str, **config) -> dict:
         raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
     if config.get("replenish_format", "epoch_ms") not in REPLENISH_FORMATS:
         raise ValueError(f"replenish_format is one of {', '.join(REPLENISH_FORMATS)}")
+    kinds = set(config.get("next") or {}) - set(FAULT_KINDS) - set(PAGING_FAULTS)
+    if kinds:
+        raise ValueError(f"unknown fault kinds: {', '.join(sorted(kinds))}")
     with transaction(conn):
         if not config:
             conn.execute("DELETE FROM faults WHERE endpoint = ?", (endpoint,))

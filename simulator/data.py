@@ -34,4 +34,6 @@ RATE_LIMITS = {"token": 1000, "released": 60, "orders": 5000, "order": 5000, "ac
 
 AUTO_CANCEL_AFTER_MS = 4 * 24 * 3600 * 1000  # unshipped lines cancel at ship-by + 4 days
 MAX_WINDOW_MS = 180 * 24 * 3600 * 1000
-MAX_PER_QUERY = 20000
+# Orders one search may deliver: 10,000 on the US Marketplace (developer.walmart.com
+# us-marketplace getallorders / get-all-released-orders; 20,000 for drop-ship suppliers).
+MAX_PER_QUERY = 10000

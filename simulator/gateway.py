@@ -22,6 +22,10 @@ TOKEN_SECONDS = 900
 # integrators report several; a fault setting picks one per endpoint.
 REPLENISH_FORMATS = ("epoch_ms", "http_date")
 FAULT_KINDS = ("down", "error", "timeout", "timeout_after", "malformed", "throttle", "reject")
+# What integrators met while paging Walmart's order searches (walmart-api.md §11): a page
+# served again in place of the next one, a nextCursor pointing at the page just read, a page
+# one order short of what totalCount promised. They strike pages read through nextCursor.
+PAGING_FAULTS = ("replay_page", "repeat_cursor", "short_count")
 
 
 def header(name: str) -> str | None:
@@ -181,3 +185,25 @@ def draw_fault(conn: sqlite3.Connection, endpoint: str) -> tuple[str | None, flo
                 if random.random() < float(config.get(f"{kind}_rate", 0)):
                     return kind, hang
     return None, 0.0
+
+
+def draw_paging_fault(conn: sqlite3.Connection, endpoint: str) -> str | None:
+    """The paging fault for this page of a search (read through nextCursor), if any: a queued
+    one first, else by probability; the endpoint's own settings before those of '*'."""
+    with transaction(conn):
+        for key in (endpoint, "*"):
+            row = conn.execute("SELECT config FROM faults WHERE endpoint = ?", (key,)).fetchone()
+            if row is None:
+                continue
+            config = json.loads(row["config"])
+            queued = config.get("next", {})
+            for kind in PAGING_FAULTS:
+                if queued.get(kind, 0) > 0:
+                    queued[kind] -= 1
+                    conn.execute("UPDATE faults SET config = ? WHERE endpoint = ?",
+                                 (json.dumps(config), key))
+                    return kind
+            for kind in PAGING_FAULTS:
+                if random.random() < float(config.get(f"{kind}_rate", 0)):
+                    return kind
+    return None

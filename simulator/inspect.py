@@ -99,3 +99,10 @@ def requests_log():
 @bp.get("/api/counters")
 def counters():
     return jsonify(control.counters(_conn()))
+
+
+@bp.get("/api/faults")
+def faults():
+    """The faults set per endpoint (`next` counts what is still queued)."""
+    return jsonify({r["endpoint"]: json.loads(r["config"])
+                    for r in _conn().execute("SELECT * FROM faults")})

@@ -9,7 +9,7 @@ from urllib.parse import quote, unquote_to_bytes, urlencode
 
 from flask import request
 
-from simulator import orders, returns
+from simulator import gateway, orders, returns
 from simulator.data import MAX_PER_QUERY, MAX_WINDOW_MS
 from simulator.db import get_setting, now_ms
 from simulator.errors import WalmartFault
@@ -115,22 +115,34 @@ def order_page(conn: sqlite3.Connection, seller_id: str, released: bool) -> dict
         docs = [json.loads(r["doc"]) for r in conn.execute(
             f"SELECT doc FROM orders WHERE {sql} ORDER BY order_ms, po", params)]
         docs = [d for d in docs if _matches(d, args)]
-        total, page = len(docs), docs[offset:offset + limit]
+        total = len(docs)
+
+        def rows(at: int) -> list[dict]:
+            return docs[at:at + limit]
     else:
         total = conn.execute(f"SELECT count(*) FROM orders WHERE {sql}", params).fetchone()[0]
-        page = [json.loads(r["doc"]) for r in conn.execute(
-            f"SELECT doc FROM orders WHERE {sql} ORDER BY order_ms, po LIMIT ? OFFSET ?",
-            [*params, limit, offset])]
+
+        def rows(at: int) -> list[dict]:
+            return [json.loads(r["doc"]) for r in conn.execute(
+                f"SELECT doc FROM orders WHERE {sql} ORDER BY order_ms, po LIMIT ? OFFSET ?",
+                [*params, limit, at])]
     cap = int(get_setting(conn, "max_per_query", MAX_PER_QUERY))
-    if total > cap:
+    # At most 10,000 orders per query: the search counts them all, but asking for an order
+    # past the cap is refused.
+    if total > cap and min(offset + limit, total) > cap:
         raise WalmartFault(400, "INVALID_REQUEST_PARAM", f"Query matches {total} orders; at most "
                            f"{cap} per query. Narrow the date range.",
                            field="createdStartDate")
-    if not page:
+    fault = gateway.draw_paging_fault(conn, "released" if released else "orders") \
+        if "soIndex" in args else None
+    page = rows(max(offset - limit, 0) if fault == "replay_page" else offset)
+    if fault == "short_count":
+        page = page[:-1]
+    if not page and fault is None:
         raise WalmartFault(404, "CONTENT_NOT_FOUND", "Failed when called getAllOrders. Orders "
                            "not found for given search parameters", severity="INFO")
     cursor = None
-    if offset + limit < total:
+    if offset + limit < total or fault == "repeat_cursor":
         seller = conn.execute("SELECT partner_id FROM sellers WHERE seller_id = ?",
                               (seller_id,)).fetchone()
         keep = {k: v for k, v in args.items() if k not in {
@@ -138,10 +150,10 @@ def order_page(conn: sqlite3.Connection, seller_id: str, released: bool) -> dict
             "createdStartDate", "createdEndDate"}}
         if "sku" in keep:
             keep["sku"] = raw_arg("sku")
-        query = {"limit": limit, "hasMoreElements": "true", "soIndex": offset + limit,
-                 "poIndex": offset + limit, "partnerId": seller["partner_id"] if seller else "",
-                 "sellerId": seller_id, "createdStartDate": iso(start),
-                 "createdEndDate": iso(end), **keep}
+        at = offset if fault == "repeat_cursor" else offset + limit  # repeat: this page again
+        query = {"limit": limit, "hasMoreElements": "true", "soIndex": at, "poIndex": at,
+                 "partnerId": seller["partner_id"] if seller else "", "sellerId": seller_id,
+                 "createdStartDate": iso(start), "createdEndDate": iso(end), **keep}
         if released:
             query["status"] = "Created"
         cursor = "?" + urlencode(query, quote_via=quote)  # a space as %20, as Walmart reads it

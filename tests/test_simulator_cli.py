@@ -60,3 +60,16 @@ def test_auto_cancel_after_ship_by_plus_four_days(tmp_path):
     assert sim(db, "advance-clock", "24").stdout.strip() == "0 line(s) auto-cancelled"
     result = sim(db, "advance-clock", "200").stdout
     assert result.strip().endswith("line(s) auto-cancelled") and not result.startswith("0 ")
+
+
+def test_cli_sets_paging_faults_and_refuses_unknown_kinds(tmp_path):
+    """The paging faults take rates and --next counts; a fault kind that does not exist is a
+    one-line error, not a setting that silently never fires."""
+    db = tmp_path / "sim.sqlite"
+    faults = sim(db, "faults", "released", "--replay-page-rate", "0.2", "--short-count-rate",
+                 "0.1", "--repeat-cursor-rate", "0.3", "--next", "repeat_cursor=2")
+    assert json.loads(faults.stdout) == {"replay_page_rate": 0.2, "repeat_cursor_rate": 0.3,
+                                         "short_count_rate": 0.1,
+                                         "next": {"repeat_cursor": 2}}
+    bad = sim(db, "faults", "orders", "--next", "replay=1")
+    assert bad.returncode == 2 and "unknown fault kinds: replay" in bad.stderr

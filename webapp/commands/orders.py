@@ -44,6 +44,8 @@ def import_orders(store_name: str | None) -> None:
             continue
         click.echo(f"{each.name}: {run.pages} page(s), {run.seen} order(s) read, {run.created} "
                    f"new, {run.updated} updated, {run.failed} could not be stored")
+        if run.error:  # an incomplete pass: Walmart's pages came short or looped
+            click.echo(f"{each.name}: {run.error}")
     if failed:
         raise SystemExit(1)
 

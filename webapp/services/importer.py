@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +13,15 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from webapp.extensions import db, redis_connection
 from webapp.models import ImportRun, Store, TaskKind
 from webapp.models.base import utcnow
-from webapp.services import order_import, order_queries, order_status, outbox, rate_limit
+from webapp.services import (
+    import_passes,
+    import_walk,
+    order_import,
+    order_queries,
+    order_status,
+    outbox,
+    rate_limit,
+)
 from webapp.services.walmart_access import client_for
 from webapp.walmart import DataError, WalmartClient, WalmartError
 from webapp.walmart.schema import OrderPage
@@ -23,7 +30,7 @@ log = logging.getLogger(__name__)
 HORIZON = timedelta(days=180) - timedelta(hours=1)  # Walmart keeps 180 days
 FIRST_WINDOW = timedelta(days=30)                   # first refresh: orders changed lately
 OVERLAP = timedelta(minutes=10)                     # re-read the edge of the last window
-MAX_PER_QUERY = 20000
+MAX_PER_QUERY = 10000  # orders a search may deliver (Walmart's US Marketplace docs)
 LOCK_SECONDS = 900
 
 
@@ -44,6 +51,7 @@ class _Pass:
     seen: set = field(default_factory=set)
     created: set = field(default_factory=set)
     failed: set = field(default_factory=set)
+    incomplete: list[str] = field(default_factory=list)  # why a walk may have missed orders
 
     def count(self) -> None:
         self.run.seen, self.run.created = len(self.seen), len(self.created)
@@ -124,7 +132,7 @@ def _store_orders(state: _Pass, orders: list) -> None:
 
 
 def _store_page(state: _Pass, page: OrderPage) -> None:
-    """Store a page's orders; one commit per page."""
+    """Store a page's orders; one commit per page (its tasks are published by the walk)."""
     if page.orders:
         _store_orders(state, list(page.orders))
     for data in page.orders:
@@ -141,80 +149,52 @@ def _store_page(state: _Pass, page: OrderPage) -> None:
     state.count()
     db.session.commit()
     order_queries.invalidate_counts()
-    outbox.publish_pending()  # acknowledgements and stock pushes
-
-
-def _walk(state: _Pass, released: bool, **filters) -> OrderPage:
-    """Read every page of one search, storing each page as it arrives. The next page is
-    fetched while this one is stored (Walmart's answer time and our database time overlap);
-    the rate limit is taken before each fetch, as always."""
-    endpoint = "released" if released else "orders"
-    _take(state.store, endpoint)
-    page = (state.client.released_orders if released else state.client.orders)(**filters)
-    state.run.total_expected = (state.run.total_expected or 0) + (page.total_count or 0)
-    first = page
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-fetch") as fetcher:
-        while True:
-            upcoming = None
-            if page.next_cursor:
-                _take(state.store, endpoint)
-                upcoming = fetcher.submit(state.client.next_page, page.next_cursor,
-                                          released=released)
-            try:
-                _store_page(state, page)
-            except BaseException:
-                if upcoming is not None:
-                    upcoming.cancel()
-                raise
-            if upcoming is None:
-                return first
-            page = upcoming.result()
 
 
 def _in_windows(start: datetime, end: datetime | None, now: datetime, read, field: str,
                 what: str) -> None:
-    """`read(start, end)` over the window, which returns its first page; a window Walmart
-    finds too large (over 20,000 orders: refused, or a first page counting more) is read as
-    two halves, down to two minutes."""
-    try:
-        too_many = (read(start, end).total_count or 0) > MAX_PER_QUERY
-    except DataError as exc:
-        if not (exc.code or "").startswith("INVALID_REQUEST_PARAM"):
-            raise
-        too_many = True
-    if not too_many:
+    """`read(start, end)` over the window, which counts it first and returns that count's
+    page; a window Walmart counts over 10,000 orders (it refuses orders past its cap) is read
+    as two halves, down to two minutes."""
+    if (read(start, end).total_count or 0) <= MAX_PER_QUERY:
         return
     stop = end or now
     if stop - start <= timedelta(minutes=2):
         raise DataError(status=400, code="TOO_MANY_ORDERS", field=field,
-                        description=f"more than 20,000 {what} within two minutes")
+                        description=f"more than {MAX_PER_QUERY:,} {what} within two minutes")
     middle = start + (stop - start) / 2
     _in_windows(start, middle, now, read, field, what)
     _in_windows(middle, end, now, read, field, what)
+
+
+def _count_then_walk(state: _Pass, released: bool, window: dict) -> OrderPage:
+    """One order (limit=1) to learn the window's count; the window is walked when it fits
+    under Walmart's cap (or Walmart gave no count but orders)."""
+    _take(state.store, "released" if released else "orders")
+    first = (state.client.released_orders if released else state.client.orders)(
+        **window, limit=1)
+    counted = first.total_count
+    fits = 0 < counted <= MAX_PER_QUERY if counted is not None else bool(
+        first.orders or first.failures)
+    if fits:  # every page, each stored as it arrives
+        import_walk.walk(state, released, window, take=_take, store_page=_store_page)
+    return first
 
 
 def _refresh(state: _Pass, start: datetime, end: datetime | None, horizon: datetime,
              now: datetime) -> None:
     """Orders Walmart modified since `start` (until `end`; open-ended for the newest window, so
     a Walmart clock ahead of ours loses nothing), counted first, then read if they fit."""
-    def read(start: datetime, end: datetime | None) -> OrderPage:
-        window = {"lastModifiedStartDate": start, "lastModifiedEndDate": end,
-                  "createdStartDate": horizon}
-        _take(state.store, "orders")
-        first = state.client.orders(**window, limit=1)
-        if first.total_count and first.total_count <= MAX_PER_QUERY:
-            _walk(state, False, **window)
-        return first
-
-    _in_windows(start, end, now, read, "lastModifiedStartDate", "orders changed")
+    _in_windows(start, end, now, lambda start, end: _count_then_walk(state, False, {
+        "lastModifiedStartDate": start, "lastModifiedEndDate": end,
+        "createdStartDate": horizon}), "lastModifiedStartDate", "orders changed")
 
 
 def _released(state: _Pass, start: datetime, end: datetime | None, now: datetime) -> None:
-    """Every released order created in [start, end]."""
-    _in_windows(start, end, now,
-                lambda start, end: _walk(state, True, createdStartDate=start,
-                                         createdEndDate=end),
-                "createdStartDate", "released orders")
+    """Every released order created in [start, end], counted first, then read if they fit."""
+    _in_windows(start, end, now, lambda start, end: _count_then_walk(state, True, {
+        "createdStartDate": start, "createdEndDate": end}),
+        "createdStartDate", "released orders")
 
 
 def request_run(store_id: int, trigger: str) -> ImportRun:
@@ -294,11 +274,10 @@ def _import_pass(store_id: int, trigger: str, run_id: int | None) -> ImportRun:
         store.import_failing_since = store.import_failing_since or utcnow()
         db.session.commit()
         raise
-    # The watermark moves only after a complete pass.
-    store.import_watermark = started
-    store.last_import_at = utcnow()
-    store.last_import_error, store.import_failures = None, 0
-    store.import_failing_since = store.import_alert_sent_at = None
-    run.ok, run.finished_at = True, utcnow()
+    # The watermark moves only after a complete pass (or a window's third incomplete one).
+    if state.incomplete:
+        import_passes.incomplete(store, run, state.incomplete, since, started)
+    else:
+        import_passes.complete(store, run, started)
     db.session.commit()
     return run

@@ -158,6 +158,20 @@ def publish_pending() -> None:
             _enqueue(task_id, f"sync-{task_id}-{claims[task_id] + 1}")
 
 
+def hold_pending() -> tuple[list, list]:
+    """After a commit: take the tasks this session added aside instead of publishing them
+    (an import walk publishes its pages' tasks once it is over); publish_held() sends them."""
+    return db.session.info.pop(BATCH_KEY, []), db.session.info.pop(PENDING_KEY, [])
+
+
+def publish_held(held: list[tuple[list, list]]) -> None:
+    """Publish tasks taken aside by hold_pending() (all committed)."""
+    for batches, tasks in held:
+        db.session.info.setdefault(BATCH_KEY, []).extend(batches)
+        db.session.info.setdefault(PENDING_KEY, []).extend(tasks)
+    publish_pending()
+
+
 def _enqueue_batch(ids: list[int]) -> None:
     try:
         enqueue(BATCH_JOB, ids, job_id=f"sync-batch-{ids[0]}-{ids[-1]}", result_ttl=0,

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from webapp.extensions import db, redis_connection
 from webapp.models import ImportRun, Order, Store, SyncTask, TaskState
 from webapp.models.base import utcnow
+from webapp.services import import_passes
 
 BANNER_KEY = "orderdeck:attention"
 
@@ -27,10 +28,12 @@ class Health:
     stuck_tasks: int = 0     # pending for more than 10 minutes
     open_errors: int = 0     # in Error now, waiting for a person
     errors_24h: int = 0      # entered Error in the last 24 hours (retried or not)
+    import_note: str | None = None  # import incomplete now, or moved on anyway lately
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.stuck_tasks or self.open_errors or self.store.import_failures)
+        return bool(self.stuck_tasks or self.open_errors or self.store.import_failures
+                    or self.import_note)
 
     @property
     def progress(self) -> int | None:
@@ -60,9 +63,10 @@ def all_health(count_today: bool = True) -> list[Health]:
     recent = utcnow() - timedelta(minutes=30)  # a run older than this died with its worker
     running = {run.store_id: run for run in db.session.scalars(
         select(ImportRun).where(ImportRun.finished_at.is_(None), ImportRun.started_at > recent))}
+    notes = import_passes.notes(stores)
     return [Health(s, today.get(s.id, 0), pending.get(s.id, 0), running.get(s.id),
-                   stuck.get(s.id, 0), errors.get(s.id, 0), recent_errors.get(s.id, 0))
-            for s in stores]
+                   stuck.get(s.id, 0), errors.get(s.id, 0), recent_errors.get(s.id, 0),
+                   notes.get(s.id)) for s in stores]
 
 
 def _per_store(*conditions) -> dict[int, int]:

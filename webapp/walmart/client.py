@@ -248,10 +248,13 @@ class WalmartClient:
                                 None)
 
     def iter_pages(self, *, released: bool = False, **filters: Any):
-        """Every page of a search, following nextCursor."""
+        """Every page of a search, following nextCursor; a cursor already followed ends it
+        (Walmart has been seen to repeat one: never loop)."""
         page = self.released_orders(**filters) if released else self.orders(**filters)
         yield page
-        while page.next_cursor:
+        followed = set()
+        while page.next_cursor and page.next_cursor not in followed:
+            followed.add(page.next_cursor)
             page = self.next_page(page.next_cursor, released=released)
             yield page
 
