@@ -63,6 +63,7 @@ def walmart_endpoint(endpoint: str, body: bool = False) -> Callable:
                 if response is None:
                     gateway.check_headers(body)
                     seller_id = gateway.seller_for_token(conn)
+                    gateway.check_permission(conn, seller_id, endpoint)
                     headers = gateway.take_token(conn, seller_id, endpoint)
                     _auto_cancel(conn)
                     payload = None
