@@ -160,22 +160,35 @@ def _earlier_pending(task: SyncTask) -> SyncTask | None:
         .order_by(SyncTask.id).limit(1))
 
 
-def _succeed(task: SyncTask, result, handler) -> Outcome:
+def _succeed(task: SyncTask, result, handler, read_back: bool = False) -> Outcome:
     handler.on_success(task, result)
+    note = f"Synced by read-back: {handler.read_back_note}." if read_back else None
     _finish(task, state=TaskState.SYNCED.value, synced_at=utcnow(), ambiguous=False,
-            stuck=False, last_error_code=None, last_error_field=None, last_error_message=None)
+            stuck=False, last_error_code=None, last_error_field=None, last_error_message=None,
+            note=note)
     return Outcome("synced")
 
 
 def _recheck(client, task: SyncTask, handler, exc: DataError) -> Outcome | None:
-    """Some refusals mean 'already done' (acknowledging an order that moved on): look."""
+    """Some refusals mean 'already done' (acknowledging an order that moved on, shipping or
+    cancelling lines that already are): look before calling it an error. The handler may
+    also find why Walmart refused (lines it cancelled meanwhile) and say so."""
     if not getattr(handler, "recheck_on_data_error", False):
         return None
     try:
         current = handler.read_back(client, task)
     except WalmartError:
         return None
-    return _succeed(task, current, handler) if handler.applied(task, current) else None
+    if handler.applied(task, current):
+        log.info("task %s: Walmart refused it as already done (read back)", task.id)
+        return _succeed(task, current, handler, read_back=True)
+    reason = handler.refusal(task, current) if hasattr(handler, "refusal") else None
+    if reason is None:
+        return None
+    said = exc.description or exc.info or str(exc)
+    _finish(task, state=TaskState.ERROR.value, last_error_code=exc.code or str(exc.status),
+            last_error_field=exc.field, last_error_message=f"{reason} Walmart said: {said}")
+    return Outcome("error", reason)
 
 
 def process_task(task_id: int) -> Outcome:
@@ -201,7 +214,7 @@ def process_task(task_id: int) -> Outcome:
             current = handler.read_back(client, task)
             if handler.applied(task, current):
                 log.info("task %s was already applied at Walmart (read back)", task.id)
-                return _succeed(task, current, handler)
+                return _succeed(task, current, handler, read_back=True)
             task.ambiguous = False
         took = rate_limit.take(store, handler.endpoint, task.urgent)
         if not took.allowed:

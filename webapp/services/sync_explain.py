@@ -42,6 +42,13 @@ RULES: tuple[_Rule, ...] = (
           "Walmart allows a fixed number of calls per minute; this one came back as too many.",
           "Nothing to fix: Orderdeck waits for Walmart's limit to refill and tries again. If it "
           "keeps happening, lower the store's rate limits on the Stores page."),
+    _rule(r"^ship .*Walmart cancelled line",
+          "Walmart cancelled these lines before the shipment reached it",
+          "The buyer cancelled them, or Walmart did automatically (not shipped within 4 days "
+          "of the Ship By date). Walmart takes no shipment for cancelled lines, and does not "
+          "charge the buyer for them.",
+          "If the parcel has not left, keep it. If it has, contact the buyer or Walmart "
+          "Partner Support through Seller Center; then choose Fixed in Seller Center."),
     _rule(r"OverShipped|more than allowed|not enough quantity|qtyAvailableToShip",
           "More units shipped than Walmart has left to ship",
           "Walmart has fewer open units on this line than the shipment claims — often because "
