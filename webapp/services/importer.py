@@ -15,8 +15,9 @@ from webapp.extensions import db, redis_connection
 from webapp.models import ImportRun, Store, TaskKind
 from webapp.models.base import utcnow
 from webapp.services import order_import, order_queries, order_status, outbox, rate_limit
+from webapp.services.credentials import record_refusal, resume_updates
 from webapp.services.walmart_access import client_for
-from webapp.walmart import DataError, WalmartClient, WalmartError
+from webapp.walmart import AuthenticationError, DataError, WalmartClient, WalmartError
 from webapp.walmart.schema import OrderPage
 
 log = logging.getLogger(__name__)
@@ -292,6 +293,8 @@ def _import_pass(store_id: int, trigger: str, run_id: int | None) -> ImportRun:
         store.import_failures = (store.import_failures or 0) + 1
         store.import_failing_since = store.import_failing_since or utcnow()
         db.session.commit()
+        if isinstance(exc, AuthenticationError):  # the store shows it; its updates wait
+            record_refusal(store, exc)
         raise
     # The watermark moves only after a complete pass.
     store.import_watermark = started
@@ -300,4 +303,6 @@ def _import_pass(store_id: int, trigger: str, run_id: int | None) -> ImportRun:
     store.import_failing_since = store.import_alert_sent_at = None
     run.ok, run.finished_at = True, utcnow()
     db.session.commit()
+    if store.credentials_problem:  # Walmart took the credentials: paused updates resume
+        resume_updates(store.id)
     return run

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from webapp.models import SyncTask
+from webapp.services.credentials import problem as credentials_problem
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,16 @@ FALLBACK = Explanation(
     "Walmart gave a reason Orderdeck does not recognise; its message is shown as sent.",
     "Fix what the message names, then Retry — or do it in Seller Center and choose Fixed in "
     "Seller Center.")
+
+
+def waiting(task: SyncTask) -> str:
+    """Why a pending task has not reached Walmart yet, in words."""
+    problem = credentials_problem(task.store) if task.store is not None else None
+    if problem is not None:
+        return f"Waiting: {problem.title}. {problem.fix}"
+    if task.last_error_message:
+        return f"Retrying (attempt {task.attempts + 1}): {task.last_error_message}"
+    return "Waiting for Walmart's rate limit." if task.stuck else "On its way to Walmart…"
 
 
 def explain(task: SyncTask) -> Explanation | None:
