@@ -101,6 +101,13 @@ def _page_text(client, path: str) -> str:
     return html.unescape(client.get(path).text)
 
 
+def _section(page: str, start: str, end: str) -> str:
+    """The part of a page from `start` to the next `end`."""
+    assert start in page, start
+    at = page.index(start)
+    return page[at:page.index(end, at)]
+
+
 def _update_secret(app, store_id: int, secret: str) -> None:
     from webapp.extensions import db
     from webapp.models import Store
@@ -141,13 +148,15 @@ def test_refused_credentials_pause_updates_until_a_new_secret_resumes_them(
     assert _task(app, task_id).attempts == 0
 
     signed_in("admin")
-    for path in ("/stores/", "/"):
-        page = _page_text(client, path)
-        assert "Walmart refused the credentials" in page and "Stores → Edit" in page
-    banner = _page_text(client, "/orders/")
+    row = _section(_page_text(client, "/stores/"), f'id="store-{store_id}"', "</tr>")
+    home = _section(_page_text(client, "/"), 'id="imports-title"', "</section>")
+    for shown in (row, home):
+        assert "Walmart refused the credentials" in shown and "Stores → Edit" in shown
+    banner = _section(_page_text(client, "/orders/"), 'class="banner"', "</div>")
     assert f"{refused.name}: Walmart refused the credentials" in banner
     assert "none fails for it" in banner
     assert "waiting: Walmart refused the credentials" in _page_text(client, f"/orders/{order_id}")
+    assert "Waiting: Walmart refused the credentials" in _page_text(client, "/sync/?state=pending")
 
     with app.app_context():  # as if the shipment was made 3 hours ago, refused 2 hours ago
         db.session.execute(update(Store).where(Store.id == store_id).values(
@@ -213,9 +222,12 @@ def test_credentials_lacking_a_permission_are_shown_as_such(app, store, signed_i
     forbidden = _store(app, store_id)
     assert forbidden.credentials_problem == "forbidden" and "403" in forbidden.credentials_error
     signed_in("admin")
-    for path in ("/stores/", "/", "/orders/"):
-        assert "Walmart says the credentials lack a permission" in _page_text(client, path)
-    assert "API Key Management" in _page_text(client, "/stores/")
+    row = _section(_page_text(client, "/stores/"), f'id="store-{store_id}"', "</tr>")
+    home = _section(_page_text(client, "/"), 'id="imports-title"', "</section>")
+    banner = _section(_page_text(client, "/orders/"), 'class="banner"', "</div>")
+    for shown in (row, home, banner):
+        assert "Walmart says the credentials lack a permission" in shown
+    assert "API Key Management" in row
 
 
 def test_time_paused_for_credentials_does_not_count_towards_giving_up(app, store):
