@@ -11,7 +11,7 @@ from jobs.queue import enqueue
 from webapp.extensions import db
 from webapp.models import Store
 from webapp.models.base import utcnow
-from webapp.services import importer
+from webapp.services import credentials, importer
 
 
 @app_job
@@ -42,10 +42,19 @@ def import_returns(store_id: int) -> str:
         return f"deferred: {exc}"
 
 
+def _scheduled_stores() -> list[int]:
+    """Stores with import on; one whose credentials Walmart refuses only when it is its turn
+    to check them (once every few minutes, shared with its paused updates)."""
+    rows = db.session.execute(select(Store.id, Store.credentials_problem)
+                              .where(Store.import_enabled.is_(True))).all()
+    return [store_id for store_id, problem in rows
+            if not problem or credentials.probe_turn(store_id)]
+
+
 @app_job
 def import_all_returns() -> int:
     """Enqueue a returns import of every store with import on (rq cron)."""
-    ids = db.session.scalars(select(Store.id).where(Store.import_enabled.is_(True))).all()
+    ids = _scheduled_stores()
     for store_id in ids:
         enqueue("jobs.imports.import_returns", store_id, job_timeout=900)
     return len(ids)
@@ -54,7 +63,7 @@ def import_all_returns() -> int:
 @app_job
 def import_all() -> int:
     """Enqueue an import of every store with import on (rq cron, every interval)."""
-    ids = db.session.scalars(select(Store.id).where(Store.import_enabled.is_(True))).all()
+    ids = _scheduled_stores()
     for store_id in ids:
         enqueue("jobs.imports.import_store", store_id, "schedule", job_timeout=1800)
     return len(ids)

@@ -30,6 +30,17 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--client-id", required=True)
     s.add_argument("--client-secret", required=True)
 
+    s = sub.add_parser("set-secret", help="the seller regenerates its client secret")
+    s.add_argument("seller")
+    s.add_argument("--client-secret", required=True)
+
+    s = sub.add_parser("forbid", help="the seller's credentials lack a permission (403)")
+    s.add_argument("seller")
+    s.add_argument("--token", action="store_true", help="refuse the token itself with 403")
+    s.add_argument("--endpoint", action="append", default=[], choices=ENDPOINTS[:1] + ENDPOINTS[2:],
+                   help="answer 403 on this business call ('*': every one); repeatable")
+    s.add_argument("--clear", action="store_true", help="grant every permission again")
+
     s = sub.add_parser("seed", help="create N released orders (deterministic per --seed)")
     s.add_argument("--seller", required=True)
     s.add_argument("--count", type=int, default=100)
@@ -138,6 +149,16 @@ def _run(conn, args):
     if command == "add-seller":
         control.add_seller(conn, args.seller, args.client_id, args.client_secret)
         return f"seller {args.seller} ready"
+    if command == "set-secret":
+        control.set_client_secret(conn, args.seller, args.client_secret)
+        return f"seller {args.seller} has a new client secret"
+    if command == "forbid":
+        if args.clear:
+            control.allow(conn, args.seller)
+            return f"seller {args.seller} may call everything"
+        if not (args.token or args.endpoint):
+            raise ValueError("say what is forbidden: --token and/or --endpoint")
+        return control.forbid(conn, args.seller, token=args.token, endpoints=args.endpoint)
     if command == "seed":
         made = control.seed_orders(conn, args.seller, args.count, args.seed, args.days,
                                    args.intent_rate)

@@ -65,6 +65,7 @@ def walmart_endpoint(endpoint: str, body: bool = False, typed: bool = False) -> 
                 if response is None:
                     gateway.check_headers(body, typed)
                     seller_id = gateway.seller_for_token(conn)
+                    gateway.check_permission(conn, seller_id, endpoint)
                     headers = gateway.take_token(conn, seller_id, endpoint)
                     _auto_cancel(conn)
                     payload = None

@@ -36,6 +36,30 @@ def add_seller(conn: sqlite3.Connection, seller_id: str, client_id: str, client_
                       name or seller_id, client_id, client_secret))
 
 
+def set_client_secret(conn: sqlite3.Connection, seller_id: str, client_secret: str) -> None:
+    """The seller regenerates the secret in Seller Center: the old one is refused from now on."""
+    with transaction(conn):
+        if conn.execute("UPDATE sellers SET client_secret = ? WHERE seller_id = ?",
+                        (client_secret, seller_id)).rowcount != 1:
+            raise KeyError(f"no seller {seller_id}")
+
+
+def forbid(conn: sqlite3.Connection, seller_id: str, *, token: bool = False,
+           endpoints: tuple[str, ...] | list[str] = ()) -> dict:
+    """Make the seller's credentials lack a permission: `token` refuses the token itself with
+    403; `endpoints` (e.g. ("shipping",), or ("*",) for every business call) answer 403
+    FORBIDDEN to a valid token. Nothing forbidden clears it (see `allow`)."""
+    config = {"token": bool(token), "endpoints": list(endpoints)}
+    with transaction(conn):
+        set_setting(conn, f"forbidden:{seller_id}", config if token or endpoints else {})
+    return config
+
+
+def allow(conn: sqlite3.Connection, seller_id: str) -> None:
+    """The permission is granted again in Seller Center."""
+    forbid(conn, seller_id)
+
+
 def seed_orders(conn: sqlite3.Connection, seller_id: str, count: int, seed: int = 1,
                 days: float = 3.0, intent_rate: float = 0.03) -> int:
     """Create `count` new released orders (deterministic for a given seed)."""

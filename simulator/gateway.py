@@ -89,22 +89,45 @@ def seller_or_none(conn: sqlite3.Connection) -> str | None:
         return None
 
 
+def forbidden(conn: sqlite3.Connection, seller_id: str) -> dict:
+    """What the seller's credentials may not do (set by `control.forbid`): {"token": bool,
+    "endpoints": [...]} — "*" among the endpoints stands for every business call."""
+    return get_setting(conn, f"forbidden:{seller_id}", {}) or {}
+
+
+def check_permission(conn: sqlite3.Connection, seller_id: str, endpoint: str) -> None:
+    """A valid token whose credentials lack this API's permission: 403 (walmart-api.md §6.2)."""
+    endpoints = forbidden(conn, seller_id).get("endpoints") or []
+    if endpoint in endpoints or "*" in endpoints:
+        raise WalmartFault(403, "FORBIDDEN", f"The credentials have no access to the {endpoint} "
+                           "API", field="WM_SEC.ACCESS_TOKEN", service="GMP_GATEWAY_API")
+
+
+def _bad_request() -> WalmartFault:
+    """Walmart answers unknown client credentials with a bare 400 Bad Request, not 401 and
+    not an OAuth error body (walmart-api.md §1.2, §11)."""
+    return WalmartFault(400, "BAD_REQUEST", "Bad Request", bare=True)
+
+
 def issue_token(conn: sqlite3.Connection) -> dict:
     """POST /v3/token: Basic client id/secret and grant_type=client_credentials."""
     auth = request.headers.get("Authorization", "")
-    seller = None
-    if auth.startswith("Basic "):
-        try:
-            client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
-        except (ValueError, UnicodeDecodeError):
-            client_id, secret = "", ""
-        seller = conn.execute("SELECT seller_id FROM sellers WHERE client_id = ? AND "
-                              "client_secret = ?", (client_id, secret)).fetchone()
-    if seller is None:
+    if not auth.startswith("Basic "):  # no Basic header at all: the gateway's 401
         raise WalmartFault(401, "UNAUTHORIZED", "Unauthorized token or incorrect authorization "
                            "header. Please verify correct format: \"Authorization: Basic "
                            "Base64Encode(clientId:clientSecret)\"", field="Authorization",
                            service="GMP_GATEWAY_API")
+    try:
+        client_id, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        client_id, secret = "", ""
+    seller = conn.execute("SELECT seller_id FROM sellers WHERE client_id = ? AND "
+                          "client_secret = ?", (client_id, secret)).fetchone()
+    if seller is None:
+        raise _bad_request()
+    if forbidden(conn, seller["seller_id"]).get("token"):
+        raise WalmartFault(403, "FORBIDDEN", "The credentials have no access to the API",
+                           field="Authorization", service="GMP_GATEWAY_API")
     if request.mimetype != "application/x-www-form-urlencoded":
         raise WalmartFault(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be "
                            "application/x-www-form-urlencoded", field="Content-Type",

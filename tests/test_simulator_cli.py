@@ -73,3 +73,25 @@ def test_cli_sets_paging_faults_and_refuses_unknown_kinds(tmp_path):
                                          "next": {"repeat_cursor": 2}}
     bad = sim(db, "faults", "orders", "--next", "replay=1")
     assert bad.returncode == 2 and "unknown fault kinds: replay" in bad.stderr
+
+
+def test_cli_regenerates_a_secret_and_takes_permissions_away(tmp_path):
+    """set-secret replaces the seller's secret; forbid makes its credentials lack a permission
+    (token and/or calls) until forbid --clear; forbid without saying what is an error."""
+    from simulator import control
+    from simulator.gateway import forbidden
+
+    db = tmp_path / "sim.sqlite"
+    sim(db, "add-seller", "s1", "--client-id", "c", "--client-secret", "x")
+    assert sim(db, "set-secret", "s1", "--client-secret", "y").returncode == 0
+    conn = control.conn_for(db)
+    assert conn.execute("SELECT client_secret FROM sellers WHERE seller_id = 's1'"
+                        ).fetchone()[0] == "y"
+    took = sim(db, "forbid", "s1", "--token", "--endpoint", "shipping")
+    assert json.loads(took.stdout) == {"token": True, "endpoints": ["shipping"]}
+    assert forbidden(conn, "s1") == {"token": True, "endpoints": ["shipping"]}
+    assert sim(db, "forbid", "s1", "--clear").returncode == 0
+    assert forbidden(conn, "s1") == {}
+    vague = sim(db, "forbid", "s1")
+    assert vague.returncode == 2 and vague.stderr.startswith("error:")
+    assert sim(db, "set-secret", "nobody", "--client-secret", "z").returncode == 2

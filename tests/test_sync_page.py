@@ -63,7 +63,8 @@ def _status(app, order_id: int) -> str:
 @pytest.fixture
 def overshipped(app, shop):
     """An order the buyer canceled at Walmart (not yet re-imported) that we then shipped:
-    Walmart refuses the shipment as over-shipped. Returns (order_id, po, task_id)."""
+    Walmart refuses the shipment as over-shipped, and reading it back shows why (the lines
+    are cancelled). Returns (order_id, po, task_id)."""
     _store_id, seller = shop
     [(order_id, po, lines)] = _orders(app, 1)
     control.buyer_cancel(seller.sim.conn, seller.seller_id, po)
@@ -81,7 +82,7 @@ def test_a_failed_update_is_listed_first_explained_with_what_was_sent(
     rows = re.findall(r'<tr id="task-(\d+)"', page)
     assert rows[0] == str(task_id) and len(rows) > 1
     first = page[page.index(f'id="task-{task_id}"'):page.index(f'id="task-{rows[1]}"')]
-    assert "More units shipped than Walmart has left to ship" in first
+    assert "Walmart cancelled these lines before the shipment reached it" in first
     assert "Fixed in Seller Center" in first and "What to do:" in first
     assert "INVALID_REQUEST_CONTENT" in first and "OverShipped" in htmllib.unescape(first)
     assert "1Z999AA10123456784" in first and "UPS" in first  # what was sent, in words
@@ -233,6 +234,9 @@ EXPLAINED = [
      "Method code is not supported in line number 1", "shipping method"),
     ("ship", "INVALID_REQUEST_CONTENT", "carrier", "Carrier name 'Pony' is not supported",
      "carrier"),
+    ("ship", "INVALID_REQUEST_CONTENT.GMP_ORDER_API", "data",
+     "Walmart cancelled line 1 (2 units, CUSTOMER_REQUESTED_SELLER_TO_CANCEL) before this "
+     "shipment reached it. Walmart said: … Qty OverShipped …", "cancelled these lines"),
     ("ship", "INVALID_REQUEST_CONTENT", "trackingURL",
      "trackingURL is required when otherCarrier is used", "tracking URL is missing"),
     ("ship", "INVALID_REQUEST_CONTENT", "intentToCancelOverride",

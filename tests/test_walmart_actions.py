@@ -193,6 +193,18 @@ def test_cancelling_shipped_quantity_is_refused(sim):
     assert after.line(line.line_number).quantity_in("Cancelled") == line.quantity - 1
 
 
+def test_cancelling_cancelled_quantity_again_is_refused(sim):
+    """Cancelling is not idempotent either: units already cancelled are a 400."""
+    seller = sim.seller(seed_orders=5)
+    client = seller.client()
+    order = _order_with(seller, client)
+    lines = [(line.line_number, line.quantity) for line in order.lines]
+    body = payloads.cancellation(lines, "SELLER_CANCEL_OUT_OF_STOCK")
+    client.cancel(order.purchase_order_id, body)
+    error = _error(lambda: client.cancel(order.purchase_order_id, body))
+    assert "CANCELLED status" in error.description
+
+
 def test_refund_a_shipped_line_with_negative_amounts(sim):
     """A refund of a shipped line is recorded; more than was charged is refused."""
     seller = sim.seller(seed_orders=5)

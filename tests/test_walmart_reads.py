@@ -101,12 +101,80 @@ def test_token_is_cached_and_refreshed_once_after_a_401(sim):
 
 
 def test_wrong_credentials_raise_an_authentication_error(sim):
-    """A wrong client secret is reported as such, not retried forever."""
+    """A wrong client secret is reported as such (Walmart's 400 on the token), not retried
+    forever, and marked as credentials Walmart refused."""
     from webapp.walmart import WalmartClient
 
     seller = sim.seller()
-    with pytest.raises(AuthenticationError, match="client id/secret"):
+    with pytest.raises(AuthenticationError, match="client id/secret") as caught:
         WalmartClient(sim.url, seller.client_id, "wrong").released_orders()
+    assert (caught.value.status, caught.value.problem, caught.value.on_token) == (
+        400, "refused", True)
+
+
+def _token_call(sim, authorization: str | None):
+    headers = {"WM_QOS.CORRELATION_ID": str(uuid.uuid4()), "WM_SVC.NAME": "Walmart Marketplace",
+               "Accept": "application/json",
+               "Content-Type": "application/x-www-form-urlencoded"}
+    if authorization:
+        headers["Authorization"] = authorization
+    return _raw(f"{sim.url}/v3/token", headers, "POST", b"grant_type=client_credentials")
+
+
+def test_simulator_answers_unknown_credentials_with_a_bare_400(sim):
+    """As Walmart does: client credentials it does not know get a bare 400 Bad Request (no
+    401, no OAuth error body); a request without Basic auth at all gets the gateway's 401."""
+    import base64
+
+    seller = sim.seller()
+    wrong = base64.b64encode(f"{seller.client_id}:wrong".encode()).decode()
+    assert _token_call(sim, f"Basic {wrong}")[:2] == (400, "Bad Request")
+    status, body, _ = _token_call(sim, None)
+    assert status == 401 and body["errors"]["error"][0]["code"] == "UNAUTHORIZED.GMP_GATEWAY_API"
+
+
+def test_simulator_can_make_credentials_lack_a_permission(sim):
+    """`control.forbid`: the token itself (403), or one business call (403 FORBIDDEN with a
+    valid token, the other calls still answered); `control.allow` lifts it."""
+    from simulator import control
+    from webapp.walmart import WalmartClient
+
+    seller = sim.seller(seed_orders=2)
+    control.forbid(sim.conn, seller.seller_id, endpoints=["released"])
+    client = seller.client()
+    with pytest.raises(AuthenticationError) as caught:
+        client.released_orders()
+    assert (caught.value.status, caught.value.problem, caught.value.on_token) == (
+        403, "forbidden", False)
+    assert caught.value.code == "FORBIDDEN.GMP_GATEWAY_API"
+    assert client.orders(limit=5).orders  # another call the key may make
+    control.forbid(sim.conn, seller.seller_id, token=True)
+    forget_tokens()  # the next call asks for a token
+    with pytest.raises(AuthenticationError) as caught:
+        WalmartClient(sim.url, seller.client_id, seller.client_secret).orders(limit=5)
+    assert (caught.value.status, caught.value.on_token) == (403, True)
+    control.allow(sim.conn, seller.seller_id)
+    assert WalmartClient(sim.url, seller.client_id, seller.client_secret).released_orders()
+
+
+def test_a_refused_token_request_drops_the_cached_token(sim):
+    """After Walmart refuses the credentials, the client asks for a token again on the next
+    call instead of reusing one cached before the secret changed."""
+    from simulator import control
+
+    seller = sim.seller(seed_orders=1)
+    forget_tokens()
+    client = seller.client()
+    client.released_orders()
+    control.set_client_secret(sim.conn, seller.seller_id, "regenerated")
+    with pytest.raises(AuthenticationError):
+        client._token(refresh=True)
+    mark = sim.conn.execute("SELECT max(id) FROM requests").fetchone()[0]
+    with pytest.raises(AuthenticationError):
+        client.released_orders()
+    calls = [(r["endpoint"], r["status"]) for r in sim.conn.execute(
+        "SELECT endpoint, status FROM requests WHERE id > ? ORDER BY id", (mark,))]
+    assert calls == [("token", 400)]
 
 
 def test_released_orders_page_with_next_cursor(sim):

@@ -22,8 +22,9 @@ from webapp.services import (
     outbox,
     rate_limit,
 )
+from webapp.services.credentials import record_refusal, resume_updates
 from webapp.services.walmart_access import client_for
-from webapp.walmart import DataError, WalmartClient, WalmartError
+from webapp.walmart import AuthenticationError, DataError, WalmartClient, WalmartError
 from webapp.walmart.schema import OrderPage
 
 log = logging.getLogger(__name__)
@@ -273,6 +274,8 @@ def _import_pass(store_id: int, trigger: str, run_id: int | None) -> ImportRun:
         store.import_failures = (store.import_failures or 0) + 1
         store.import_failing_since = store.import_failing_since or utcnow()
         db.session.commit()
+        if isinstance(exc, AuthenticationError):  # the store shows it; its updates wait
+            record_refusal(store, exc)
         raise
     # The watermark moves only after a complete pass (or a window's third incomplete one).
     if state.incomplete:
@@ -280,4 +283,6 @@ def _import_pass(store_id: int, trigger: str, run_id: int | None) -> ImportRun:
     else:
         import_passes.complete(store, run, started)
     db.session.commit()
+    if store.credentials_problem:  # Walmart took the credentials: paused updates resume
+        resume_updates(store.id)
     return run

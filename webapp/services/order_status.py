@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Order, OrderStatus, SyncTask, TaskState
+from webapp.services.credentials import problem
 
 IN_FLIGHT_TEXT = {
     "acknowledge": "Acknowledging with Walmart…",
@@ -48,7 +49,10 @@ def details(order: Order, tasks: list[SyncTask]) -> str | None:
     pending = [t for t in tasks if t.state == TaskState.PENDING]
     for task in pending:
         text = IN_FLIGHT_TEXT.get(task.kind, "Sending to Walmart…")
-        if task.last_error_message:  # a real failure, being retried
+        store = getattr(task, "store", None)  # (an import's sketch of a task has none)
+        if store is not None and store.credentials_problem:  # paused, not failing
+            text = f"{text} waiting: {problem(store).title} (see Stores)"
+        elif task.last_error_message:  # a real failure, being retried
             text = f"{text} retrying (attempt {task.attempts + 1}): {task.last_error_message}"
         elif task.stuck:
             text = f"{text} delayed (waiting for Walmart's rate limit)"

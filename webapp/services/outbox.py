@@ -128,6 +128,29 @@ def expedite(task: SyncTask) -> None:
         log.warning("could not expedite sync task %s (%s)", task.id, exc)
 
 
+def wake(task_ids: list[int]) -> int:
+    """Tasks that waited for something now put right (a store's credentials): due now, and
+    run now — a job scheduled for later is moved to the front of the queue. A task being
+    sent keeps its course. Returns how many were woken."""
+    if not task_ids:
+        return 0
+    now = utcnow()
+    free = (SyncTask.id.in_(task_ids), SyncTask.state == TaskState.PENDING.value,
+            SyncTask.lease_until.is_(None))
+    db.session.execute(update(SyncTask).where(*free, SyncTask.next_attempt_at > now)
+                       .values(next_attempt_at=now).execution_options(synchronize_session=False))
+    rows = db.session.execute(select(SyncTask.id, SyncTask.claims).where(*free)).all()
+    db.session.commit()
+    for task_id, claims in rows:
+        job_id = f"sync-{task_id}-{claims + 1}"
+        try:
+            if not promote(job_id):
+                _enqueue(task_id, job_id)
+        except (RedisError, OSError) as exc:  # the sweeper enqueues it within a minute
+            log.warning("could not wake sync task %s (%s)", task_id, exc)
+    return len(rows)
+
+
 def publish(tasks: Iterable[SyncTask]) -> None:
     """After the commit that wrote them: start each task now."""
     for task in tasks:

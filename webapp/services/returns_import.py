@@ -10,10 +10,12 @@ from webapp.extensions import db, redis_connection
 from webapp.models import Order, Return, ReturnLine, Store
 from webapp.models.base import utcnow
 from webapp.services import order_status, rate_limit
+from webapp.services.credentials import record_refusal, resume_updates
 from webapp.services.importer import ImportDeferred
 from webapp.services.return_status import refresh as refresh_return
 from webapp.services.text_fit import fit, fit_one
 from webapp.services.walmart_access import client_for
+from webapp.walmart import AuthenticationError
 from webapp.walmart.schema_returns import ReturnOrder
 
 OVERLAP = timedelta(minutes=10)
@@ -136,15 +138,22 @@ def import_returns(store_id: int) -> int:
         # Both bounds: Walmart refuses a lone start date. The end is rounded up a second, as
         # the query carries whole seconds and nothing changed this second may be left out.
         until = started + timedelta(seconds=1)
-        for page in client.iter_return_pages(returnLastModifiedStartDate=since,
-                                             returnLastModifiedEndDate=until):
-            for data in page.returns:
-                with db.session.begin_nested():
-                    upsert(store, data)
-                seen += 1
-            db.session.commit()
+        try:
+            for page in client.iter_return_pages(returnLastModifiedStartDate=since,
+                                                 returnLastModifiedEndDate=until):
+                for data in page.returns:
+                    with db.session.begin_nested():
+                        upsert(store, data)
+                    seen += 1
+                db.session.commit()
+        except AuthenticationError as exc:  # the store shows it; its updates wait
+            db.session.rollback()
+            record_refusal(store, exc)
+            raise
         store.returns_watermark, store.last_returns_import_at = started, utcnow()
         db.session.commit()
+        if store.credentials_problem:  # Walmart took the credentials: paused updates resume
+            resume_updates(store.id)
         return seen
     finally:
         try:

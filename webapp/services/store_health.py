@@ -15,6 +15,8 @@ from webapp.extensions import db, redis_connection
 from webapp.models import ImportRun, Order, Store, SyncTask, TaskState
 from webapp.models.base import utcnow
 from webapp.services import import_passes
+from webapp.services.credentials import Problem
+from webapp.services.credentials import problem as credentials_problem
 
 BANNER_KEY = "orderdeck:attention"
 
@@ -33,7 +35,12 @@ class Health:
     @property
     def needs_attention(self) -> bool:
         return bool(self.stuck_tasks or self.open_errors or self.store.import_failures
-                    or self.import_note)
+                    or self.import_note or self.store.credentials_problem)
+
+    @property
+    def credentials(self) -> Problem | None:
+        """Walmart refuses the store's credentials: what that means and what to do."""
+        return credentials_problem(self.store)
 
     @property
     def progress(self) -> int | None:
@@ -86,14 +93,18 @@ def stale_stores() -> list[str]:
 
 
 def attention() -> dict:
-    """What the banner on every page warns about: stores not importing, failed updates,
-    updates stuck for more than 10 minutes."""
+    """What the banner on every page warns about: stores whose credentials Walmart refuses,
+    stores not importing, failed updates, updates stuck for more than 10 minutes."""
     counts = dict(db.session.execute(
         select(SyncTask.state, func.count(SyncTask.id)).where(
             (SyncTask.state == TaskState.ERROR.value)
             | ((SyncTask.state == TaskState.PENDING.value) & SyncTask.stuck.is_(True)))
         .group_by(SyncTask.state)).all())
-    return {"stale_stores": stale_stores(), "errors": counts.get(TaskState.ERROR.value, 0),
+    refused = [{"store": store.name, "title": credentials_problem(store).title}
+               for store in db.session.scalars(select(Store).where(
+                   Store.credentials_problem.is_not(None)).order_by(Store.name))]
+    return {"credentials": refused, "stale_stores": stale_stores(),
+            "errors": counts.get(TaskState.ERROR.value, 0),
             "stuck": counts.get(TaskState.PENDING.value, 0)}
 
 

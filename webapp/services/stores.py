@@ -12,7 +12,7 @@ from webapp import secrets_box
 from webapp.extensions import db
 from webapp.models import Environment, Store, User
 from webapp.models.stores import WALMART_BASE_URLS
-from webapp.services import audit
+from webapp.services import audit, credentials
 from webapp.services.errors import ActionRefused
 from webapp.walmart.enums import RATE_LIMITS
 
@@ -146,8 +146,12 @@ def create_store(data: StoreInput, *, by: User | None) -> Store:
     return store
 
 
+CREDENTIAL_FIELDS = {"client_id", "client_secret", "base_url", "environment"}
+
+
 def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
-    """Edit a store; an empty secret keeps the stored one."""
+    """Edit a store; an empty secret keeps the stored one. Changing what Walmart checks (client
+    id, secret, environment) clears a credentials problem and wakes the waiting updates."""
     name = _check_name(data.name, store.id)
     base_url = clean_base_url(data)
     client_id = data.client_id.strip()
@@ -172,6 +176,10 @@ def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
         audit.record("store.update", user=by, store_id=store.id, subject=store.name,
                      changed=changed)
     db.session.commit()
+    if store.credentials_problem and CREDENTIAL_FIELDS & set(changed):
+        # New credentials (or the right environment): the updates that waited for them go
+        # out now; if Walmart refuses these too, the store shows it again.
+        credentials.resume_updates(store.id)
     return store
 
 

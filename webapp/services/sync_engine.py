@@ -1,9 +1,10 @@
 """The sync engine: claim a task, respect Walmart's limits, send once, settle the outcome.
 
-A task is claimed by a conditional UPDATE that sets a lease and counts the attempt; nothing
-happens unless it is still due. An attempt that may have reached Walmart (a timeout after
-sending, a lease that expired because a worker died) is settled by reading the order back
-before anything is sent again.
+A task is claimed by a conditional UPDATE that sets a lease and counts the attempt
+(sync_lease); nothing happens unless it is still due. An attempt that may have reached Walmart
+(a timeout after sending, a lease that expired because a worker died) is settled by reading the
+order back before anything is sent again. A store whose credentials Walmart refuses pauses its
+tasks (credentials), without counting attempts or the time towards giving up.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Order, Store, SyncTask, TaskState
 from webapp.models.base import utcnow
 from webapp.services import (
+    credentials,
     notifications,
     order_queries,
     order_status,
@@ -28,12 +30,13 @@ from webapp.services import (
     store_mode,
 )
 from webapp.services.sync_handlers import HANDLERS
+from webapp.services.sync_lease import STUCK_AFTER, LeaseLost, claim, count_attempt, sweep  # noqa: F401
 from webapp.services.walmart_access import client_for
 from webapp.walmart import AuthenticationError, DataError, RateLimited, TransientError, WalmartError
+from webapp.walmart.client import WalmartClient
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 15
-STUCK_AFTER = timedelta(minutes=10)
 
 
 class SyncFailed(Exception):
@@ -42,48 +45,12 @@ class SyncFailed(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    state: str          # synced, retry, error, waiting, skipped
+    state: str          # synced, retry, error, waiting, paused, skipped
     message: str = ""
 
     @property
     def failed(self) -> bool:
         return self.state in ("retry", "error")
-
-
-def claim(task_id: int, now: datetime) -> bool:
-    """Take the task if it is still due and nobody holds it; count the claim."""
-    lease = now + timedelta(seconds=outbox.lease_seconds())
-    result = db.session.execute(
-        update(SyncTask)
-        .where(SyncTask.id == task_id, SyncTask.state == TaskState.PENDING.value,
-               SyncTask.next_attempt_at <= now,
-               or_(SyncTask.lease_until.is_(None), SyncTask.lease_until < now))
-        # A lease still set means a worker died mid-attempt: that attempt may have sent.
-        .values(lease_until=lease, claims=SyncTask.claims + 1,
-                ambiguous=case((SyncTask.lease_until.is_not(None), True),
-                               else_=SyncTask.ambiguous))
-        .execution_options(synchronize_session=False))
-    db.session.commit()
-    return result.rowcount == 1
-
-
-class LeaseLost(Exception):
-    """Another worker took the task over (our lease ran out): this one must not send."""
-
-
-def _count_attempt(task: SyncTask) -> None:
-    """One more call to Walmart, counted only while the task is still ours (same claim and a
-    lease that has not run out); committed before the call is made."""
-    claims = task.claims
-    db.session.commit()
-    result = db.session.execute(
-        update(SyncTask).where(SyncTask.id == task.id, SyncTask.claims == claims,
-                               SyncTask.lease_until >= utcnow())
-        .values(attempts=SyncTask.attempts + 1).execution_options(synchronize_session=False))
-    db.session.commit()
-    if result.rowcount != 1:
-        raise LeaseLost(f"task {task.id} was taken over by another worker")
-    db.session.refresh(task)
 
 
 def backoff_delay(attempts: int) -> float:
@@ -128,10 +95,13 @@ def _refund_failed(task: SyncTask) -> None:
 def _gives_up(task: SyncTask) -> bool:
     """Walmart unreachable or failing: keep trying (with backoff) for SYNC_GIVE_UP_HOURS, and
     at least MAX_ATTEMPTS times, before the task waits for a person in Error. A burst of
-    failures never ends a young task; a long outage shows as stuck meanwhile."""
+    failures never ends a young task; a long outage shows as stuck meanwhile. Time spent
+    waiting for the store's credentials to be fixed does not count."""
     hours = current_app.config["SYNC_GIVE_UP_HOURS"]
+    now = utcnow()
+    paused = credentials.paused_for(task, db.session.get(Store, task.store_id), now)
     return task.attempts >= MAX_ATTEMPTS and (
-        utcnow() - task.created_at >= timedelta(hours=hours))
+        now - task.created_at - timedelta(seconds=paused) >= timedelta(hours=hours))
 
 
 def _retry_at(task: SyncTask, at: datetime, code: str, message: str,
@@ -167,6 +137,27 @@ def _park(task: SyncTask) -> Outcome:
     return Outcome("waiting", message)
 
 
+def _pause(task: SyncTask) -> Outcome:
+    """The store's credentials are refused: wait for the next check (or for a person to
+    change them, which wakes the task at once), without calling Walmart or counting an
+    attempt. The order's Status details say why it waits."""
+    at = utcnow() + timedelta(seconds=credentials.PROBE_SECONDS + random.uniform(0, 30))
+    task.next_attempt_at, task.lease_until = at, None
+    if task.order_id:
+        order_status.refresh(db.session.get(Order, task.order_id))
+    db.session.commit()
+    outbox.schedule(task, at=at)
+    return Outcome("paused", "waiting for the store's credentials")
+
+
+def _credentials_refused(task: SyncTask, store: Store, exc: AuthenticationError) -> Outcome:
+    """Not the update's fault: the store shows the problem and its updates wait for it. The
+    call is not counted as one of the task's attempts."""
+    task.attempts = max(task.attempts - 1, 0)
+    credentials.record_refusal(store, exc)
+    return _pause(task)
+
+
 def _earlier_pending(task: SyncTask) -> SyncTask | None:
     """An earlier update of the same order (or the same SKU's stock) still on its way:
     Walmart wants them in order (an order is acknowledged before it ships)."""
@@ -178,22 +169,35 @@ def _earlier_pending(task: SyncTask) -> SyncTask | None:
         .order_by(SyncTask.id).limit(1))
 
 
-def _succeed(task: SyncTask, result, handler) -> Outcome:
+def _succeed(task: SyncTask, result, handler, read_back: bool = False) -> Outcome:
     handler.on_success(task, result)
+    note = f"Synced by read-back: {handler.read_back_note}." if read_back else None
     _finish(task, state=TaskState.SYNCED.value, synced_at=utcnow(), ambiguous=False,
-            stuck=False, last_error_code=None, last_error_field=None, last_error_message=None)
+            stuck=False, last_error_code=None, last_error_field=None, last_error_message=None,
+            note=note)
     return Outcome("synced")
 
 
 def _recheck(client, task: SyncTask, handler, exc: DataError) -> Outcome | None:
-    """Some refusals mean 'already done' (acknowledging an order that moved on): look."""
+    """Some refusals mean 'already done' (acknowledging an order that moved on, shipping or
+    cancelling lines that already are): look before calling it an error. The handler may
+    also find why Walmart refused (lines it cancelled meanwhile) and say so."""
     if not getattr(handler, "recheck_on_data_error", False):
         return None
     try:
         current = handler.read_back(client, task)
     except WalmartError:
         return None
-    return _succeed(task, current, handler) if handler.applied(task, current) else None
+    if handler.applied(task, current):
+        log.info("task %s: Walmart refused it as already done (read back)", task.id)
+        return _succeed(task, current, handler, read_back=True)
+    reason = handler.refusal(task, current) if hasattr(handler, "refusal") else None
+    if reason is None:
+        return None
+    said = exc.description or exc.info or str(exc)
+    _finish(task, state=TaskState.ERROR.value, last_error_code=exc.code or str(exc.status),
+            last_error_field=exc.field, last_error_message=f"{reason} Walmart said: {said}")
+    return Outcome("error", reason)
 
 
 def process_task(task_id: int) -> Outcome:
@@ -203,8 +207,11 @@ def process_task(task_id: int) -> Outcome:
     task = db.session.get(SyncTask, task_id)
     db.session.refresh(task)
     store = db.session.get(Store, task.store_id)
+    db.session.refresh(store)  # its credentials may have been refused (or fixed) meanwhile
     if store.read_only:
         return _park(task)
+    if store.credentials_problem and not credentials.probe_turn(store.id):
+        return _pause(task)
     handler = HANDLERS[task.kind]
     blocker = _earlier_pending(task)
     if blocker is not None:
@@ -213,22 +220,45 @@ def process_task(task_id: int) -> Outcome:
         return _wait(task, min(wake, 30.0))
     try:
         client = client_for(store)
+    except Exception as exc:
+        _internal(task_id, exc)
+        raise
+    outcome = _attempt(task, store, handler, client)
+    if store.credentials_problem and client.authenticated and outcome.state != "paused":
+        # Walmart took a token: the credentials work again, every paused update resumes.
+        credentials.resume_updates(store.id, checked_by=task.id)
+    return outcome
+
+
+def _internal(task_id: int, exc: Exception) -> None:
+    """A bug of ours: recorded on the task and retried like a Walmart fault (the caller
+    re-raises, so RQ keeps the trace)."""
+    db.session.rollback()
+    task = db.session.get(SyncTask, task_id)
+    at = utcnow() + timedelta(seconds=backoff_delay(task.attempts))
+    _retry_at(task, at, "INTERNAL", f"{type(exc).__name__}: {exc}", ambiguous=True)
+
+
+def _attempt(task: SyncTask, store: Store, handler, client: WalmartClient) -> Outcome:
+    """Read back when the last try may have reached Walmart, send, and settle the outcome."""
+    task_id = task.id  # (readable after a failed transaction too)
+    try:
         if task.ambiguous and handler.read_back is not None:
             took = rate_limit.take(store, handler.read_endpoint, task.urgent)
             if not took.allowed:
                 return _wait(task, took.wait_seconds)
-            _count_attempt(task)
+            count_attempt(task)
             current = handler.read_back(client, task)
             if handler.applied(task, current):
                 log.info("task %s was already applied at Walmart (read back)", task.id)
-                return _succeed(task, current, handler)
+                return _succeed(task, current, handler, read_back=True)
             task.ambiguous = False
         took = rate_limit.take(store, handler.endpoint, task.urgent)
         if not took.allowed:
             # Many background tasks wait on one bucket: spread their wake-ups out.
             return _wait(task, took.wait_seconds if task.urgent else
                          took.wait_seconds + random.uniform(0, 20))
-        _count_attempt(task)
+        count_attempt(task)
         result = handler.send(client, task)
     except LeaseLost as exc:
         db.session.rollback()
@@ -241,9 +271,7 @@ def process_task(task_id: int) -> Outcome:
         code = f"HTTP_{exc.status}" if exc.status else "TRANSIENT"
         return _retry_at(task, at, code, str(exc), ambiguous=exc.ambiguous)
     except AuthenticationError as exc:
-        _finish(task, state=TaskState.ERROR.value, last_error_code=exc.code or "UNAUTHORIZED",
-                last_error_field=None, last_error_message=str(exc))
-        return Outcome("error", str(exc))
+        return _credentials_refused(task, store, exc)
     except DataError as exc:
         settled = _recheck(client, task, handler, exc)
         if settled is not None:
@@ -256,34 +284,6 @@ def process_task(task_id: int) -> Outcome:
         at = utcnow() + timedelta(seconds=backoff_delay(task.attempts))
         return _retry_at(task, at, "WALMART", str(exc), ambiguous=True)
     except Exception as exc:
-        db.session.rollback()
-        task = db.session.get(SyncTask, task_id)
-        at = utcnow() + timedelta(seconds=backoff_delay(task.attempts))
-        _retry_at(task, at, "INTERNAL", f"{type(exc).__name__}: {exc}", ambiguous=True)
+        _internal(task_id, exc)
         raise
     return _succeed(task, result, handler)
-
-
-def sweep(now: datetime | None = None, batch: int = 500) -> dict[str, int]:
-    """Every minute: expire dead leases, flag stuck tasks, enqueue due tasks without a job."""
-    now = now or utcnow()
-    expired = db.session.execute(
-        update(SyncTask).where(SyncTask.state == TaskState.PENDING.value,
-                               SyncTask.lease_until < now)
-        .values(lease_until=None, ambiguous=True)
-        .execution_options(synchronize_session=False)).rowcount
-    stuck = db.session.execute(
-        update(SyncTask).where(SyncTask.state == TaskState.PENDING.value,
-                               SyncTask.stuck.is_(False),
-                               SyncTask.created_at < now - STUCK_AFTER)
-        .values(stuck=True).execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
-    due = db.session.scalars(
-        select(SyncTask).where(SyncTask.state == TaskState.PENDING.value,
-                               SyncTask.next_attempt_at <= now, SyncTask.lease_until.is_(None))
-        .order_by(SyncTask.next_attempt_at).limit(batch)).all()
-    enqueued = sum(1 for task in due if outbox.schedule(task))
-    if expired or stuck:
-        log.warning("sweep: %d expired lease(s), %d task(s) pending over %s", expired, stuck,
-                    STUCK_AFTER)
-    return {"expired": expired, "stuck": stuck, "due": len(due), "enqueued": enqueued}

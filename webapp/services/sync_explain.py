@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from webapp.models import SyncTask
+from webapp.services.credentials import problem as credentials_problem
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,13 @@ RULES: tuple[_Rule, ...] = (
           "Walmart allows a fixed number of calls per minute; this one came back as too many.",
           "Nothing to fix: Orderdeck waits for Walmart's limit to refill and tries again. If it "
           "keeps happening, lower the store's rate limits on the Stores page."),
+    _rule(r"^ship .*Walmart cancelled line",
+          "Walmart cancelled these lines before the shipment reached it",
+          "The buyer cancelled them, or Walmart did automatically (not shipped within 4 days "
+          "of the Ship By date). Walmart takes no shipment for cancelled lines, and does not "
+          "charge the buyer for them.",
+          "If the parcel has not left, keep it. If it has, contact the buyer or Walmart "
+          "Partner Support through Seller Center; then choose Fixed in Seller Center."),
     _rule(r"OverShipped|more than allowed|not enough quantity|qtyAvailableToShip",
           "More units shipped than Walmart has left to ship",
           "Walmart has fewer open units on this line than the shipment claims — often because "
@@ -137,6 +145,16 @@ FALLBACK = Explanation(
     "Walmart gave a reason Orderdeck does not recognise; its message is shown as sent.",
     "Fix what the message names, then Retry — or do it in Seller Center and choose Fixed in "
     "Seller Center.")
+
+
+def waiting(task: SyncTask) -> str:
+    """Why a pending task has not reached Walmart yet, in words."""
+    problem = credentials_problem(task.store) if task.store is not None else None
+    if problem is not None:
+        return f"Waiting: {problem.title}. {problem.fix}"
+    if task.last_error_message:
+        return f"Retrying (attempt {task.attempts + 1}): {task.last_error_message}"
+    return "Waiting for Walmart's rate limit." if task.stuck else "On its way to Walmart…"
 
 
 def explain(task: SyncTask) -> Explanation | None:

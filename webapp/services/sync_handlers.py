@@ -16,6 +16,7 @@ class Acknowledge:
     # Walmart refuses to acknowledge once any quantity moved on (e.g. the buyer cancelled a
     # line): when nothing is left in Created, that refusal means there is nothing to do.
     recheck_on_data_error = True
+    read_back_note = "nothing was left to acknowledge at Walmart"
 
     @staticmethod
     def send(client: WalmartClient, task: SyncTask) -> PurchaseOrder:
@@ -42,7 +43,10 @@ class Ship:
 
     endpoint = "shipping"
     read_endpoint = "order"
-    recheck_on_data_error = False
+    # Shipping is not idempotent: Walmart refuses (400) lines already shipped. When they are
+    # shipped with this task's tracking numbers, the refusal means it is done.
+    recheck_on_data_error = True
+    read_back_note = "Walmart already showed these lines shipped with this tracking number"
 
     @staticmethod
     def send(client: WalmartClient, task: SyncTask) -> PurchaseOrder:
@@ -68,13 +72,37 @@ class Ship:
 
     on_success = Acknowledge.on_success
 
+    @staticmethod
+    def refusal(task: SyncTask, order: PurchaseOrder) -> str | None:
+        """Why Walmart refused, when it is because it cancelled lines of the shipment (the
+        buyer, or its automatic cancellation) before the shipment reached it."""
+        gone = []
+        for entry in task.payload["orderShipment"]["orderLines"]["orderLine"]:
+            line = order.line(entry["lineNumber"])
+            wanted = sum(int(s["statusQuantity"]["amount"])
+                         for s in entry["orderLineStatuses"]["orderLineStatus"])
+            cancelled = line.quantity_in("Cancelled") if line else 0
+            if line and cancelled and wanted > line.quantity_in("Acknowledged"):
+                reasons = sorted({s.cancellation_reason or "no reason given"
+                                  for s in line.statuses if s.status == "Cancelled"})
+                gone.append(f"line {line.line_number} ({cancelled} unit"
+                            f"{'s' if cancelled != 1 else ''}, {', '.join(reasons)})")
+        if not gone:
+            return None
+        return (f"Walmart cancelled {'; '.join(gone)} before this shipment reached it — the "
+                "buyer's cancellation or Walmart's automatic one — and takes no shipment for "
+                "cancelled lines.")
+
 
 class Cancel:
     """POST /v3/orders/{po}/cancel with every remaining quantity and the reason."""
 
     endpoint = "cancel"
     read_endpoint = "order"
-    recheck_on_data_error = False
+    # Walmart refuses (400) to cancel units already cancelled: read back before calling it
+    # an error.
+    recheck_on_data_error = True
+    read_back_note = "Walmart already showed these lines cancelled"
     read_back = Acknowledge.read_back
     on_success = Acknowledge.on_success
 
@@ -84,10 +112,15 @@ class Cancel:
 
     @staticmethod
     def applied(task: SyncTask, order: PurchaseOrder) -> bool:
-        """Nothing left open on the canceled lines at Walmart."""
+        """Nothing left open on the canceled lines at Walmart, and at least the quantities
+        of the body shown Cancelled (lines shipped instead are not canceled)."""
         for entry in task.payload["orderCancellation"]["orderLines"]["orderLine"]:
             line = order.line(entry["lineNumber"])
+            wanted = sum(int(s["statusQuantity"]["amount"])
+                         for s in entry["orderLineStatuses"]["orderLineStatus"])
             if line is None or line.quantity_in("Created") + line.quantity_in("Acknowledged"):
+                return False
+            if line.quantity_in("Cancelled") < wanted:
                 return False
         return True
 
@@ -137,6 +170,7 @@ class RefundReturn:
     endpoint = "return_refund"
     read_endpoint = "returns"
     recheck_on_data_error = False
+    read_back_note = "Walmart already showed these units refunded"
 
     @staticmethod
     def _refund(task: SyncTask):

@@ -89,6 +89,7 @@ class WalmartClient:
         self._secret = client_secret
         self.timeout = (connect_timeout, read_timeout)
         self.rate = RateInfo()
+        self.authenticated = False  # Walmart gave this client a token (fresh or cached)
         self._key = (self.base_url, client_id)
         with _lock:
             self.session = _sessions.setdefault(self._key, requests.Session())
@@ -101,16 +102,22 @@ class WalmartClient:
         with _lock:
             cached = _tokens.get(self._key)
         if cached and not refresh and cached.expires > time.monotonic():
+            self.authenticated = True
             return cached.value
         response = self._send("POST", "/v3/token", auth=(self.client_id, self._secret),
                               data={"grant_type": "client_credentials"},
                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+        # The token request's shape never varies, only the credentials do: Walmart answers
+        # credentials it does not know with a bare 400 (not 401), and 403 when they lack a
+        # permission. Either way the credentials are the problem, not this request.
         if response.status_code in (400, 401, 403):
+            with _lock:  # a token cached before the secret changed must not be used again
+                _tokens.pop(self._key, None)
             code, _field, description, info = error_details(response)
             raise AuthenticationError(
                 f"Walmart refused the client id/secret ({response.status_code}"
                 f"{', ' + code if code else ''}): {description or info or 'check credentials'}",
-                status=response.status_code, code=code)
+                status=response.status_code, code=code, on_token=True)
         body = self._json(self._check(response))
         token = body.get("access_token") if isinstance(body, dict) else None
         if not token:
@@ -120,6 +127,7 @@ class WalmartClient:
         with _lock:
             _tokens[self._key] = _Token(token, time.monotonic() + max(lifetime - TOKEN_MARGIN,
                                                                        lifetime / 2))
+        self.authenticated = True
         return token
 
     def check_token(self) -> None:

@@ -37,12 +37,20 @@ class RateLimited(WalmartError):
 
 
 class AuthenticationError(WalmartError):
-    """Walmart refused the credentials or the token (401/403 after one refresh)."""
+    """Walmart refused the credentials (400/401/403 on the token) or the token (401/403 on a
+    business call, after one refresh). `on_token`: the token request itself was refused."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
+                 on_token: bool = False):
         super().__init__(message)
         self.status = status
         self.code = code
+        self.on_token = on_token
+
+    @property
+    def problem(self) -> str:
+        """"forbidden" (403: the credentials lack a permission) or "refused" (not accepted)."""
+        return "forbidden" if self.status == 403 else "refused"
 
 
 class DataError(WalmartError):
