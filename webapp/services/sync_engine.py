@@ -171,7 +171,8 @@ def _earlier_pending(task: SyncTask) -> SyncTask | None:
 
 def _succeed(task: SyncTask, result, handler, read_back: bool = False) -> Outcome:
     handler.on_success(task, result)
-    note = f"Synced by read-back: {handler.read_back_note}." if read_back else None
+    # A note made when the task was queued (e.g. after a switch to read-write) stays.
+    note = f"Synced by read-back: {handler.read_back_note}." if read_back else task.note
     _finish(task, state=TaskState.SYNCED.value, synced_at=utcnow(), ambiguous=False,
             stuck=False, last_error_code=None, last_error_field=None, last_error_message=None,
             note=note)
