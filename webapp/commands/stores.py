@@ -11,7 +11,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import Environment, Store
 from webapp.services.errors import ActionRefused
-from webapp.services.stores import StoreInput, create_store
+from webapp.services.stores import StoreInput, create_store, set_default_ship_node
 
 stores_cli = AppGroup("stores", help="Walmart seller accounts.")
 
@@ -44,3 +44,21 @@ def list_stores() -> None:
         last = store.last_import_at.isoformat() if store.last_import_at else "never"
         click.echo(f"{store.name}\t{store.environment.value}\t{store.base_url}\t"
                    f"import {'on' if store.import_enabled else 'off'}\tlast import {last}")
+
+
+@stores_cli.command("set")
+@click.argument("name")
+@click.option("--ship-node", help="Walmart's id of the store's default ship node (\"\" clears it).")
+def set_store(name: str, ship_node: str | None) -> None:
+    """Change settings of the store NAME (only the options given)."""
+    store = db.session.scalar(select(Store).where(Store.name == name))
+    if store is None:
+        raise click.ClickException(f"No store named {name!r}.")
+    if ship_node is None:
+        raise click.ClickException("Nothing to set: give an option, e.g. --ship-node ID.")
+    try:
+        set_default_ship_node(store, ship_node, by=None, actor="cli")
+    except ActionRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    shown = store.default_ship_node or "not set (stock names no node)"
+    click.echo(f"{store.name}: default ship node {shown}.")

@@ -20,6 +20,7 @@ from webapp.extensions import db
 from webapp.models import Order, Store, SyncTask, TaskState
 from webapp.models.base import utcnow
 from webapp.services import notifications, order_queries, order_status, outbox, rate_limit
+from webapp.services.stock import TASK_NODE, task_node
 from webapp.services.sync_handlers import HANDLERS
 from webapp.services.walmart_access import client_for
 from webapp.walmart import AuthenticationError, DataError, RateLimited, TransientError, WalmartError
@@ -150,11 +151,13 @@ def _wait(task: SyncTask, seconds: float) -> Outcome:
 
 
 def _earlier_pending(task: SyncTask) -> SyncTask | None:
-    """An earlier update of the same order (or the same SKU's stock) still on its way:
-    Walmart wants them in order (an order is acknowledged before it ships)."""
+    """An earlier update of the same order (or the same SKU's stock at the same node) still
+    on its way: Walmart wants them in order (an order is acknowledged before it ships)."""
     same = (SyncTask.order_id == task.order_id) if task.order_id is not None else (
         (SyncTask.store_id == task.store_id) & (SyncTask.kind == task.kind)
         & (SyncTask.target == task.target))
+    if task.kind == "inventory":  # a SKU's stock at another ship node is another quantity
+        same = same & (TASK_NODE == task_node(task))
     return db.session.scalar(select(SyncTask).where(
         same, SyncTask.id < task.id, SyncTask.state == TaskState.PENDING.value)
         .order_by(SyncTask.id).limit(1))
