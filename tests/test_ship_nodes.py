@@ -424,3 +424,42 @@ def test_a_refund_restocks_at_the_node_the_order_shipped_from(app, returned):
         rows = {s.ship_node: s.on_hand for s in db.session.scalars(
             select(SkuStock).where(SkuStock.store_id == store_id, SkuStock.sku == sku))}
     assert rows == {"": 9, "N2": 6}
+
+
+def test_sync_page_names_the_node_of_a_stock_push(app, signed_in, client, walmart_store):
+    """On the Sync page a stock update at a node other than the default names its SKU and node;
+    one at the default row names the SKU alone."""
+    from webapp.services.stock import set_on_hand
+
+    store_id, _seller = _seeded(app, walmart_store, ["N1", "N2"], count=4,
+                                default_ship_node="N1")
+    with app.app_context():
+        set_on_hand(store_id, "SHOWN-1", 2, by=None, node="N2")
+        set_on_hand(store_id, "SHOWN-2", 2, by=None)
+    signed_in("viewer")
+    page = client.get("/sync/?kind=inventory").text
+    assert "SHOWN-1 at ship node N2" in page and "Set SKU SHOWN-1 at ship node N2 to" in page
+    assert "SHOWN-2" in page and "SHOWN-2 at ship node" not in page
+
+
+def test_an_order_walmart_moves_to_another_node_moves_its_reservation(app, walmart_store):
+    """When Walmart names another ship node for an open order, its open units are released at
+    the old node and reserved at the new one."""
+    from webapp.extensions import db
+    from webapp.models import Store
+    from webapp.services.order_import import upsert
+    from webapp.walmart.schema import parse_order
+
+    store_id, seller = _seeded(app, walmart_store, ["N1", "N2"], count=2,
+                               default_ship_node="N1")
+    po = seller.sim.conn.execute("SELECT po FROM orders WHERE seller_id = ? ORDER BY order_ms "
+                                 "LIMIT 1 OFFSET 1", (seller.seller_id,)).fetchone()["po"]
+    doc = control.order_state(seller.sim.conn, seller.seller_id, po)
+    assert doc["shipNode"]["id"] == "N2"
+    doc["shipNode"] = {"type": "SellerFulfilled", "id": "N1"}
+    with app.app_context():
+        upsert(db.session.get(Store, store_id), parse_order(doc))
+        db.session.commit()
+    reserved = _reserved(app, store_id)
+    assert reserved == _open_by_node(app, store_id)
+    assert not any(node == "N2" for _sku, node in reserved)
