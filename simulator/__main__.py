@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--days", type=float, default=3.0, help="spread order dates over N days")
     s.add_argument("--intent-rate", type=float, default=0.03,
                    help="share of lines with a buyer's intent to cancel")
+    s.add_argument("--ship-node", action="append", default=[], metavar="ID",
+                   help="orders come from these ship nodes in turn (repeat the option; the "
+                        "first becomes the seller's default node unless it has one)")
 
     s = sub.add_parser("faults", help="inject faults on an endpoint (or '*')")
     s.add_argument("endpoint", choices=ENDPOINTS, nargs="?")
@@ -161,7 +164,7 @@ def _run(conn, args):
         return control.forbid(conn, args.seller, token=args.token, endpoints=args.endpoint)
     if command == "seed":
         made = control.seed_orders(conn, args.seller, args.count, args.seed, args.days,
-                                   args.intent_rate)
+                                   args.intent_rate, args.ship_node)
         return f"{made} order(s) created for {args.seller}"
     if command == "faults":
         if args.clear:

@@ -198,13 +198,9 @@ def inventory(conn, seller_id):
     if request.method == "PUT":
         gateway.check_headers(body_expected=True)
         payload = request.get_json(silent=True)
-        return returns.put_inventory(conn, seller_id, sku, payload)
-    row = conn.execute("SELECT amount FROM inventory WHERE seller_id = ? AND sku = ?",
-                       (seller_id, sku)).fetchone()
-    if row is None:
-        raise WalmartFault(404, "CONTENT_NOT_FOUND", f"No inventory for sku {sku}",
-                           service="GMP_INVENTORY_API", severity="INFO")
-    return {"sku": sku, "quantity": {"unit": "EACH", "amount": row["amount"]}}
+        return returns.put_inventory(conn, seller_id, sku, payload,
+                                     request.args.get("shipNode"))
+    return returns.get_inventory(conn, seller_id, sku, request.args.get("shipNode"))
 
 
 @bp.errorhandler(WalmartFault)

@@ -6,6 +6,7 @@ import json
 import random
 import sqlite3
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from simulator import generator, orders, returns, rules
@@ -61,17 +62,35 @@ def allow(conn: sqlite3.Connection, seller_id: str) -> None:
 
 
 def seed_orders(conn: sqlite3.Connection, seller_id: str, count: int, seed: int = 1,
-                days: float = 3.0, intent_rate: float = 0.03) -> int:
-    """Create `count` new released orders (deterministic for a given seed)."""
+                days: float = 3.0, intent_rate: float = 0.03,
+                ship_nodes: Sequence[str] = ()) -> int:
+    """Create `count` new released orders (deterministic for a given seed); with `ship_nodes`
+    they come from those nodes in turn, and the first named becomes the seller's default node
+    unless it has one."""
     now = now_ms(conn)
     created = 0
-    made = generator.make_orders(seed, count, now, days, intent_rate)
+    made = generator.make_orders(seed, count, now, days, intent_rate, ship_nodes)
     with transaction(conn):
+        named = [node for node in ship_nodes if node]
+        if named and not returns.default_node(conn, seller_id):
+            set_setting(conn, f"default_node:{seller_id}", named[0])
         for order in made:
             # Last modified when placed, as at Walmart (not all at this same instant).
             if orders.save(conn, seller_id, order, min(order["orderDate"], now), insert=True):
                 created += 1
     return created
+
+
+def set_default_node(conn: sqlite3.Connection, seller_id: str, node: str | None) -> None:
+    """The seller's default ship node: the one Walmart updates when a call names none."""
+    with transaction(conn):
+        set_setting(conn, f"default_node:{seller_id}", node or "")
+
+
+def inventory(conn: sqlite3.Connection, seller_id: str) -> dict[tuple[str, str], int]:
+    """The seller's quantities by (sku, ship node); "" = its default node when none is set."""
+    return {(row["sku"], row["ship_node"]): row["amount"] for row in conn.execute(
+        "SELECT sku, ship_node, amount FROM inventory WHERE seller_id = ?", (seller_id,))}
 
 
 def update_order(conn: sqlite3.Connection, seller_id: str, po: str, change) -> dict:

@@ -31,8 +31,8 @@ CREATE TABLE IF NOT EXISTS returns (
     created_ms INTEGER NOT NULL, modified_ms INTEGER NOT NULL, doc TEXT NOT NULL,
     PRIMARY KEY (seller_id, rma));
 CREATE TABLE IF NOT EXISTS inventory (
-    seller_id TEXT NOT NULL, sku TEXT NOT NULL, amount INTEGER NOT NULL,
-    PRIMARY KEY (seller_id, sku));
+    seller_id TEXT NOT NULL, sku TEXT NOT NULL, ship_node TEXT NOT NULL DEFAULT '',
+    amount INTEGER NOT NULL, PRIMARY KEY (seller_id, sku, ship_node));
 CREATE TABLE IF NOT EXISTS buckets (
     seller_id TEXT NOT NULL, endpoint TEXT NOT NULL, tokens REAL NOT NULL, updated REAL NOT NULL,
     PRIMARY KEY (seller_id, endpoint));
@@ -63,9 +63,24 @@ def connect(path: str | Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA synchronous=NORMAL")
+        _per_node_inventory(conn)
         conn.executescript(SCHEMA)
         cache[key] = conn
     return conn
+
+
+def _per_node_inventory(conn: sqlite3.Connection) -> None:
+    """A state file from before ship nodes keeps its quantities, at the default node ('')."""
+    columns = {row["name"] for row in conn.execute("PRAGMA table_info(inventory)")}
+    if columns and "ship_node" not in columns:
+        conn.executescript(
+            "BEGIN IMMEDIATE; ALTER TABLE inventory RENAME TO inventory_before_nodes; "
+            "CREATE TABLE inventory (seller_id TEXT NOT NULL, sku TEXT NOT NULL, "
+            "ship_node TEXT NOT NULL DEFAULT '', amount INTEGER NOT NULL, "
+            "PRIMARY KEY (seller_id, sku, ship_node)); "
+            "INSERT INTO inventory (seller_id, sku, amount) "
+            "SELECT seller_id, sku, amount FROM inventory_before_nodes; "
+            "DROP TABLE inventory_before_nodes; COMMIT;")
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 HOUR_MS = 3600 * 1000
 DAY_MS = 24 * HOUR_MS
@@ -101,10 +102,21 @@ def make_order(rng: random.Random, order_ms: int, intent_rate: float = 0.03) -> 
     }
 
 
+def ship_node(node_id: str) -> dict:
+    """Walmart's `shipNode` of an order fulfilled by the seller from the node `node_id`."""
+    return {"type": "SellerFulfilled", "name": f"Warehouse {node_id}", "id": node_id}
+
+
 def make_orders(seed: int, count: int, now_ms: int, days: float = 3.0,
-                intent_rate: float = 0.03) -> list[dict]:
-    """`count` orders placed over the last `days`, oldest first."""
+                intent_rate: float = 0.03, ship_nodes: Sequence[str] = ()) -> list[dict]:
+    """`count` orders placed over the last `days`, oldest first. With `ship_nodes`, the orders
+    name those nodes in turn ("" = an order whose shipNode carries no id); the nodes take no
+    draw from the seed's sequence, so the orders are otherwise the same as without them."""
     rng = random.Random(seed)
     span = int(days * DAY_MS)
     stamps = sorted(now_ms - rng.randrange(0, max(span, 1)) for _ in range(count))
-    return [make_order(rng, stamp, intent_rate) for stamp in stamps]
+    made = [make_order(rng, stamp, intent_rate) for stamp in stamps]
+    for number, order in enumerate(made):
+        if ship_nodes and ship_nodes[number % len(ship_nodes)]:
+            order["shipNode"] = ship_node(ship_nodes[number % len(ship_nodes)])
+    return made

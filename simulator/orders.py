@@ -111,7 +111,9 @@ def render(order: dict) -> dict:
         "shippingInfo": order["shippingInfo"],
         "orderLines": {"orderLine": [render_line(line) for line in order["lines"]]},
         "paymentTypes": ["CREDITCARD"],
-        "shipNode": {"type": "SellerFulfilled", "name": "Main warehouse", "id": "1"},
+        # A seller seeded with ship nodes gets {type, name, id}; otherwise only the type, as
+        # in Walmart's own getAnOrder example.
+        "shipNode": order.get("shipNode") or {"type": "SellerFulfilled"},
     }
 
 

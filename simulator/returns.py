@@ -9,7 +9,7 @@ from typing import Any
 
 from simulator import orders
 from simulator.data import RETURN_REASONS
-from simulator.db import now_ms, transaction
+from simulator.db import get_setting, now_ms, transaction
 from simulator.errors import WalmartFault
 
 DAY_MS = 24 * 3600 * 1000
@@ -193,8 +193,33 @@ def open_return(conn: sqlite3.Connection, seller_id: str, po: str,
     return doc
 
 
-def put_inventory(conn: sqlite3.Connection, seller_id: str, sku: str, body: Any) -> dict:
-    """PUT /v3/inventory?sku=… with {sku, quantity: {unit: EACH, amount: <number>}}."""
+def default_node(conn: sqlite3.Connection, seller_id: str) -> str:
+    """The seller's default ship node ("" when none was set)."""
+    return get_setting(conn, f"default_node:{seller_id}", "") or ""
+
+
+def inventory_node(conn: sqlite3.Connection, seller_id: str, ship_node: str | None) -> str:
+    """Where an inventory call lands: the node it names, else the seller's default node."""
+    return ship_node or default_node(conn, seller_id)
+
+
+def get_inventory(conn: sqlite3.Connection, seller_id: str, sku: str,
+                  ship_node: str | None) -> dict:
+    """GET /v3/inventory?sku=…[&shipNode=…]: the quantity at that node (default: the
+    seller's default node)."""
+    row = conn.execute("SELECT amount FROM inventory WHERE seller_id = ? AND sku = ? AND "
+                       "ship_node = ?", (seller_id, sku,
+                                         inventory_node(conn, seller_id, ship_node))).fetchone()
+    if row is None:
+        raise WalmartFault(404, "CONTENT_NOT_FOUND", f"No inventory for sku {sku}",
+                           service="GMP_INVENTORY_API", severity="INFO")
+    return {"sku": sku, "quantity": {"unit": "EACH", "amount": row["amount"]}}
+
+
+def put_inventory(conn: sqlite3.Connection, seller_id: str, sku: str, body: Any,
+                  ship_node: str | None = None) -> dict:
+    """PUT /v3/inventory?sku=…[&shipNode=…] with {sku, quantity: {unit: EACH, amount: <n>}}:
+    sets the quantity at that node; without shipNode, at the seller's default node."""
     service = "GMP_INVENTORY_API"
     if not isinstance(body, dict):
         raise WalmartFault(400, "MALFORMED_REQUEST_CONTENT", "Request body is not valid JSON",
@@ -211,7 +236,8 @@ def put_inventory(conn: sqlite3.Connection, seller_id: str, sku: str, body: Any)
         raise WalmartFault(400, "INVALID_REQUEST_CONTENT", "quantity.amount must be a "
                            "non-negative number", field="quantity.amount", service=service)
     with transaction(conn):
-        conn.execute("INSERT INTO inventory (seller_id, sku, amount) VALUES (?, ?, ?) "
-                     "ON CONFLICT (seller_id, sku) DO UPDATE SET amount = excluded.amount",
-                     (seller_id, sku, int(amount)))
+        conn.execute("INSERT INTO inventory (seller_id, sku, ship_node, amount) VALUES "
+                     "(?, ?, ?, ?) ON CONFLICT (seller_id, sku, ship_node) DO UPDATE SET "
+                     "amount = excluded.amount",
+                     (seller_id, sku, inventory_node(conn, seller_id, ship_node), int(amount)))
     return {"sku": sku, "quantity": {"unit": "EACH", "amount": int(amount)}}

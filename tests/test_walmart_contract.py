@@ -99,6 +99,7 @@ def traffic(sim):
                    returnCreationEndDate=datetime(2099, 1, 1, tzinfo=UTC), limit=5)
     client.refund_return(rma, payloads.return_refund(shipped.customer_order_id, [(1, 1)]))
     client.update_inventory("MUG-CER-12", payloads.inventory("MUG-CER-12", 12))
+    client.update_inventory("MUG-CER-12", payloads.inventory("MUG-CER-12", 3), ship_node="100009")
     rows = sim.conn.execute("SELECT * FROM requests WHERE id > ? ORDER BY id", (mark,))
     return [dict(r) for r in rows]
 

@@ -61,6 +61,12 @@ class StoreForm(FlaskForm):
         "Rate limits", validators=[Optional(), Length(max=500)],
         description="Only if this account's Walmart limits differ from the defaults: calls per "
                     "minute per call, e.g. acknowledge=120, shipping=120.")
+    # Checked by the stores service (one clear message for a bad id, from the form or the CLI).
+    default_ship_node = StringField(
+        "Default ship node", validators=[Optional()],
+        description="Walmart's id of this account's default ship node, the one Walmart updates "
+                    "when stock names no node. Orders from it and stock set without naming a "
+                    "node share one row per SKU.")
 
 
 class CancelForm(FlaskForm):

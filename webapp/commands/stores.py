@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.models import Environment, Store
 from webapp.services import connection_check, store_mode
 from webapp.services.errors import ActionRefused
-from webapp.services.stores import StoreInput, create_store
+from webapp.services.stores import StoreInput, create_store, set_default_ship_node
 
 stores_cli = AppGroup("stores", help="Walmart seller accounts.")
 
@@ -64,15 +64,28 @@ def _store_named(name: str) -> Store:
               help="Read-only: import and show, send nothing. Read-write reads waiting orders "
                    "back and acknowledges those still Created at Walmart (asks to confirm).")
 @click.option("--yes", is_flag=True, help="Do not ask to confirm switching to read-write.")
-def set_store(name: str, read_only: bool | None, yes: bool) -> None:
-    """Change a store's settings."""
+@click.option("--ship-node", help="Walmart's id of the store's default ship node (\"\" clears it).")
+def set_store(name: str, read_only: bool | None, yes: bool, ship_node: str | None) -> None:
+    """Change settings of the store NAME (only the options given)."""
     store = _store_named(name)
-    if read_only is None:
-        raise click.UsageError("Say what to change, e.g. --read-only or --read-write.")
+    if read_only is None and ship_node is None:
+        raise click.ClickException("Nothing to set: give an option, e.g. --ship-node ID, "
+                                   "--read-only or --read-write.")
+    if ship_node is not None:
+        try:
+            set_default_ship_node(store, ship_node, by=None, actor="cli")
+        except ActionRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+        shown = store.default_ship_node or "not set (stock names no node)"
+        click.echo(f"{store.name}: default ship node {shown}.")
     if read_only:
         store_mode.set_read_only(store, by=None)
         click.echo(f"{store.name} is read-only: Orderdeck sends nothing to Walmart for it.")
-        return
+    elif read_only is False:
+        _read_write(store, yes)
+
+
+def _read_write(store: Store, yes: bool) -> None:
     if not store.read_only:
         click.echo(f"{store.name} is already read-write.")
         return

@@ -16,6 +16,7 @@ sync_cli = AppGroup("sync", help="The outbox of Walmart updates.")
 def drain(timeout: float) -> None:
     """Process sync work now until nothing is pending (exit 0) or the timeout passes (exit 1)."""
     from jobs.drain import drain as run_drain
+    from webapp.services.sync_explain import target
 
     left = run_drain(timeout)
     if not left:
@@ -23,7 +24,7 @@ def drain(timeout: float) -> None:
         return
     click.echo(f"{len(left)} task(s) still pending after {timeout:g}s:")
     for task in left:
-        click.echo(f"  #{task.id} {task.kind} {task.target}: attempt {task.attempts}, next at "
+        click.echo(f"  #{task.id} {task.kind} {target(task)}: attempt {task.attempts}, next at "
                    f"{task.next_attempt_at.isoformat()}"
                    + (f", last error: {task.last_error_message}" if task.last_error_message
                       else ""))

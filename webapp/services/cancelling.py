@@ -16,7 +16,7 @@ from webapp.models import (
     User,
 )
 from webapp.models.base import utcnow
-from webapp.services import audit, order_queries, order_status, outbox, stock
+from webapp.services import audit, order_queries, order_status, outbox, ship_nodes, stock
 from webapp.services.errors import ActionRefused
 from webapp.services.store_mode import refuse_if_read_only
 from webapp.walmart import enums, payloads
@@ -95,8 +95,9 @@ def cancel_order(order_id: int, reason: str, *, by: User | None,
                            order=order, payload=body)
     cancellation.task = task
     db.session.add(cancellation)
+    node = ship_nodes.stock_node(order.store, order.ship_node)  # where the import reserved
     for line, quantity in lines:  # released: available rises and is pushed
-        stock.change_reserved(order.store_id, line.sku, -quantity)
+        stock.change_reserved(order.store_id, line.sku, -quantity, node)
     for line in order.lines:
         db.session.refresh(line, ["canceled_qty", "cancellation_reason"])
     order_status.refresh(order)

@@ -17,7 +17,7 @@ from jobs.queue import enqueue
 from webapp.extensions import db
 from webapp.models import Store, SyncTask
 from webapp.models.base import utcnow
-from webapp.services.sync_explain import explain
+from webapp.services.sync_explain import explain, target
 
 log = logging.getLogger(__name__)
 DELIVER_JOB = "jobs.notify.deliver"
@@ -56,7 +56,7 @@ def task_failed(task: SyncTask) -> None:
         return
     store = db.session.get(Store, task.store_id)
     explanation = explain(task)
-    where = f"order {task.order.number}" if task.order else f"{task.kind} {task.target}"
+    where = f"order {task.order.number}" if task.order else f"{task.kind} {target(task)}"
     subject = f"Orderdeck: Walmart {task.kind} failed for {where} ({store.name})"
     text = "\n".join(filter(None, [
         f"Walmart refused the {task.kind} update for {where} in store {store.name}.",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from webapp.extensions import db
 from webapp.models import Order, OrderLine, Store
 from webapp.models.base import utcnow
-from webapp.services import order_status, stock
+from webapp.services import order_status, ship_nodes, stock
 from webapp.services.text_fit import fit
 from webapp.walmart.schema import OrderLine as WalmartLine
 from webapp.walmart.schema import PurchaseOrder
@@ -68,6 +68,8 @@ def _order_values(data: PurchaseOrder) -> dict:
             "address_type": address.address_type, "order_date": data.order_date,
             "ship_by": data.estimated_ship_date, "deliver_by": data.estimated_delivery_date,
             "ship_method": data.method_code, "import_error": None, "raw": None}
+    if node := ship_nodes.order_node(data.ship_node):  # else the node read before is kept
+        values["ship_node"] = node
     return fit(Order, values)
 
 
@@ -75,10 +77,12 @@ def _open(values) -> int:
     return max(values.quantity - values.shipped_qty - values.canceled_qty, 0)
 
 
-def _apply(order: Order, data: PurchaseOrder, created: bool) -> dict[str, int]:
-    """Copy Walmart's view onto the order; returns the change of open units per SKU (what
-    stock must reserve or release)."""
+def _apply(store: Store, order: Order, data: PurchaseOrder,
+           created: bool) -> dict[tuple[str, str], int]:
+    """Copy Walmart's view onto the order; returns the change of open units per (SKU, stock
+    node) (what stock must reserve or release; an order moved to another node moves them)."""
     before = {line.line_number: (line.sku, line.open_qty) for line in order.lines}
+    node_before = ship_nodes.stock_node(store, order.ship_node)
     for key, value in _order_values(data).items():
         setattr(order, key, value)
     by_number = {line.line_number: line for line in order.lines}
@@ -95,12 +99,14 @@ def _apply(order: Order, data: PurchaseOrder, created: bool) -> dict[str, int]:
         order.currency = next((c.currency for x in data.lines for c in x.charges), "USD")
         order.order_value = sum((line.total for line in order.lines), Decimal("0"))
     order.intent_to_cancel = any(line.intent_to_cancel and line.open_qty for line in order.lines)
-    deltas: dict[str, int] = {}
+    node = ship_nodes.stock_node(store, order.ship_node)
+    deltas: dict[tuple[str, str], int] = {}
     for line in order.lines:
         sku, was_open = before.get(line.line_number, (line.sku, 0))
-        if line.open_qty != was_open:
-            deltas[sku] = deltas.get(sku, 0) + line.open_qty - was_open
-    return deltas
+        if line.open_qty != was_open or node != node_before:
+            deltas[(sku, node_before)] = deltas.get((sku, node_before), 0) - was_open
+            deltas[(sku, node)] = deltas.get((sku, node), 0) + line.open_qty
+    return {key: delta for key, delta in deltas.items() if delta}
 
 
 def _new_order(store: Store, data: PurchaseOrder) -> Order:
@@ -116,8 +122,8 @@ def upsert(store: Store, data: PurchaseOrder) -> tuple[Order, bool]:
     created = order is None
     if created:
         order = _new_order(store, data)
-    for sku, delta in _apply(order, data, created).items():
-        stock.change_reserved(store.id, sku, delta)
+    for (sku, node), delta in _apply(store, order, data, created).items():
+        stock.change_reserved(store.id, sku, delta, node)
     db.session.flush()
     if created:
         order.number = str(NUMBER_BASE + order.id)
@@ -161,7 +167,7 @@ def upsert_page(store: Store, page: list[PurchaseOrder]) -> list[Stored]:
     known = {o.purchase_order_id: o for o in db.session.scalars(
         select(Order).where(Order.store_id == store.id, Order.purchase_order_id.in_(latest))
         .options(selectinload(Order.lines)))}
-    deltas: dict[str, int] = {}
+    deltas: dict[tuple[str, str], int] = {}
     stamp = utcnow()
     tasks: dict[int, list[SyncTask]] = {}
     if known:
@@ -170,8 +176,8 @@ def upsert_page(store: Store, page: list[PurchaseOrder]) -> list[Stored]:
                 .order_by(SyncTask.id.desc())):
             tasks.setdefault(task.order_id, []).append(task)
     for po, order in known.items():
-        for sku, delta in _apply(order, latest[po], False).items():
-            deltas[sku] = deltas.get(sku, 0) + delta
+        for key, delta in _apply(store, order, latest[po], False).items():
+            deltas[key] = deltas.get(key, 0) + delta
         order_status.refresh(order, tasks.get(order.id, []))
         order.updated_at = stamp
     new = [data for po, data in latest.items() if po not in known]
@@ -195,10 +201,12 @@ def _insert_new(store: Store, page: list[PurchaseOrder], stamp, deltas: dict) ->
                                lines=[SimpleNamespace(**x) for x in line_values])
         view.intent_to_cancel = any(x.intent_to_cancel and _open(x) for x in view.lines)
         view.status = order_status.derive_status(view, False).value  # the one derivation
+        node = ship_nodes.stock_node(store, values.get("ship_node"))
         for line in view.lines:
-            deltas[line.sku] = deltas.get(line.sku, 0) + _open(line)
+            deltas[(line.sku, node)] = deltas.get((line.sku, node), 0) + _open(line)
         orders.append({
             **values, "store_id": store.id, "purchase_order_id": data.purchase_order_id,
+            "ship_node": values.get("ship_node"),  # (every row of one INSERT has every key)
             "currency": next((c.currency for x in data.lines for c in x.charges), "USD"),
             "order_value": sum((x.unit_price * x.quantity + x.tax + x.shipping
                                 for x in view.lines), Decimal("0")),

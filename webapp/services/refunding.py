@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from webapp.extensions import db
 from webapp.models import Refund, Return, ReturnLine, Store, SyncTask, TaskKind, TaskState, User
-from webapp.services import audit, order_queries, outbox, stock
+from webapp.services import audit, order_queries, outbox, ship_nodes, stock
 from webapp.services.errors import ActionRefused
 from webapp.services.return_status import refresh as refresh_return
 from webapp.services.store_mode import refuse_if_read_only
@@ -60,8 +60,9 @@ def refund_return(return_id: int, quantities: dict[int, int], restock: set[int] 
     restocked = sorted(n for n in (restock or set()) if n in wanted)
     for number in restocked:  # the units are back on the shelf
         line = lines[number]
-        if line.sku:
-            stock.adjust(ret.store_id, line.sku, on_hand=wanted[number])
+        if line.sku:  # back at the node the order shipped from
+            node = ship_nodes.stock_node(ret.store, line.order.ship_node if line.order else None)
+            stock.adjust(ret.store_id, line.sku, on_hand=wanted[number], node=node)
     amount = sum((lines[n].unit_price * q for n, q in wanted.items()), Decimal("0"))
     body = payloads.return_refund(ret.customer_order_id, sorted(wanted.items()))
     task = outbox.add_task(ret.store_id, TaskKind.REFUND, ret.rma, payload=body)

@@ -21,7 +21,15 @@ from webapp.models import (
     User,
 )
 from webapp.models.base import utcnow
-from webapp.services import audit, order_queries, order_status, outbox, stock, tracking
+from webapp.services import (
+    audit,
+    order_queries,
+    order_status,
+    outbox,
+    ship_nodes,
+    stock,
+    tracking,
+)
 from webapp.services.errors import ActionRefused
 from webapp.services.store_mode import refuse_if_read_only
 from webapp.walmart import enums, payloads
@@ -154,7 +162,8 @@ def _take_units(order: Order, per_line: dict[str, int]) -> None:
                                 "unit(s) to ship: someone else just shipped or canceled it. "
                                 "Reload the order.", field="lines")
         # The units leave: reservation and on hand go down together.
-        stock.adjust(order.store_id, line.sku, reserved=-quantity, on_hand=-quantity)
+        stock.adjust(order.store_id, line.sku, reserved=-quantity, on_hand=-quantity,
+                     node=ship_nodes.stock_node(order.store, order.ship_node))
 
 
 def ship_order(order_id: int, packages: list[PackageInput], ship_time: datetime, *,

@@ -1,15 +1,15 @@
-"""Stock per store and SKU, and pushing the available quantity to Walmart."""
+"""Stock per store, SKU and ship node, and pushing the available quantity to Walmart."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, tuple_, update
 
 from webapp.extensions import db
 from webapp.models import SkuStock, Store, SyncTask, TaskKind, TaskState, User
-from webapp.services import audit, outbox
+from webapp.services import audit, outbox, ship_nodes
 from webapp.services.errors import ActionRefused
 from webapp.services.store_mode import refuse_if_read_only
 
@@ -17,12 +17,13 @@ MAX_QUANTITY = 1_000_000
 MAX_SKU = 100  # the column's size
 
 
-def get_or_create(store_id: int, sku: str) -> SkuStock:
-    """The SKU's stock row; a SKU seen for the first time starts untracked."""
-    stock = db.session.scalar(select(SkuStock).where(SkuStock.store_id == store_id,
-                                                     SkuStock.sku == sku))
+def get_or_create(store_id: int, sku: str, node: str = "") -> SkuStock:
+    """The SKU's stock row at a ship node ("" = the default node); a SKU seen there for the
+    first time starts untracked."""
+    stock = db.session.scalar(select(SkuStock).where(
+        SkuStock.store_id == store_id, SkuStock.sku == sku, SkuStock.ship_node == node))
     if stock is None:
-        stock = SkuStock(store_id=store_id, sku=sku, on_hand=None, reserved=0)
+        stock = SkuStock(store_id=store_id, sku=sku, ship_node=node, on_hand=None, reserved=0)
         db.session.add(stock)
     return stock
 
@@ -32,32 +33,45 @@ def _read_only(store_id: int) -> bool:
     return bool(store and store.read_only)
 
 
-def request_push(stock: SkuStock) -> SyncTask | None:
-    """Ask for the SKU's available quantity to reach Walmart.
+# An inventory task's target is the SKU; the stock row's ship node rides in its payload as
+# "shipNode" (absent = the default node "").
+TASK_NODE = func.coalesce(SyncTask.payload["shipNode"].as_string(), "")
 
-    At most one push per SKU waits to be sent: it reads the quantity when it is sent, so twenty
-    quick changes send one or two updates. A push already being sent does not count as waiting
-    (the change may come after its read): the new one goes after it.
+
+def task_node(task: SyncTask) -> str:
+    """The ship node of an inventory task's stock row ("" = the store's default node)."""
+    return (task.payload or {}).get("shipNode") or ""
+
+
+def request_push(stock: SkuStock) -> SyncTask | None:
+    """Ask for the SKU's available quantity at its node to reach Walmart.
+
+    At most one push per SKU and node waits to be sent: it reads the quantity when it is sent,
+    so twenty quick changes send one or two updates. A push already being sent does not count
+    as waiting (the change may come after its read): the new one goes after it.
     """
     if not stock.tracked or _read_only(stock.store_id):  # a read-only store pushes nothing
         return None
     waiting = db.session.scalar(select(SyncTask.id).where(
         SyncTask.store_id == stock.store_id, SyncTask.kind == TaskKind.INVENTORY.value,
-        SyncTask.target == stock.sku, SyncTask.state == TaskState.PENDING.value,
-        SyncTask.lease_until.is_(None)).limit(1))
+        SyncTask.target == stock.sku, TASK_NODE == stock.ship_node,
+        SyncTask.state == TaskState.PENDING.value, SyncTask.lease_until.is_(None)).limit(1))
     if waiting is not None:
         return None
-    return outbox.add_task(stock.store_id, TaskKind.INVENTORY, stock.sku)
+    return outbox.add_task(stock.store_id, TaskKind.INVENTORY, stock.sku,
+                           payload={"shipNode": stock.ship_node} if stock.ship_node else None)
 
 
 def _floor0(expression):
     return case((expression < 0, 0), else_=expression)
 
 
-def adjust(store_id: int, sku: str, reserved: int = 0, on_hand: int = 0) -> SkuStock:
-    """Add to reserved and on hand in SQL (never below 0), so concurrent changes from an
-    import and a person never overwrite each other; push when available may have changed."""
-    stock = get_or_create(store_id, sku)
+def adjust(store_id: int, sku: str, reserved: int = 0, on_hand: int = 0,
+           node: str = "") -> SkuStock:
+    """Add to reserved and on hand at a node in SQL (never below 0), so concurrent changes
+    from an import and a person never overwrite each other; push when available may have
+    changed."""
+    stock = get_or_create(store_id, sku, node)
     db.session.flush()
     values = {}
     if reserved:
@@ -74,31 +88,37 @@ def adjust(store_id: int, sku: str, reserved: int = 0, on_hand: int = 0) -> SkuS
     return stock
 
 
-def change_reserved(store_id: int, sku: str, delta: int) -> SkuStock:
-    """Reserve (positive) or release (negative) units; a tracked SKU's change is pushed."""
-    return adjust(store_id, sku, reserved=delta)
+def change_reserved(store_id: int, sku: str, delta: int, node: str = "") -> SkuStock:
+    """Reserve (positive) or release (negative) units at a node; a tracked SKU's change is
+    pushed."""
+    return adjust(store_id, sku, reserved=delta, node=node)
 
 
-def reserve_many(store_id: int, deltas: dict[str, int]) -> None:
-    """change_reserved() for an import page's SKUs in three statements: their rows read, the
-    missing ones inserted, every change applied; tracked SKUs get their push."""
-    changes = {sku: delta for sku, delta in deltas.items() if delta}
+def reserve_many(store_id: int, deltas: dict[tuple[str, str], int]) -> None:
+    """change_reserved() for an import page's (SKU, node) pairs in a few statements: their
+    rows read, the missing ones inserted, every node's changes applied; tracked rows get their
+    push."""
+    changes = {key: delta for key, delta in deltas.items() if delta}
     if not changes:
         return
-    rows = {row.sku: row for row in db.session.scalars(select(SkuStock).where(
-        SkuStock.store_id == store_id, SkuStock.sku.in_(changes)))}
+    rows = {(row.sku, row.ship_node): row for row in db.session.scalars(select(SkuStock).where(
+        SkuStock.store_id == store_id,
+        tuple_(SkuStock.sku, SkuStock.ship_node).in_(list(changes))))}
     if missing := sorted(set(changes) - set(rows)):
         db.session.execute(SkuStock.__table__.insert(), [
-            {"store_id": store_id, "sku": sku, "on_hand": None, "reserved": 0}
-            for sku in missing])
-    db.session.execute(update(SkuStock).where(SkuStock.store_id == store_id,
-                                              SkuStock.sku.in_(changes))
-                       .values(reserved=_floor0(SkuStock.reserved +
-                                                case(changes, value=SkuStock.sku, else_=0)))
-                       .execution_options(synchronize_session=False))
-    for sku in sorted(rows):
-        db.session.expire(rows[sku], ["reserved"])
-        request_push(rows[sku])  # (a SKU seen for the first time is untracked)
+            {"store_id": store_id, "sku": sku, "ship_node": node, "on_hand": None, "reserved": 0}
+            for sku, node in missing])
+    for node in sorted({node for _sku, node in changes}):  # one statement per node (few)
+        at_node = {sku: delta for (sku, n), delta in changes.items() if n == node}
+        db.session.execute(update(SkuStock).where(
+            SkuStock.store_id == store_id, SkuStock.ship_node == node,
+            SkuStock.sku.in_(at_node))
+            .values(reserved=_floor0(SkuStock.reserved +
+                                     case(at_node, value=SkuStock.sku, else_=0)))
+            .execution_options(synchronize_session=False))
+    for key in sorted(rows):
+        db.session.expire(rows[key], ["reserved"])
+        request_push(rows[key])  # (a SKU seen for the first time is untracked)
 
 
 def _quantity(value) -> int:
@@ -120,36 +140,44 @@ def _sku(value) -> str:
 
 
 def set_on_hand(store_id: int, sku: str, quantity, *, by: User | None,
-                actor: str | None = None) -> SkuStock:
-    """Set what is on the shelf; the SKU becomes tracked and its available quantity is pushed."""
+                actor: str | None = None, node: str | None = None) -> SkuStock:
+    """Set what is on the shelf at a ship node (none named: the default node); the SKU
+    becomes tracked there and its available quantity is pushed."""
     refuse_if_read_only(db.session.get(Store, store_id))
     sku = _sku(sku)
-    stock = get_or_create(store_id, sku)
-    old, stock.on_hand = stock.on_hand, _quantity(quantity)
+    at = ship_nodes.stock_choice(db.session.get(Store, store_id), node)
+    amount = _quantity(quantity)
+    stock = get_or_create(store_id, sku, at)
+    old, stock.on_hand = stock.on_hand, amount
     request_push(stock)
     audit.record("stock.set", user=by, actor=actor, store_id=store_id, subject=sku, old=old,
-                 new=stock.on_hand)
+                 new=stock.on_hand, **({"ship_node": at} if at else {}))
     db.session.commit()
     outbox.publish_pending()
     return stock
 
 
 def import_csv(store_id: int, text: str, *, by: User | None) -> int:
-    """A CSV of `sku,quantity` rows: all rows are checked first; then every SKU is set."""
-    refuse_if_read_only(db.session.get(Store, store_id))
+    """A CSV of `sku,quantity[,ship_node]` rows: all rows are checked first; then every SKU is
+    set (at the node named, else the default node)."""
+    store, known = db.session.get(Store, store_id), None
+    refuse_if_read_only(store)
     reader = csv.reader(io.StringIO(text))
     rows, errors, number = [], [], 0
     try:
         for number, values in enumerate(reader, start=1):
             if not values or not any(v.strip() for v in values):
                 continue
-            if number == 1 and not values[-1].strip().isdigit():
+            if number == 1 and not values[min(1, len(values) - 1)].strip().isdigit():
                 continue  # a header
             if len(values) < 2:
                 errors.append(f"Row {number}: expected sku,quantity.")
                 continue
             try:
-                rows.append((_sku(values[0]), _quantity(values[1])))
+                if len(values) > 2 and values[2].strip() and known is None:
+                    known = ship_nodes.known_nodes(store)  # read once, when a node is named
+                rows.append((_sku(values[0]), _quantity(values[1]), ship_nodes.stock_choice(
+                    store, values[2] if len(values) > 2 else None, known)))
             except ActionRefused as exc:
                 errors.append(f"Row {number}: {exc}")
     except csv.Error as exc:  # e.g. a field over the csv module's size limit
@@ -158,8 +186,8 @@ def import_csv(store_id: int, text: str, *, by: User | None) -> int:
         raise ActionRefused(" ".join(errors[:10]) + (" …" if len(errors) > 10 else ""))
     if not rows:
         raise ActionRefused("The file has no sku,quantity rows.")
-    for sku, quantity in rows:
-        stock = get_or_create(store_id, sku)
+    for sku, quantity, node in rows:
+        stock = get_or_create(store_id, sku, node)
         stock.on_hand = quantity
         db.session.flush()
         request_push(stock)

@@ -12,7 +12,7 @@ from webapp import secrets_box
 from webapp.extensions import db
 from webapp.models import Environment, Store, User
 from webapp.models.stores import WALMART_BASE_URLS
-from webapp.services import audit, credentials
+from webapp.services import audit, credentials, outbox, ship_nodes
 from webapp.services.errors import ActionRefused
 from webapp.walmart.enums import RATE_LIMITS
 
@@ -26,6 +26,7 @@ class StoreInput:
     client_secret: str | None  # None or "" on edit: keep the stored one
     import_enabled: bool
     rate_limits: str | dict | None = None  # "acknowledge=120, shipping=120"
+    default_ship_node: str | None = None  # Walmart's id of the store's default ship node
     # Read-only: import and show, send nothing. Turning it off is store_mode.set_read_write,
     # a confirmed step of its own; update_store only ever turns it on.
     read_only: bool = False
@@ -133,6 +134,7 @@ def create_store(data: StoreInput, *, by: User | None) -> Store:
         client_secret_encrypted=secrets_box.encrypt(data.client_secret.strip()),
         import_enabled=data.import_enabled,
         rate_limits=parse_rate_limits(data.rate_limits),
+        default_ship_node=ship_nodes.clean_node(data.default_ship_node),
         read_only=data.read_only,
     )
     if not store.client_id:
@@ -158,7 +160,9 @@ def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
     if not client_id:
         raise ActionRefused("Enter the Walmart client id.", field="client_id")
     limits = parse_rate_limits(data.rate_limits)
+    node = ship_nodes.clean_node(data.default_ship_node)
     changed = [f for f, old, new in (
+        ("default_ship_node", store.default_ship_node, node),
         ("rate_limits", store.rate_limits or {}, limits),
         ("name", store.name, name), ("environment", store.environment, data.environment),
         ("base_url", store.base_url, base_url), ("client_id", store.client_id, client_id),
@@ -169,6 +173,7 @@ def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
     if data.read_only and not store.read_only:
         store.read_only = True
         changed.append("read_only")
+    ship_nodes.change_default(store, node)  # (stock moves with it)
     if (data.client_secret or "").strip():
         store.client_secret_encrypted = secrets_box.encrypt(data.client_secret.strip())
         changed.append("client_secret")
@@ -180,6 +185,20 @@ def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
         # New credentials (or the right environment): the updates that waited for them go
         # out now; if Walmart refuses these too, the store shows it again.
         credentials.resume_updates(store.id)
+    outbox.publish_pending()  # stock pushes of a new default ship node
+    return store
+
+
+def set_default_ship_node(store: Store, value: str | None, *, by: User | None,
+                          actor: str | None = None) -> Store:
+    """Name the store's default ship node (None or "" clears it)."""
+    node = ship_nodes.clean_node(value)
+    if node != store.default_ship_node:
+        ship_nodes.change_default(store, node)  # (stock moves with it)
+        audit.record("store.update", user=by, actor=actor, store_id=store.id,
+                     subject=store.name, changed=["default_ship_node"])
+    db.session.commit()
+    outbox.publish_pending()  # stock pushes of a new default ship node
     return store
 
 

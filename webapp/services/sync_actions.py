@@ -10,6 +10,7 @@ from webapp.models.base import utcnow
 from webapp.services import audit, order_queries, order_status, outbox, return_status, store_health
 from webapp.services.errors import ActionRefused
 from webapp.services.store_mode import refuse_if_read_only
+from webapp.services.sync_explain import target
 
 NOTE_MAX = 500
 
@@ -36,7 +37,7 @@ def _follow(task: SyncTask) -> None:
 
 
 def _subject(task: SyncTask) -> str:
-    return task.order.number if task.order else task.target
+    return task.order.number if task.order else target(task)
 
 
 def _reopen(task: SyncTask, by: User | None) -> None:

@@ -29,6 +29,7 @@ from webapp.services import (
     rate_limit,
     store_mode,
 )
+from webapp.services.stock import TASK_NODE, task_node
 from webapp.services.sync_handlers import HANDLERS
 from webapp.services.sync_lease import STUCK_AFTER, LeaseLost, claim, count_attempt, sweep  # noqa: F401
 from webapp.services.walmart_access import client_for
@@ -159,11 +160,13 @@ def _credentials_refused(task: SyncTask, store: Store, exc: AuthenticationError)
 
 
 def _earlier_pending(task: SyncTask) -> SyncTask | None:
-    """An earlier update of the same order (or the same SKU's stock) still on its way:
-    Walmart wants them in order (an order is acknowledged before it ships)."""
+    """An earlier update of the same order (or the same SKU's stock at the same node) still
+    on its way: Walmart wants them in order (an order is acknowledged before it ships)."""
     same = (SyncTask.order_id == task.order_id) if task.order_id is not None else (
         (SyncTask.store_id == task.store_id) & (SyncTask.kind == task.kind)
         & (SyncTask.target == task.target))
+    if task.kind == "inventory":  # a SKU's stock at another ship node is another quantity
+        same = same & (TASK_NODE == task_node(task))
     return db.session.scalar(select(SyncTask).where(
         same, SyncTask.id < task.id, SyncTask.state == TaskState.PENDING.value)
         .order_by(SyncTask.id).limit(1))

@@ -200,6 +200,12 @@ def _cancel_lines(payload: dict) -> list[str]:
             for status in line.get("orderLineStatuses", {}).get("orderLineStatus", [])]
 
 
+def target(task: SyncTask) -> str:
+    """What a task without an order is about: the RMA, or the SKU (and its ship node)."""
+    node = (task.payload or {}).get("shipNode") if task.kind == "inventory" else None
+    return f"{task.target} at ship node {node}" if node else task.target
+
+
 def summary(task: SyncTask) -> list[str]:
     """What the task sends, one line per item, in words (payloads never hold secrets)."""
     payload = task.payload or {}
@@ -216,7 +222,7 @@ def summary(task: SyncTask) -> list[str]:
         if task.kind == "inventory":
             amount = (payload.get("quantity") or {}).get("amount")
             what = amount if amount is not None else "its available quantity when sent"
-            return [f"Set SKU {task.target} to {what}"]
+            return [f"Set SKU {target(task)} to {what}"]
     except (AttributeError, TypeError):  # an unexpected shape: the raw body is shown anyway
         pass
     return []

@@ -126,8 +126,10 @@ class Cancel:
 
 
 class Inventory:
-    """PUT /v3/inventory: the SKU's available quantity, read when sent (so the latest wins).
-    Setting an absolute quantity is idempotent: no read-back is needed."""
+    """PUT /v3/inventory: the SKU's available quantity at the task's ship node, read when sent
+    (so the latest wins). Setting an absolute quantity is idempotent: no read-back is needed.
+    The target is the SKU; the payload's "shipNode" is the stock row's node (absent: the
+    default node), kept when the body is written at sending."""
 
     endpoint = "inventory"
     read_endpoint = None
@@ -136,18 +138,24 @@ class Inventory:
 
     @staticmethod
     def _stock(task: SyncTask):
-        from webapp.services.stock import get_or_create
+        from webapp.services.stock import get_or_create, task_node
 
-        return get_or_create(task.store_id, task.target)
+        return get_or_create(task.store_id, task.target, task_node(task))
 
     @classmethod
     def send(cls, client: WalmartClient, task: SyncTask):
+        from webapp.services import ship_nodes
+        from webapp.services.stock import task_node
         from webapp.walmart import payloads
 
-        held = cls._stock(task)
-        task.payload = payloads.inventory(task.target, held.available or 0)
+        held, node = cls._stock(task), task_node(task)
+        body = payloads.inventory(task.target, held.available or 0)
+        task.payload = {**body, "shipNode": node} if node else body
+        # Named only when the store knows several nodes (else Walmart's default node, as
+        # before ship nodes); read before the commit so the store is current.
+        ship_node = ship_nodes.push_node(db.session.get(Store, task.store_id), node)
         db.session.commit()  # what is being sent, visible on the Sync page
-        return client.update_inventory(task.target, task.payload)
+        return client.update_inventory(task.target, body, ship_node=ship_node)
 
     @staticmethod
     def applied(task: SyncTask, result) -> bool:

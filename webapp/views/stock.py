@@ -1,4 +1,5 @@
-"""The Stock page: on hand, reserved, available, and what Walmart last received."""
+"""The Stock page: on hand, reserved, available, and what Walmart last received (per ship
+node when the store knows several)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from webapp.extensions import db
 from webapp.htmx import render_page
 from webapp.models import Role, SkuStock, Store, SyncTask, TaskKind
 from webapp.security import require_role
+from webapp.services import ship_nodes
 from webapp.services import stock as stock_service
 from webapp.services.errors import ActionRefused
 
@@ -17,12 +19,22 @@ bp = Blueprint("stock", __name__, url_prefix="/stock")
 PAGE = 200
 
 
-def _latest_tasks(store_id: int, skus: list[str]) -> dict[str, SyncTask]:
+def _latest_tasks(store_id: int, skus: list[str]) -> dict[tuple[str, str], SyncTask]:
+    """The newest push of each (SKU, ship node) shown."""
     newest = select(func.max(SyncTask.id)).where(
         SyncTask.store_id == store_id, SyncTask.kind == TaskKind.INVENTORY.value,
-        SyncTask.target.in_(skus)).group_by(SyncTask.target)
-    return {t.target: t for t in db.session.scalars(select(SyncTask).where(
-        SyncTask.id.in_(newest)))}
+        SyncTask.target.in_(skus)).group_by(SyncTask.target, stock_service.TASK_NODE)
+    return {(t.target, stock_service.task_node(t)): t for t in db.session.scalars(
+        select(SyncTask).where(SyncTask.id.in_(newest)))}
+
+
+def _node_choices(store: Store | None, nodes: list[str]) -> list[tuple[str, str]]:
+    """(value, label) of the ship nodes stock can be set at; one or none: no choice to make."""
+    if store is None or len(nodes) <= 1:
+        return []
+    default = f"Default node ({store.default_ship_node})" if store.default_ship_node else \
+        "Default node"
+    return [("", default)] + [(n, n) for n in nodes if n != store.default_ship_node]
 
 
 @bp.get("/")
@@ -34,13 +46,21 @@ def index():
     query = select(SkuStock).where(SkuStock.store_id == store_id)
     if q:
         query = query.where(SkuStock.sku.ilike(f"%{q}%"))
-    rows = db.session.scalars(query.order_by(SkuStock.sku).limit(PAGE)).all()
-    store = next((s for s in stores if s.id == store_id), None)
+    rows = db.session.scalars(query.order_by(SkuStock.sku, SkuStock.ship_node)
+                              .limit(PAGE)).all()
+    store = db.session.get(Store, store_id or 0)
+    known = ship_nodes.known_nodes(store) if store else []
+    nodes = _node_choices(store, known)
     return render_page("stock/index.html", "content", stores=stores, store_id=store_id, q=q,
                        store=store, can_edit=current_user.can(Role.OPERATOR) and bool(
                            store and not store.read_only),
                        rows=rows, tasks=_latest_tasks(store_id, [r.sku for r in rows])
-                       if rows else {})
+                       if rows else {}, nodes=nodes,
+                       # A node column whenever a row is not at the default node.
+                       show_nodes=bool(nodes) or any(r.ship_node for r in rows),
+                       node_labels=dict(nodes) or {"": "Default node"},
+                       # Orders name nodes, none is the default: their stock stays apart.
+                       unnamed_default=known if store and not store.default_ship_node else [])
 
 
 @bp.post("/set")
@@ -52,8 +72,10 @@ def set_on_hand():
         if db.session.get(Store, store_id or 0) is None:
             raise ActionRefused("Choose a store.")
         held = stock_service.set_on_hand(store_id, request.form.get("sku", ""),
-                                         request.form.get("on_hand", ""), by=current_user)
-        flash(f"{held.sku}: {held.on_hand} on hand, {held.available} available — "
+                                         request.form.get("on_hand", ""), by=current_user,
+                                         node=request.form.get("ship_node"))
+        at = f" at ship node {held.ship_node}" if held.ship_node else ""
+        flash(f"{held.sku}{at}: {held.on_hand} on hand, {held.available} available — "
               "on its way to Walmart.", "success")
     except ActionRefused as exc:
         db.session.rollback()

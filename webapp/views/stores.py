@@ -26,7 +26,8 @@ def _input(form: StoreForm) -> store_service.StoreInput:
         name=form.name.data or "", environment=Environment(form.environment.data),
         base_url=form.base_url.data, client_id=form.client_id.data or "",
         client_secret=form.client_secret.data, import_enabled=form.import_enabled.data,
-        rate_limits=form.rate_limits.data, read_only=form.read_only.data)
+        rate_limits=form.rate_limits.data, read_only=form.read_only.data,
+        default_ship_node=form.default_ship_node.data)
 
 
 def _refused(form: StoreForm, exc: ActionRefused) -> None:

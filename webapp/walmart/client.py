@@ -321,7 +321,10 @@ class WalmartClient:
         path = f"/v3/returns/{quote(return_order_id, safe='')}/refund"
         return schema_returns.parse_return_refund(self._call("POST", path, json_body=body))
 
-    def update_inventory(self, sku: str, body: dict) -> schema_returns.InventoryLevel:
-        """Body from payloads.inventory(); the SKU goes URL-encoded in the query."""
+    def update_inventory(self, sku: str, body: dict,
+                         ship_node: str | None = None) -> schema_returns.InventoryLevel:
+        """Body from payloads.inventory(); the SKU goes URL-encoded in the query, and the
+        ship node too when one is named (without it Walmart updates the default node)."""
+        params = {"sku": sku, **({"shipNode": ship_node} if ship_node else {})}
         return schema_returns.parse_inventory(
-            self._call("PUT", "/v3/inventory", params={"sku": sku}, json_body=body))
+            self._call("PUT", "/v3/inventory", params=params, json_body=body))

@@ -149,6 +149,8 @@ class PurchaseOrder:
     address: Address
     lines: tuple[OrderLine, ...]
     raw: dict = field(repr=False, compare=False, default_factory=dict)
+    # The id of the node it ships from (shipNode.id); None when Walmart names none.
+    ship_node: str | None = None
 
     def line(self, number: str) -> OrderLine | None:
         return next((line for line in self.lines if line.line_number == str(number)), None)
@@ -218,6 +220,14 @@ def parse_line(data: dict, where: str = "orderLine") -> OrderLine:
         refunded_amount=refunded)
 
 
+def _ship_node(data: dict) -> str | None:
+    """shipNode {type, name, id}: the id (a string, though a number is read too)."""
+    node = _obj(data, "shipNode").get("id")
+    if isinstance(node, bool) or not isinstance(node, str | int):
+        return None
+    return str(node).strip() or None
+
+
 def parse_order(data: dict) -> PurchaseOrder:
     """One purchase order; MalformedResponse names the first missing required field."""
     if not isinstance(data, dict):
@@ -247,7 +257,7 @@ def parse_order(data: dict) -> PurchaseOrder:
             state=str(_req(postal, "state", at)), postal_code=str(_req(postal, "postalCode", at)),
             country=str(postal.get("country") or "USA"), address_type=postal.get("addressType")),
         lines=tuple(parse_line(line, f"{where}.orderLine") for line in lines),
-        raw=data)
+        raw=data, ship_node=_ship_node(data))
 
 
 def parse_order_list(body: dict) -> OrderPage:
