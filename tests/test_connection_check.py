@@ -131,3 +131,21 @@ def test_check_never_reaches_an_address_a_store_may_not_use(app, runner, walmart
     assert "FAILED Use the address http://169.254.169.254: A simulator store uses the " \
         "built-in simulator's address" in result.output
     assert seller.requests() == []
+
+
+def test_a_passing_check_resumes_updates_paused_for_refused_credentials(app, runner,
+                                                                       walmart_store):
+    """Walmart accepted the credentials again (fixed in Seller Center): a passing Test
+    connection clears the store's credentials problem at once."""
+    from webapp.extensions import db
+    from webapp.models import Store
+    from webapp.models.base import utcnow
+
+    name, store_id, _seller = _store(app, walmart_store)
+    with app.app_context():
+        store = db.session.get(Store, store_id)
+        store.credentials_problem, store.credentials_failed_at = "refused", utcnow()
+        db.session.commit()
+    assert runner.invoke(args=["stores", "check", name]).exit_code == 0
+    with app.app_context():
+        assert db.session.get(Store, store_id).credentials_problem is None

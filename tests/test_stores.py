@@ -235,3 +235,31 @@ def test_unknown_store_is_404(signed_in, client):
     response = client.get("/stores/999/edit")
     assert response.status_code == 404
     assert "There is nothing at this address." in response.text
+
+
+def test_an_update_for_a_store_at_a_refused_address_waits_and_sends_nothing(app, shop):
+    """A pending update of a store whose address may not be used is not sent and not a crash:
+    it waits (ADDRESS_REFUSED, checked again in minutes) for a person to correct the address."""
+    from webapp.extensions import db
+    from webapp.models import Order, Store, SyncTask
+    from webapp.models.base import utcnow
+    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.sync_engine import process_task
+
+    store_id, seller = shop
+    calls = len(seller.requests())
+    with app.app_context():
+        order = db.session.scalars(select(Order).where(Order.intent_to_cancel.is_(False))
+                                   .order_by(Order.id)).first()
+        line = order.lines[0]
+        task_id = ship_order(order.id, [PackageInput("1Z999AA10123456784", "Standard",
+                                                     {line.line_number: 1}, "UPS")],
+                             utcnow(), by=None).task_id
+        db.session.get(Store, store_id).base_url = "http://169.254.169.254"
+        db.session.commit()
+        assert process_task(task_id).state == "retry"
+        task = db.session.get(SyncTask, task_id)
+        assert (task.state, task.last_error_code, task.attempts) == (
+            "pending", "ADDRESS_REFUSED", 0)
+        assert "Nothing was sent to http://169.254.169.254" in task.last_error_message
+    assert len(seller.requests()) == calls

@@ -17,7 +17,7 @@ from flask import current_app
 from webapp.extensions import db
 from webapp.models import Store, User
 from webapp.models.base import utcnow
-from webapp.services import audit
+from webapp.services import audit, credentials
 from webapp.services.errors import ActionRefused
 from webapp.services.stores import (
     StoreInput,
@@ -127,7 +127,10 @@ def check_store(store: Store, *, by: User | None) -> CheckResult:
                              "environment's own address).")
     else:
         result = check(store.base_url, store.client_id, client_secret(store))
-    return _recorded(result, store, store.name, by)
+    _recorded(result, store, store.name, by)
+    if result.ok and store.credentials_problem:  # Walmart takes them again: updates resume
+        credentials.resume_updates(store.id)
+    return result
 
 
 def check_input(data: StoreInput, store: Store | None, *, by: User | None) -> CheckResult:

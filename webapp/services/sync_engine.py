@@ -35,9 +35,11 @@ from webapp.services.sync_lease import STUCK_AFTER, LeaseLost, claim, count_atte
 from webapp.services.walmart_access import client_for
 from webapp.walmart import AuthenticationError, DataError, RateLimited, TransientError, WalmartError
 from webapp.walmart.client import WalmartClient
+from webapp.walmart.errors import AddressRefused
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 15
+ADDRESS_RECHECK = timedelta(minutes=5)  # a store whose address may not be used: look again
 
 
 class SyncFailed(Exception):
@@ -224,6 +226,8 @@ def process_task(task_id: int) -> Outcome:
         return _wait(task, min(wake, 30.0))
     try:
         client = client_for(store)
+    except AddressRefused as exc:  # nothing sent: a person must correct the store's address
+        return _retry_at(task, utcnow() + ADDRESS_RECHECK, "ADDRESS_REFUSED", str(exc))
     except Exception as exc:
         _internal(task_id, exc)
         raise
