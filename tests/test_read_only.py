@@ -186,6 +186,7 @@ def test_stores_and_order_pages_say_read_only_and_offer_no_actions(
     signed_in("admin")
     page = client.get("/stores/").text
     assert "Read-only</span>" in page and "Switch to read-write…" in page
+    assert "Read-only</span>" in client.get("/").text  # Home's imports say so too
     with app.app_context():
         order_id = db.session.scalars(select(Order).order_by(Order.id)).first().id
     html = client.get(f"/orders/{order_id}").text

@@ -96,3 +96,15 @@ def test_main_pages_have_no_serious_accessibility_violation(axe_page, make_user,
     expect(page.get_by_text("Choose a cancellation reason.")).to_be_visible()
     expect(page.get_by_label("Cancellation reason")).to_be_focused()  # on the field in error
     check(page, "cancel-order-error", tmp_path)
+    # Going live: the store form's Test connection result, and the read-write confirmation.
+    page.goto(f"/stores/{store_id}/edit")
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.get_by_role("heading", name="Connection works")).to_be_visible()
+    check(page, "store-test-connection", tmp_path)
+    with app.app_context():
+        db.session.get(Store, store_id).read_only = True
+        db.session.commit()
+    page.goto(f"/orders/{order_id}")
+    check(page, "order-read-only", tmp_path)
+    page.goto(f"/stores/{store_id}/read-write")
+    check(page, "store-read-write", tmp_path)

@@ -63,9 +63,9 @@ class CheckResult:
 def _refusal(exc: AuthenticationError) -> tuple[str, str]:
     """Walmart's refusal of the keys, in plain words, and what to do about it."""
     if exc.status == 403:
-        return (f"Walmart accepted the keys, but they lack a permission for this: {exc}",
+        return (f"the keys are valid but lack a permission for this ({exc})",
                 PERMISSION_ADVICE)
-    return f"Walmart refused the client ID and secret: {exc}", KEYS_ADVICE
+    return str(exc), KEYS_ADVICE  # "Walmart refused the client id/secret (400): …"
 
 
 def check(base_url: str, client_id: str, secret: str) -> CheckResult:
