@@ -186,47 +186,37 @@ def take_token(conn: sqlite3.Connection, seller_id: str, endpoint: str) -> dict[
     return headers
 
 
-def draw_fault(conn: sqlite3.Connection, endpoint: str) -> tuple[str | None, float]:
-    """The fault to inject on this call, if any: a queued one first, else by probability."""
+def _draw(conn: sqlite3.Connection, endpoint: str, kinds: tuple[str, ...],
+          rated: tuple[str, ...], down: bool = False) -> tuple[str | None, dict]:
+    """(kind, its settings): the endpoint's own settings before those of '*'; a queued kind
+    (`next`) first, else one drawn by its rate; `down` (when asked) before anything."""
     with transaction(conn):
         for key in (endpoint, "*"):
             row = conn.execute("SELECT config FROM faults WHERE endpoint = ?", (key,)).fetchone()
             if row is None:
                 continue
             config = json.loads(row["config"])
-            hang = float(config.get("hang_seconds", 40))
-            if config.get("down"):
-                return "down", hang
+            if down and config.get("down"):
+                return "down", config
             queued = config.get("next", {})
-            for kind in FAULT_KINDS:
-                if queued.get(kind, 0) > 0:
-                    queued[kind] -= 1
-                    conn.execute("UPDATE faults SET config = ? WHERE endpoint = ?",
-                                  (json.dumps(config), key))
-                    return kind, hang
-            for kind in FAULT_KINDS[1:]:
-                if random.random() < float(config.get(f"{kind}_rate", 0)):
-                    return kind, hang
-    return None, 0.0
-
-
-def draw_paging_fault(conn: sqlite3.Connection, endpoint: str) -> str | None:
-    """The paging fault for this page of a search (read through nextCursor), if any: a queued
-    one first, else by probability; the endpoint's own settings before those of '*'."""
-    with transaction(conn):
-        for key in (endpoint, "*"):
-            row = conn.execute("SELECT config FROM faults WHERE endpoint = ?", (key,)).fetchone()
-            if row is None:
-                continue
-            config = json.loads(row["config"])
-            queued = config.get("next", {})
-            for kind in PAGING_FAULTS:
+            for kind in kinds:
                 if queued.get(kind, 0) > 0:
                     queued[kind] -= 1
                     conn.execute("UPDATE faults SET config = ? WHERE endpoint = ?",
                                  (json.dumps(config), key))
-                    return kind
-            for kind in PAGING_FAULTS:
+                    return kind, config
+            for kind in rated:
                 if random.random() < float(config.get(f"{kind}_rate", 0)):
-                    return kind
-    return None
+                    return kind, config
+    return None, {}
+
+
+def draw_fault(conn: sqlite3.Connection, endpoint: str) -> tuple[str | None, float]:
+    """The fault to inject on this call, if any, and how long a hang lasts."""
+    kind, config = _draw(conn, endpoint, FAULT_KINDS, FAULT_KINDS[1:], down=True)
+    return kind, float(config.get("hang_seconds", 40)) if kind else 0.0
+
+
+def draw_paging_fault(conn: sqlite3.Connection, endpoint: str) -> str | None:
+    """The paging fault for this page of a search (read through nextCursor), if any."""
+    return _draw(conn, endpoint, PAGING_FAULTS, PAGING_FAULTS)[0]
