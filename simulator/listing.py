@@ -192,10 +192,12 @@ def return_page(conn: sqlite3.Connection, seller_id: str) -> dict:
     if args.get("status"):
         docs = [d for d in docs if returns.status(d) == args["status"]]
     total, page = len(docs), docs[offset:offset + limit]
+    # Pages read through a cursor may repeat it, as order pages may (walmart-api.md §11).
+    fault = gateway.draw_paging_fault(conn, "returns") if "offset" in args else None
     cursor = None
-    if offset + limit < total:
+    if offset + limit < total or fault == "repeat_cursor":
         keep = {k: v for k, v in args.items() if k not in {"limit", "offset", "sellerId"}}
-        cursor = "?" + urlencode({"sellerId": seller_id, "limit": limit,
-                                  "offset": offset + limit, **keep})
+        at = offset if fault == "repeat_cursor" else offset + limit
+        cursor = "?" + urlencode({"sellerId": seller_id, "limit": limit, "offset": at, **keep})
     return {"meta": {"totalCount": total, "limit": limit, "nextCursor": cursor},
             "returnOrders": [returns.render(d) for d in page]}

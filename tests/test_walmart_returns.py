@@ -190,3 +190,25 @@ def test_inventory_update_takes_a_numeric_amount(sim):
         client.update_inventory("SKU", {"sku": "SKU", "quantity": {"unit": "EACH",
                                                                     "amount": "7"}})
     assert caught.value.field == "quantity.amount"
+
+
+def test_returns_pages_end_at_a_repeated_cursor(sim, monkeypatch):
+    """Walmart answers a returns page with the cursor it was given: iter_return_pages ends
+    there instead of following it forever."""
+    from webapp.walmart.client import WalmartClient
+
+    seller = sim.seller(seed_orders=40)
+    client = seller.client()
+    for _ in range(5):
+        order = _shipped_order(seller, client)
+        control.open_return(sim.conn, seller.seller_id, order.purchase_order_id)
+    control.set_faults(sim.conn, "returns", repeat_cursor_rate=1.0)
+    followed, real = [], WalmartClient.next_returns
+
+    def next_returns(self, cursor):
+        followed.append(cursor)
+        assert len(followed) < 50, "the walk never ends: it keeps following nextCursor"
+        return real(self, cursor)
+    monkeypatch.setattr(WalmartClient, "next_returns", next_returns)
+    pages = list(client.iter_return_pages(limit=2))
+    assert len(pages) == 2 and pages[1].next_cursor == pages[0].next_cursor

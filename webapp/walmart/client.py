@@ -14,7 +14,8 @@ from urllib.parse import quote, urlencode
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from webapp.walmart import schema, schema_returns
+from webapp.walmart import schema
+from webapp.walmart.client_returns import MAX_LIMIT, ReturnsAndInventory
 from webapp.walmart.errors import (
     AuthenticationError,
     DataError,
@@ -26,9 +27,6 @@ from webapp.walmart.responses import error_details, is_content_not_found, parse_
 
 SERVICE_NAME = "Walmart Marketplace"
 TOKEN_MARGIN = 120  # refresh this many seconds before Walmart's 900 s expiry
-MAX_LIMIT = 200
-RETURN_DATE_RANGES = (("returnCreationStartDate", "returnCreationEndDate"),
-                      ("returnLastModifiedStartDate", "returnLastModifiedEndDate"))
 
 
 @dataclass
@@ -79,7 +77,7 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
     return False
 
 
-class WalmartClient:
+class WalmartClient(ReturnsAndInventory):
     """Walmart Marketplace API for one seller account (store)."""
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, *,
@@ -288,43 +286,3 @@ class WalmartClient:
 
     def refund(self, purchase_order_id: str, body: dict) -> schema.PurchaseOrder:
         return self._action(purchase_order_id, "refund", body)
-
-    # -- returns and inventory ------------------------------------------------------------
-    def returns(self, **filters: Any) -> schema_returns.ReturnPage:
-        """GET /v3/returns; a date range goes with both of its bounds or not at all."""
-        for start, end in RETURN_DATE_RANGES:  # Walmart answers a lone bound with a 400
-            if (filters.get(start) is None) != (filters.get(end) is None):
-                raise ValueError(f"{start} and {end} go together: give both or neither")
-        filters.setdefault("limit", MAX_LIMIT)
-        body = self._call("GET", "/v3/returns", params=self._filters(filters), empty_ok=True)
-        if body is None:
-            return schema_returns.ReturnPage(returns=(), next_cursor=None, total_count=0)
-        return schema_returns.parse_return_list(body)
-
-    def next_returns(self, cursor: str) -> schema_returns.ReturnPage:
-        path = "/v3/returns" + (cursor if cursor.startswith("?") else "?" + cursor)
-        body = self._call("GET", path, empty_ok=True)
-        if body is None:
-            return schema_returns.ReturnPage(returns=(), next_cursor=None, total_count=0)
-        return schema_returns.parse_return_list(body)
-
-    def iter_return_pages(self, **filters: Any):
-        page = self.returns(**filters)
-        yield page
-        while page.next_cursor:
-            page = self.next_returns(page.next_cursor)
-            yield page
-
-    def refund_return(self, return_order_id: str, body: dict
-                      ) -> schema_returns.ReturnRefundResult:
-        """Body from payloads.return_refund()."""
-        path = f"/v3/returns/{quote(return_order_id, safe='')}/refund"
-        return schema_returns.parse_return_refund(self._call("POST", path, json_body=body))
-
-    def update_inventory(self, sku: str, body: dict,
-                         ship_node: str | None = None) -> schema_returns.InventoryLevel:
-        """Body from payloads.inventory(); the SKU goes URL-encoded in the query, and the
-        ship node too when one is named (without it Walmart updates the default node)."""
-        params = {"sku": sku, **({"shipNode": ship_node} if ship_node else {})}
-        return schema_returns.parse_inventory(
-            self._call("PUT", "/v3/inventory", params=params, json_body=body))
