@@ -104,8 +104,8 @@ def parse_rate_limits(value: str | dict | None) -> dict[str, int]:
                                 f"{', '.join(sorted(RATE_LIMITS))}.", field="rate_limits")
         calls = whole(number, MAX_CALLS, minimum=1)
         if calls is None:
-            raise ActionRefused(f"The rate limit for {name} must be a whole number of calls "
-                                f"per minute, 1 to {MAX_CALLS:,}.", field="rate_limits")
+            raise ActionRefused(f"The rate limit for {name} must be a positive number of calls "
+                                f"per minute, at most {MAX_CALLS:,}.", field="rate_limits")
         limits[name] = calls
     return limits
 
