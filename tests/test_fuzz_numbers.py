@@ -230,3 +230,33 @@ def test_cli_commands_refuse_hostile_numbers_with_a_message(app, returned):
                                 f"{result.exception!r:.100}")
     assert not problems, "\n".join(problems)
     assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("7", 7), (" 12 ", 12), ("0", 0), ("1000000", 1_000_000), ("1000001", None),
+    ("²", None), ("٣", None), ("-1", None), ("+1", None), ("1e9", None), ("1_0", None),
+    ("0x10", None), ("", None), ("NaN", None), ("9" * 25, None), ("9" * 5000, None), (None, None),
+])
+def test_the_parser_reads_ascii_digits_within_the_bound_only(text, expected):
+    """whole() reads plain ASCII digits up to the maximum and nothing else — "٣" is not 3,
+    "1_0" is not 10 — and never raises."""
+    from webapp.numbers import MAX_QUANTITY, whole
+
+    assert whole(text, MAX_QUANTITY) == expected
+
+
+def test_an_id_another_script_spells_is_no_id(app, signed_in, auth, shop):
+    """/orders/٣ (an order's id in Arabic-Indic digits) and /orders/<2**31> are 404s: the
+    route converter takes ASCII digits within the id bound only (werkzeug's own read "٣" as
+    order 3)."""
+    from webapp.extensions import db
+    from webapp.models import Order
+
+    with app.app_context():
+        order_id = db.session.scalar(db.select(db.func.min(Order.id)))
+    assert order_id < 10
+    signed_in("viewer")
+    assert auth.client.get(f"/orders/{order_id}").status_code == 200
+    for path in (f"/orders/{quote(chr(0x660 + order_id))}", f"/orders/{2**31}",
+                 "/orders/" + "9" * 25):
+        assert auth.client.get(path).status_code == 404, path
