@@ -116,8 +116,8 @@ def test_ship_two_then_one_with_live_status(app, signed_in, client, shop, worker
 
 @pytest.mark.parametrize("changes, message", [
     ({"packages-0-tracking_number": "   "}, "Enter the tracking number."),
-    ({"packages-0-lines-0-quantity": "-1"}, "Quantities are whole numbers, 0 or more."),
-    ({"packages-0-lines-0-quantity": "abc"}, "Not a valid integer value."),
+    ({"packages-0-lines-0-quantity": "-1"}, "Quantities are whole numbers from 0 to 100,000."),
+    ({"packages-0-lines-0-quantity": "abc"}, "Quantities are whole numbers from 0 to 100,000."),
     ({"packages-0-lines-0-quantity": "0"}, "Put at least one unit in the package."),
     ({"packages-0-lines-0-quantity": "99"}, "left to ship, not 99"),
     ({"packages-0-carrier": "Fedex Ground"}, "is not one of Walmart&#39;s carriers"),

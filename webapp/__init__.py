@@ -15,6 +15,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"],
                 template_folder="../templates", static_folder="../static")
     app.config.from_mapping(settings)
+    from webapp.numbers import IdConverter
+    app.url_map.converters["int"] = IdConverter  # before any route: ids bounded everywhere
     init_logs(app)
     init_extensions(app)
     init_proxy(app)

@@ -15,17 +15,49 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
+from webapp.numbers import digits, whole
 from webapp.walmart.enums import CARRIERS, METHOD_CODES
+
+MAX_LINE_QUANTITY = 100_000
+
+
+class WholeNumberField(IntegerField):
+    """A whole number from 0 to `maximum`, ASCII digits only: "²", "٣", "1e9", "-1" or 5,000
+    digits get `message` (IntegerField's int() reads "٣" as 3 and " 1_0" as 10)."""
+
+    def __init__(self, label=None, validators=None, maximum: int = MAX_LINE_QUANTITY,
+                 message: str = "Enter a whole number.", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.maximum, self.message = maximum, message
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip():
+            self.data = whole(valuelist[0], self.maximum)
+            if self.data is None:
+                raise ValueError(self.message)
+
+
+class IndexedList(FieldList):
+    """A FieldList reading only short ASCII-digit indexes from field names (packages-0-…):
+    WTForms' own takes "packages-²-…" as an index and int() then fails."""
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if digits(index) and len(index) <= 4:
+                    yield int(index)
 
 
 class ShipLineForm(Form):
     """A plain Form: a nested FlaskForm would add a CSRF token per row."""
     line_number = HiddenField()
-    quantity = IntegerField("Quantity", validators=[
-        InputRequired("Enter a quantity (0 skips the line)."),
-        NumberRange(min=0, max=100000, message="Quantities are whole numbers, 0 or more.")])
+    quantity = WholeNumberField("Quantity", validators=[
+        InputRequired("Enter a quantity (0 skips the line).")],
+        message=f"Quantities are whole numbers from 0 to {MAX_LINE_QUANTITY:,}.")
 
 
 class PackageForm(Form):
@@ -40,12 +72,12 @@ class PackageForm(Form):
     method_code = SelectField("Method", choices=[SelectChoice(m, m) for m in METHOD_CODES])
     tracking_number = StringField("Tracking number", validators=[
         InputRequired("Enter the tracking number."), Length(max=100)])
-    lines = FieldList(FormField(ShipLineForm), min_entries=0, max_entries=200)
+    lines = IndexedList(FormField(ShipLineForm), min_entries=0, max_entries=200)
 
 
 class ShipForm(FlaskForm):
     # No package until "Add tracking number" (as in Channel Manager); Ship then needs one.
-    packages = FieldList(FormField(PackageForm), min_entries=0, max_entries=20)
+    packages = IndexedList(FormField(PackageForm), min_entries=0, max_entries=20)
     ship_time = DateTimeLocalField("Ship date and time", format=["%Y-%m-%dT%H:%M",
                                                                  "%Y-%m-%dT%H:%M:%S"],
                                    validators=[InputRequired("Enter the ship date and time.")])

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import OrderStatus, Store
+from webapp.numbers import whole
 from webapp.services import importer, order_queries
 
 orders_cli = AppGroup("orders", help="Walmart orders.")
@@ -50,10 +51,17 @@ def import_orders(store_name: str | None) -> None:
         raise SystemExit(1)
 
 
+def _limit(_ctx, _param, value: str) -> int:
+    number = whole(value, 10_000, minimum=1)
+    if number is None:
+        raise click.BadParameter("a whole number from 1 to 10,000")
+    return number
+
+
 @orders_cli.command("list")
 @click.option("--store", "store_name")
 @click.option("--status", type=click.Choice(STATUS_SLUGS))
-@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--limit", default="100", show_default=True, callback=_limit)
 @click.option("--json", "as_json", is_flag=True)
 def list_orders(store_name: str | None, status: str | None, limit: int, as_json: bool) -> None:
     """Newest orders first."""

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Return, ReturnStatus, Store
+from webapp.numbers import MAX_QUANTITY, whole
 from webapp.services.errors import ActionRefused
 from webapp.services.importer import ImportDeferred
 from webapp.services.refunding import refund_return
@@ -77,10 +78,11 @@ def refund_cmd(rma: str, lines: tuple[str, ...], restock: bool) -> None:
         raise click.ClickException(f"No return {rma}.")
     quantities = {}
     for value in lines:
-        number, _, qty = value.partition(":")
-        if not number.isdigit() or not qty.isdigit():
-            raise click.BadParameter(f"{value!r}: use RETURN_LINE:QTY", param_hint="--line")
-        quantities[int(number)] = int(qty)
+        number, _, qty = (whole(part, MAX_QUANTITY) for part in value.partition(":"))
+        if number is None or qty is None:
+            raise click.BadParameter(f"{value[:40]!r}: use RETURN_LINE:QTY (whole numbers)",
+                                     param_hint="--line")
+        quantities[number] = qty
     if not lines:
         quantities = {x.number: x.refundable for x in ret.lines}
     try:

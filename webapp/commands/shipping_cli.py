@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from webapp.models.base import utcnow
+from webapp.numbers import MAX_QUANTITY, whole
 from webapp.services import order_queries
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
@@ -14,10 +15,12 @@ from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
 def _lines(values: tuple[str, ...]) -> dict[str, int]:
     lines = {}
     for value in values:
-        number, _, quantity = value.partition(":")
-        if not number or not quantity.isdigit():
-            raise click.BadParameter(f"{value!r}: use LINE:QTY, e.g. 1:2", param_hint="--line")
-        lines[number] = lines.get(number, 0) + int(quantity)
+        number, _, text = value.partition(":")
+        quantity = whole(text, MAX_QUANTITY)
+        if not number or quantity is None:
+            raise click.BadParameter(f"{value[:40]!r}: use LINE:QTY, e.g. 1:2 (QTY 0 to "
+                                     f"{MAX_QUANTITY:,})", param_hint="--line")
+        lines[number] = lines.get(number, 0) + quantity
     return lines
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 
 from webapp.extensions import db
 from webapp.models import AuditEvent, User
+from webapp.numbers import row_id
 
 
 def record(action: str, *, user: User | None = None, actor: str | None = None,
@@ -53,7 +54,7 @@ class AuditFilter:
     @classmethod
     def parse(cls, args) -> AuditFilter:
         user, action = args.get("user", ""), args.get("action", "")
-        return cls(user_id=int(user) if user.isdigit() else None,
+        return cls(user_id=row_id(user),
                    action=action if action in ACTION_LABELS else None,
                    order=args.get("order", "").strip()[:100] or None)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from webapp.models import Order, User
 from webapp.models.base import utcnow
+from webapp.numbers import MAX_QUANTITY, whole
 from webapp.services import order_queries, tracking
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import PackageInput, ship_order
@@ -34,6 +35,7 @@ class Row:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     order: Order | None = None
+    quantity: int = 0  # read by _check
 
 
 @dataclass
@@ -57,7 +59,7 @@ class Plan:
                 number, v.get("method") or order.ship_method or "Standard", {},
                 carrier if carrier in enums.CARRIERS else None,
                 None if carrier in enums.CARRIERS else carrier, v.get("tracking_url") or None))
-            package.lines[v["line"]] = package.lines.get(v["line"], 0) + int(v["quantity"])
+            package.lines[v["line"]] = package.lines.get(v["line"], 0) + row.quantity
         return [(order, list(packages.values())) for order, packages in grouped.values()]
 
 
@@ -113,8 +115,9 @@ def _check(plan: Plan) -> None:
         line = next((x for x in row.order.lines if x.line_number == v["line"]), None)
         if line is None:
             row.errors.append(f"Order {row.order.number} has no line {v['line']}.")
-        if not v["quantity"].isdigit() or int(v["quantity"]) < 1:
-            row.errors.append("Quantity must be a whole number, 1 or more.")
+        row.quantity = whole(v["quantity"], MAX_QUANTITY, minimum=1) or 0
+        if not row.quantity:
+            row.errors.append(f"Quantity must be a whole number from 1 to {MAX_QUANTITY:,}.")
         if v.get("method") and v["method"] not in enums.METHOD_CODES:
             row.errors.append(f"Method must be one of {', '.join(enums.METHOD_CODES)}.")
         if v["carrier"] not in enums.CARRIERS and not v.get("tracking_url"):
@@ -129,7 +132,7 @@ def _check(plan: Plan) -> None:
             wanted.setdefault((row.order.id, line.line_number), []).append(row)
     for (_order_id, number), rows in wanted.items():
         line = next(x for x in rows[0].order.lines if x.line_number == number)
-        total = sum(int(r.values["quantity"]) for r in rows)
+        total = sum(r.quantity for r in rows)
         if total > line.open_qty:
             for row in rows:
                 row.errors.append(f"Line {number} has {line.open_qty} unit(s) left to ship; "

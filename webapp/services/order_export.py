@@ -25,6 +25,13 @@ def _iso(value) -> str:
 
 
 def csv_rows(f: OrderFilter, batch: int = 500) -> Iterator[str]:
+    """The CSV's text, piece by piece. The first page is read now, before the response starts:
+    a filter the database refuses is an error page, not a download cut off mid-way (once
+    streaming starts the status is sent and an error can only truncate the file)."""
+    return _stream(f, page(f, size=batch), batch)
+
+
+def _stream(f: OrderFilter, result, batch: int) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -36,9 +43,7 @@ def csv_rows(f: OrderFilter, batch: int = 500) -> Iterator[str]:
 
     writer.writerow(COLUMNS)
     yield flush()
-    after = None
     while True:
-        result = page(f, after=after, size=batch)
         for o in result.orders:
             items = "; ".join(f"{x.sku} x{x.quantity}" for x in o.lines)
             writer.writerow([safe(v) for v in (
@@ -48,4 +53,4 @@ def csv_rows(f: OrderFilter, batch: int = 500) -> Iterator[str]:
         yield flush()
         if not result.next_cursor:
             return
-        after = result.next_cursor
+        result = page(f, after=result.next_cursor, size=batch)

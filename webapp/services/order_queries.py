@@ -24,6 +24,7 @@ from webapp.models import (
     Store,
     SyncTask,
 )
+from webapp.numbers import MAX_ID, digits
 from webapp.services.dashboard import needs_condition
 
 SORTS = {"ordered": (Order.order_date, "desc"), "ship_by": (Order.ship_by, "asc"),
@@ -73,7 +74,7 @@ def base_query(f: OrderFilter, with_status: bool = True, with_search: bool = Tru
             ShipmentPackage.tracking_number == q.replace(" ", "").upper())
         matches = [Order.purchase_order_id == q, Order.number == q,
                    Order.customer_order_id == q, Order.id.in_(skus), Order.id.in_(tracked)]
-        if not q.isdigit():  # order numbers are digits, names are not: skip the name scan
+        if not digits(q):  # order numbers are digits, names are not: skip the name scan
             matches.append(Order.customer_name.ilike(f"%{pattern}%", escape="\\"))
         query = query.where(or_(*matches))
     return query
@@ -96,7 +97,9 @@ def _decode(cursor: str) -> tuple[datetime, int] | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, order_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(value), int(order_id)
+        if type(order_id) is not int or not 0 < order_id <= MAX_ID:  # a forged cursor
+            return None
+        return datetime.fromisoformat(value), order_id
     except (ValueError, TypeError):
         return None
 

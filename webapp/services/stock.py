@@ -9,11 +9,11 @@ from sqlalchemy import case, func, select, tuple_, update
 
 from webapp.extensions import db
 from webapp.models import SkuStock, Store, SyncTask, TaskKind, TaskState, User
+from webapp.numbers import MAX_QUANTITY, digits, whole
 from webapp.services import audit, outbox, ship_nodes
 from webapp.services.errors import ActionRefused
 from webapp.services.store_mode import refuse_if_read_only
 
-MAX_QUANTITY = 1_000_000
 MAX_SKU = 100  # the column's size
 
 
@@ -123,11 +123,12 @@ def reserve_many(store_id: int, deltas: dict[tuple[str, str], int]) -> None:
 
 def _quantity(value) -> int:
     text = str(value).strip()
-    if not text.isdigit() or int(text) > MAX_QUANTITY:
+    amount = whole(text, MAX_QUANTITY)
+    if amount is None:
         shown = text if len(text) <= 20 else text[:20] + "…"  # the message rides in a cookie
         raise ActionRefused(f"On hand must be a whole number from 0 to {MAX_QUANTITY:,}, "
                             f"not {shown!r}.", field="on_hand")
-    return int(text)
+    return amount
 
 
 def _sku(value) -> str:
@@ -168,7 +169,7 @@ def import_csv(store_id: int, text: str, *, by: User | None) -> int:
         for number, values in enumerate(reader, start=1):
             if not values or not any(v.strip() for v in values):
                 continue
-            if number == 1 and not values[min(1, len(values) - 1)].strip().isdigit():
+            if number == 1 and not digits(values[min(1, len(values) - 1)].strip()):
                 continue  # a header
             if len(values) < 2:
                 errors.append(f"Row {number}: expected sku,quantity.")

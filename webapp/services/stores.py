@@ -12,6 +12,7 @@ from webapp import secrets_box
 from webapp.extensions import db
 from webapp.models import Environment, Store, User
 from webapp.models.stores import WALMART_BASE_URLS
+from webapp.numbers import MAX_CALLS, whole
 from webapp.services import audit, credentials, outbox, ship_nodes
 from webapp.services.errors import ActionRefused
 from webapp.walmart.enums import RATE_LIMITS
@@ -101,10 +102,11 @@ def parse_rate_limits(value: str | dict | None) -> dict[str, int]:
         if name not in RATE_LIMITS:
             raise ActionRefused(f"Unknown Walmart call {name!r} in the rate limits; use "
                                 f"{', '.join(sorted(RATE_LIMITS))}.", field="rate_limits")
-        if not number.isdigit() or int(number) < 1:
+        calls = whole(number, MAX_CALLS, minimum=1)
+        if calls is None:
             raise ActionRefused(f"The rate limit for {name} must be a positive number of calls "
-                                "per minute.", field="rate_limits")
-        limits[name] = int(number)
+                                f"per minute, at most {MAX_CALLS:,}.", field="rate_limits")
+        limits[name] = calls
     return limits
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
 from webapp.models import SyncTask, TaskKind, TaskState
+from webapp.numbers import row_id
 
 PAGE_SIZE = 50
 STATE_LABELS = {TaskState.ERROR.value: "Error", TaskState.PENDING.value: "Pending",
@@ -32,7 +33,7 @@ class TaskFilter:
         q = args.get("q", "").strip()[:100]
         return cls(state=state if state in {s.value for s in TaskState} else None,
                    kind=kind if kind in {k.value for k in TaskKind} else None,
-                   store_id=int(store) if store.isdigit() else None, q=q or None)
+                   store_id=row_id(store), q=q or None)
 
     def args(self, **changes) -> dict:
         values = {"state": self.state, "kind": self.kind, "store": self.store_id, "q": self.q}

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.htmx import render_page
 from webapp.models import Order, Role, User
+from webapp.numbers import row_id
 from webapp.security import require_role
 from webapp.services import audit
 
@@ -18,8 +19,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 @require_role(Role.OPERATOR)
 def index():
     f = audit.AuditFilter.parse(request.args)
-    before = request.args.get("before", "")
-    rows, next_before = audit.events(f, int(before) if before.isdigit() else None)
+    rows, next_before = audit.events(f, row_id(request.args.get("before")))
     # Link each event about an order to that order.
     subjects = {e.subject for e in rows if e.subject}
     orders = dict(db.session.execute(select(Order.number, Order.id).where(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from webapp.extensions import db
 from webapp.htmx import is_htmx, render_page, stop_polling
 from webapp.models import Order, OrderStatus, Store
+from webapp.numbers import MAX_STAMP, row_id, whole
 from webapp.services import order_queries, store_health
 from webapp.services.dashboard import NEEDS_LABELS
 from webapp.services.order_export import csv_rows
@@ -26,11 +27,10 @@ def _date(name: str) -> date | None:
 
 
 def parse_filter() -> order_queries.OrderFilter:
-    store = request.args.get("store", "")
     sort = request.args.get("sort", "ordered")
     return order_queries.OrderFilter(
         status=OrderStatus.from_slug(request.args.get("status", "")),
-        store_id=int(store) if store.isdigit() else None,
+        store_id=row_id(request.args.get("store")),
         q=request.args.get("q", "").strip()[:100] or None,
         date_from=_date("from"), date_to=_date("to"),
         sort=sort if sort in order_queries.SORTS else "ordered",
@@ -51,10 +51,10 @@ def _nothing_new() -> bool:
     """A poll whose watched orders have not changed since it was rendered."""
     if not (is_htmx() and request.args.get("poll")):
         return False
-    watch = [int(x) for x in request.args.get("watch", "").split(",")[:order_queries.PAGE_SIZE]
-             if x.isdigit()]
-    since = request.args.get("since", "")
-    return since.isdigit() and order_queries.unchanged_since(watch, int(since))
+    watch = [n for x in request.args.get("watch", "").split(",")[:order_queries.PAGE_SIZE]
+             if (n := row_id(x)) is not None]
+    since = whole(request.args.get("since"), MAX_STAMP)
+    return since is not None and order_queries.unchanged_since(watch, since)
 
 
 @bp.get("/orders/")
@@ -89,7 +89,8 @@ def index():
 
 @bp.get("/orders.csv")
 def export():
-    """The current filter as CSV (every matching order, not just one page)."""
+    """The current filter as CSV (every matching order, not just one page). Every parameter is
+    parsed (bounded) and the first page read before the streamed response starts."""
     f = parse_filter()
     response = Response(stream_with_context(csv_rows(f)), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=orders.csv"

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from webapp.extensions import db
 from webapp.htmx import is_htmx, render_page, stop_polling
 from webapp.models import Order, Refund, Return, ReturnLine, ReturnStatus, Role, Store
+from webapp.numbers import MAX_QUANTITY, whole
 from webapp.security import require_role
 from webapp.services.errors import ActionRefused
 from webapp.services.refunding import refund_return
@@ -80,11 +81,12 @@ def refund(return_id: int):
     ret = _return_or_404(return_id)
     quantities, errors = {}, []
     for line in ret.lines:
-        raw = request.form.get(f"qty-{line.number}", "0").strip() or "0"
-        if not raw.isdigit():
+        quantity = whole(request.form.get(f"qty-{line.number}", "").strip() or "0",
+                         MAX_QUANTITY)
+        if quantity is None:
             errors.append(f"Line {line.number}: the quantity must be a whole number, 0 or more.")
             continue
-        quantities[line.number] = int(raw)
+        quantities[line.number] = quantity
     restock = {line.number for line in ret.lines if request.form.get(f"restock-{line.number}")}
     if not errors:
         try:

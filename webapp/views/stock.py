@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from webapp.extensions import db
 from webapp.htmx import render_page
 from webapp.models import Role, SkuStock, Store, SyncTask, TaskKind
+from webapp.numbers import row_id
 from webapp.security import require_role
 from webapp.services import ship_nodes
 from webapp.services import stock as stock_service
@@ -41,7 +42,7 @@ def _node_choices(store: Store | None, nodes: list[str]) -> list[tuple[str, str]
 def index():
     """SKUs of a store with their stock and last push."""
     stores = db.session.scalars(select(Store).order_by(Store.name)).all()
-    store_id = request.args.get("store", type=int) or (stores[0].id if stores else None)
+    store_id = row_id(request.args.get("store")) or (stores[0].id if stores else None)
     q = request.args.get("q", "").strip()
     query = select(SkuStock).where(SkuStock.store_id == store_id)
     if q:
@@ -67,7 +68,7 @@ def index():
 @require_role(Role.OPERATOR)
 def set_on_hand():
     """Set one SKU's on-hand quantity (the SKU becomes tracked and is pushed)."""
-    store_id = request.form.get("store", type=int)
+    store_id = row_id(request.form.get("store"))
     try:
         if db.session.get(Store, store_id or 0) is None:
             raise ActionRefused("Choose a store.")
@@ -87,7 +88,7 @@ def set_on_hand():
 @require_role(Role.OPERATOR)
 def import_file():
     """Set on-hand quantities from a CSV of sku,quantity rows (all checked first)."""
-    store_id = request.form.get("store", type=int)
+    store_id = row_id(request.form.get("store"))
     file = request.files.get("file")
     try:
         if db.session.get(Store, store_id or 0) is None:

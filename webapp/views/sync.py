@@ -11,6 +11,7 @@ from webapp.extensions import db
 from webapp.forms import ResolveForm
 from webapp.htmx import hx_redirect, is_htmx, render_page, stop_polling
 from webapp.models import Role, Store, SyncTask, TaskKind, TaskState
+from webapp.numbers import page_number, row_id
 from webapp.security import require_role
 from webapp.services import sync_actions, sync_queries
 from webapp.services.errors import ActionRefused
@@ -24,8 +25,7 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 def index():
     """Tasks by state, kind and store; the list polls while any shown task is on its way."""
     f = sync_queries.TaskFilter.parse(request.args)
-    number = request.args.get("page", "1")
-    result = sync_queries.page(f, int(number) if number.isdigit() else 1)
+    result = sync_queries.page(f, page_number(request.args.get("page")))
     in_flight = any(t.state == TaskState.PENDING.value for t in result.tasks)
     response = render_page(
         "sync/index.html", "results", f=f, result=result, counts=sync_queries.state_counts(f),
@@ -61,7 +61,7 @@ def retry(task_id: int):
 @require_role(Role.OPERATOR)
 def retry_selected():
     """Retry every selected failed update."""
-    ids = [int(x) for x in request.form.getlist("task") if x.isdigit()][:500]
+    ids = [n for x in request.form.getlist("task")[:500] if (n := row_id(x)) is not None]
     try:
         tasks, skipped = sync_actions.retry_tasks(ids, by=current_user)
         text = f"Sent {len(tasks)} update{'s' if len(tasks) != 1 else ''} again to Walmart."
