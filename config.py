@@ -66,10 +66,24 @@ def _generated_key(folder: Path, name: str, make) -> str:
     return value
 
 
+ENVIRONMENTS = ("production", "development", "test")
+
+
+def environment() -> str:
+    """ORDERDECK_ENV, in any letter case; anything else stops the app (a misspelt `prod` must
+    not quietly run production with development's generated keys and insecure cookies)."""
+    value = (_env("ORDERDECK_ENV", "development") or "").strip().lower()
+    if value not in ENVIRONMENTS:
+        raise ConfigError(f"ORDERDECK_ENV={_env('ORDERDECK_ENV')!r} is not one of: "
+                          f"{', '.join(ENVIRONMENTS)} (any letter case).")
+    return value
+
+
 def load_config(**overrides: Any) -> dict[str, Any]:
     """Build the Flask config from the environment; `overrides` win (tests, CLI)."""
     folder = Path(overrides.pop("INSTANCE_PATH", None) or instance_path())
-    production = (_env("ORDERDECK_ENV", "development") == "production")
+    env_name = environment()
+    production = env_name == "production"
     runtime = read_runtime(folder)
 
     secret_key = _env("SECRET_KEY")
@@ -99,7 +113,7 @@ def load_config(**overrides: Any) -> dict[str, Any]:
     secure_cookies = _flag("ORDERDECK_SECURE_COOKIES", default=production)
 
     config: dict[str, Any] = {
-        "ENV_NAME": "production" if production else "development",
+        "ENV_NAME": env_name,
         "INSTANCE_PATH": str(folder),
         "SECRET_KEY": secret_key,
         "ENCRYPTION_KEY": encryption_key,
