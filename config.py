@@ -139,9 +139,12 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": secure_cookies,
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
-        # Login throttling (flask-limiter), counted on failed attempts only.
-        "LOGIN_LIMIT_PER_ACCOUNT": _env("ORDERDECK_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
+        # Sign-in throttling (webapp/services/login_throttle.py): failed attempts per client
+        # address in a window; per account a few free tries, then a delay doubling from 1 s
+        # up to LOGIN_DELAY_CAP seconds between tries.
         "LOGIN_LIMIT_PER_ADDRESS": _env("ORDERDECK_LOGIN_LIMIT_ADDRESS", "20 per 15 minutes"),
+        "LOGIN_FREE_TRIES": int(_env("ORDERDECK_LOGIN_FREE_TRIES", "5")),
+        "LOGIN_DELAY_CAP": float(_env("ORDERDECK_LOGIN_DELAY_CAP", "60")),
         "RATELIMIT_KEY_PREFIX": _env("ORDERDECK_RATELIMIT_PREFIX", "orderdeck-limiter"),
         "RATELIMIT_HEADERS_ENABLED": False,
         "PROXY_FIX": _flag("ORDERDECK_BEHIND_PROXY"),

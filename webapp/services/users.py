@@ -11,7 +11,7 @@ from webapp.extensions import db
 from webapp.models import Role, User
 from webapp.models.base import utcnow
 from webapp.models.users import new_session_token
-from webapp.services import audit
+from webapp.services import audit, login_throttle
 from webapp.services.errors import ActionRefused
 
 MIN_PASSWORD_LENGTH = 10
@@ -65,6 +65,16 @@ def authenticate(email: str, password: str) -> User | None:
     user.last_login_at = utcnow()
     audit.record("auth.login", user=user)
     db.session.commit()
+    return user
+
+
+def sign_in(email: str, password: str, address: str | None) -> User | None:
+    """A sign-in attempt: counted by the throttle before the password is checked (raises
+    login_throttle.Throttled when over the limits), given back when it succeeds."""
+    attempt = login_throttle.reserve(normalize_email(email), address)
+    user = authenticate(email, password)
+    if user is not None:
+        attempt.succeeded()
     return user
 
 
