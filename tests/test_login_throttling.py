@@ -158,9 +158,15 @@ def no_redis(app_settings):
     app_settings["REDIS_URL"] = "redis://127.0.0.1:1/0"
 
 
-def test_sign_in_works_and_is_throttled_when_redis_is_down(no_redis, make_user, auth, clock):
+def test_sign_in_works_and_is_throttled_when_redis_is_down(no_redis, make_user, auth, clock,
+                                                           monkeypatch):
     """Without Redis, signing in still works and failures are still throttled (in the memory of
-    the process)."""
+    the process), and Redis is not tried again at every attempt."""
+    from webapp.services import login_throttle
+
+    tries = []
+    real = login_throttle.redis_connection
+    monkeypatch.setattr(login_throttle, "redis_connection", lambda: tries.append(1) or real())
     user = make_user()
     assert auth.login(user.email).status_code == 302
     auth.logout()
@@ -169,3 +175,4 @@ def test_sign_in_works_and_is_throttled_when_redis_is_down(no_redis, make_user, 
     assert auth.login(user.email).status_code == 429
     clock.advance(1)
     assert auth.login(user.email).status_code == 302
+    assert len(tries) == 1

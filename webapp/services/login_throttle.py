@@ -139,12 +139,22 @@ class _Memory:
 _memory = _Memory()
 
 
+# After Redis fails, count in memory for a while instead of waiting for its connect timeout
+# at every attempt (per Redis address, so one app's outage does not affect another's).
+RETRY_REDIS_AFTER_SECONDS = 30
+_redis_down_until: dict[str, float] = {}
+
+
 def _run(script: str, key: str, *args) -> float | None:
     """Run a counting script in Redis; None when Redis cannot be reached."""
+    url = current_app.config["REDIS_URL"]
+    if time.monotonic() < _redis_down_until.get(url, 0):
+        return None
     try:
         reply = redis_connection().eval(script, 1, key, *args)
     except RedisError as exc:
         log.warning("sign-in throttle: Redis unreachable (%s); counting in this process", exc)
+        _redis_down_until[url] = time.monotonic() + RETRY_REDIS_AFTER_SECONDS
         return None
     return float(reply)
 
