@@ -58,7 +58,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out and forget the session."""
+    """Sign out: the session ends on the server too (every copy of the cookie)."""
     user_service.record_logout(current_user)
     logout_user()
     session.clear()
