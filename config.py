@@ -66,10 +66,24 @@ def _generated_key(folder: Path, name: str, make) -> str:
     return value
 
 
+ENVIRONMENTS = ("production", "development", "test")
+
+
+def environment() -> str:
+    """ORDERDECK_ENV, in any letter case; anything else stops the app (a misspelt `prod` must
+    not quietly run production with development's generated keys and insecure cookies)."""
+    value = (_env("ORDERDECK_ENV", "development") or "").strip().lower()
+    if value not in ENVIRONMENTS:
+        raise ConfigError(f"ORDERDECK_ENV={_env('ORDERDECK_ENV')!r} is not one of: "
+                          f"{', '.join(ENVIRONMENTS)} (any letter case).")
+    return value
+
+
 def load_config(**overrides: Any) -> dict[str, Any]:
     """Build the Flask config from the environment; `overrides` win (tests, CLI)."""
     folder = Path(overrides.pop("INSTANCE_PATH", None) or instance_path())
-    production = (_env("ORDERDECK_ENV", "development") == "production")
+    env_name = environment()
+    production = env_name == "production"
     runtime = read_runtime(folder)
 
     secret_key = _env("SECRET_KEY")
@@ -99,7 +113,7 @@ def load_config(**overrides: Any) -> dict[str, Any]:
     secure_cookies = _flag("ORDERDECK_SECURE_COOKIES", default=production)
 
     config: dict[str, Any] = {
-        "ENV_NAME": "production" if production else "development",
+        "ENV_NAME": env_name,
         "INSTANCE_PATH": str(folder),
         "SECRET_KEY": secret_key,
         "ENCRYPTION_KEY": encryption_key,
@@ -125,9 +139,12 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": secure_cookies,
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
-        # Login throttling (flask-limiter), counted on failed attempts only.
-        "LOGIN_LIMIT_PER_ACCOUNT": _env("ORDERDECK_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
+        # Sign-in throttling (webapp/services/login_throttle.py): failed attempts per client
+        # address in a window; per account a few free tries, then a delay doubling from 1 s
+        # up to LOGIN_DELAY_CAP seconds between tries.
         "LOGIN_LIMIT_PER_ADDRESS": _env("ORDERDECK_LOGIN_LIMIT_ADDRESS", "20 per 15 minutes"),
+        "LOGIN_FREE_TRIES": int(_env("ORDERDECK_LOGIN_FREE_TRIES", "5")),
+        "LOGIN_DELAY_CAP": float(_env("ORDERDECK_LOGIN_DELAY_CAP", "60")),
         "RATELIMIT_KEY_PREFIX": _env("ORDERDECK_RATELIMIT_PREFIX", "orderdeck-limiter"),
         "RATELIMIT_HEADERS_ENABLED": False,
         "PROXY_FIX": _flag("ORDERDECK_BEHIND_PROXY"),

@@ -88,3 +88,31 @@ def test_nothing_happens_at_import_time():
     import webapp
 
     assert not hasattr(webapp, "app")
+
+
+@pytest.mark.parametrize("value", ["Production", "PRODUCTION", " production "])
+def test_production_is_recognised_in_any_letter_case(clean_env, monkeypatch, value):
+    """ORDERDECK_ENV=Production is production (keys required), not a silent development."""
+    monkeypatch.setenv("ORDERDECK_ENV", value)
+    with pytest.raises(config.ConfigError, match="SECRET_KEY"):
+        config.load_config()
+    monkeypatch.setenv("SECRET_KEY", "s" * 32)
+    monkeypatch.setenv("ORDERDECK_ENCRYPTION_KEY", "k" * 44)
+    settings = config.load_config()
+    assert (settings["ENV_NAME"], settings["SESSION_COOKIE_SECURE"]) == ("production", True)
+
+
+@pytest.mark.parametrize("value", ["Development", "TEST"])
+def test_development_and_test_are_accepted_in_any_case(clean_env, monkeypatch, value):
+    """ORDERDECK_ENV=Development or TEST starts without keys, under its lower-case name."""
+    monkeypatch.setenv("ORDERDECK_ENV", value)
+    assert config.load_config()["ENV_NAME"] == value.lower()
+
+
+@pytest.mark.parametrize("value", ["prod", "staging", "dev", "productions"])
+def test_unknown_environment_is_refused_with_the_accepted_values(clean_env, monkeypatch, value):
+    """Any other ORDERDECK_ENV (`prod` included) stops the app with the list of accepted values."""
+    monkeypatch.setenv("ORDERDECK_ENV", value)
+    with pytest.raises(config.ConfigError, match=f"'{value}'.*production, development, test"):
+        config.load_config()
+    assert not (clean_env / "secret_key").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -11,7 +12,7 @@ from webapp.extensions import db
 from webapp.models import Role, User
 from webapp.models.base import utcnow
 from webapp.models.users import new_session_token
-from webapp.services import audit
+from webapp.services import audit, login_throttle
 from webapp.services.errors import ActionRefused
 
 MIN_PASSWORD_LENGTH = 10
@@ -31,10 +32,24 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
+@cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords (lower case) that zxcvbn ships (MIT licence; from Xato's
+    10-million-password dump): the first ones an attacker tries. Loaded on first use."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ActionRefused(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.",
                             field="password")
+    if not password.strip():
+        raise ActionRefused("The password cannot be only spaces.", field="password")
+    if password.strip().lower() in _common_passwords():
+        raise ActionRefused("This password is one of the most common ones, which attackers try "
+                            "first: choose another.", field="password")
 
 
 def create_user(email: str, role: Role | str, password: str, *, by: User | None = None) -> User:
@@ -65,6 +80,16 @@ def authenticate(email: str, password: str) -> User | None:
     user.last_login_at = utcnow()
     audit.record("auth.login", user=user)
     db.session.commit()
+    return user
+
+
+def sign_in(email: str, password: str, address: str | None) -> User | None:
+    """A sign-in attempt: counted by the throttle before the password is checked (raises
+    login_throttle.Throttled when over the limits), given back when it succeeds."""
+    attempt = login_throttle.reserve(normalize_email(email), address)
+    user = authenticate(email, password)
+    if user is not None:
+        attempt.succeeded()
     return user
 
 
@@ -111,6 +136,9 @@ def set_password(user: User, password: str, *, by: User | None = None) -> User:
 
 
 def record_logout(user: User) -> None:
+    """Sign-out ends the session on the server too: a new session_token makes every copy of
+    the cookie (and the user's other devices) stop working."""
+    user.session_token = new_session_token()
     audit.record("auth.logout", user=user)
     db.session.commit()
 

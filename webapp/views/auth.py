@@ -6,9 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -17,10 +15,10 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from webapp.extensions import limiter
 from webapp.forms import LoginForm
 from webapp.htmx import hx_redirect
 from webapp.services import users as user_service
+from webapp.services.login_throttle import Throttled
 
 bp = Blueprint("auth", __name__)
 
@@ -35,39 +33,32 @@ def safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
-def _account_key() -> str:
-    return "login-account:" + user_service.normalize_email(request.form.get("email", ""))[:254]
-
-
-def _failed(response) -> bool:
-    """Only failed sign-ins count against the limits."""
-    return bool(g.get("login_failed"))
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
-               deduct_when=_failed, scope="login-address")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
-               key_func=_account_key, deduct_when=_failed, scope="login-account")
 def login():
-    """Sign in with e-mail and password."""
+    """Sign in with e-mail and password (throttled: webapp/services/login_throttle.py)."""
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
+    status = 200
     if form.validate_on_submit():
-        user = user_service.authenticate(form.email.data, form.password.data)
+        try:
+            user = user_service.sign_in(form.email.data, form.password.data, request.remote_addr)
+        except Throttled as exc:
+            form.password.errors.append(exc.message)
+            page = render_template("auth/login.html", form=form)
+            return page, 429, {"Retry-After": str(exc.wait)}
         if user is not None:
             session.clear()  # a new session at sign-in: nothing from before carries over
             login_user(user)
             return redirect(safe_next(request.args.get("next")))
-        g.login_failed = True
+        status = 401
         form.password.errors.append("Wrong e-mail or password, or the account is deactivated.")
-    return render_template("auth/login.html", form=form), 401 if g.get("login_failed") else 200
+    return render_template("auth/login.html", form=form), status
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out and forget the session."""
+    """Sign out: the session ends on the server too (every copy of the cookie)."""
     user_service.record_logout(current_user)
     logout_user()
     session.clear()
