@@ -68,15 +68,16 @@ def test_sign_in_works_and_is_still_throttled_in_memory(redis_down, app, make_us
 
 def test_pages_answer_and_say_jobs_are_unavailable(redis_down, app, signed_in, client):
     """With Redis down, Home, Orders, Stores, Stock and Returns answer 200 with the banner
-    saying background jobs are unavailable; a hung Redis is waited on once, not per call."""
+    saying background jobs are unavailable; a hung Redis is waited on once at most, not per
+    call."""
     signed_in("viewer")  # (the sign-in throttle's own Redis client tried too)
     tried = len(redis_down.connections) if redis_down is not None else 0
     for path in ("/", "/orders/", "/stores/", "/stock/", "/returns/", "/sync/"):
         page = client.get(path)
         assert page.status_code == 200, path
         assert "Background jobs are unavailable" in page.text, path
-    if redis_down is not None:  # one connection tried; every later call failed at once
-        assert len(redis_down.connections) == tried + 1
+    if redis_down is not None:  # one connection at most; every later call failed at once
+        assert len(redis_down.connections) <= tried + 1
 
 
 def test_import_now_leaves_no_run_importing(redis_down, app, auth, signed_in, client):

@@ -85,6 +85,16 @@ def redis_unavailable() -> bool:
     return since is not None and time.monotonic() - since < config["REDIS_RETRY_AFTER"]
 
 
+def fail_fast_pool(config) -> ConnectionPool:
+    """Connections to the app's Redis for the web: REDIS_TIMEOUT (about a second) per call,
+    no retry, and none tried for REDIS_RETRY_AFTER seconds after a failure."""
+    url, timeout = config["REDIS_URL"], config["REDIS_TIMEOUT"]
+    pool = ConnectionPool.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
+                                   health_check_interval=30, retry=Retry(NoBackoff(), 0))
+    pool.connection_class = _fail_fast(pool.connection_class, url, config["REDIS_RETRY_AFTER"])
+    return pool
+
+
 def redis_connection() -> Redis:
     """The app's Redis connection (bytes responses: RQ needs them).
 
@@ -95,17 +105,10 @@ def redis_connection() -> Redis:
     conn = current_app.extensions.get("orderdeck_redis")
     if conn is None:
         config = current_app.config
-        url = config["REDIS_URL"]
-        if not config.get("REDIS_FAIL_FAST", True):
-            conn = Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5,
-                                  health_check_interval=30)
+        if config.get("REDIS_FAIL_FAST", True):
+            conn = Redis(connection_pool=fail_fast_pool(config))
         else:
-            timeout = config["REDIS_TIMEOUT"]
-            pool = ConnectionPool.from_url(url, socket_timeout=timeout,
-                                           socket_connect_timeout=timeout,
-                                           health_check_interval=30, retry=Retry(NoBackoff(), 0))
-            pool.connection_class = _fail_fast(pool.connection_class, url,
-                                               config["REDIS_RETRY_AFTER"])
-            conn = Redis(connection_pool=pool)
+            conn = Redis.from_url(config["REDIS_URL"], socket_timeout=10,
+                                  socket_connect_timeout=5, health_check_interval=30)
         current_app.extensions["orderdeck_redis"] = conn
     return conn
