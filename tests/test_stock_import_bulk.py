@@ -109,3 +109,24 @@ def test_import_queues_one_push_per_sku_and_node_and_the_last_row_wins(app):
         assert rows == {("A", ""): 4, ("B", ""): 3}  # N1 is the default node: the same row
         assert _pushes(store_id) == [("A", ""), ("B", "")]
         assert db.session.scalar(select(func.count(SkuStock.id))) == 2
+
+
+def test_an_imported_file_reaches_walmart(app, walmart_store, worker):
+    """Every SKU of an imported file is pushed to Walmart with its quantity by the worker,
+    and its push ends Synced."""
+    from webapp.extensions import db
+    from webapp.models import SyncTask, TaskKind
+    from webapp.services import stock
+
+    store_id, seller = walmart_store()
+    with app.app_context():
+        assert stock.import_csv(store_id, "sku,quantity\nFILE-1,4\nFILE-2,0\nFILE-3,9\n",
+                                by=None) == 3
+    worker()
+    sent = {r["path"].split("sku=")[1].split("&")[0]: r["body"] for r in seller.requests()
+            if r["endpoint"] == "inventory"}
+    assert set(sent) == {"FILE-1", "FILE-2", "FILE-3"}
+    assert '"amount": 4' in sent["FILE-1"] and '"amount": 9' in sent["FILE-3"]
+    with app.app_context():
+        assert db.session.scalars(select(SyncTask.state).where(
+            SyncTask.kind == TaskKind.INVENTORY.value)).all() == ["synced"] * 3
