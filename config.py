@@ -121,6 +121,12 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": _env("REDIS_URL") or runtime.get("redis_url") or "redis://127.0.0.1:6379/0",
+        # Redis from the web: each call times out after this many seconds, and for
+        # REDIS_RETRY_AFTER seconds after a failure none is tried (pages answer at once and say
+        # jobs are unavailable). Workers set REDIS_FAIL_FAST off: longer timeouts, retries.
+        "REDIS_TIMEOUT": float(_env("ORDERDECK_REDIS_TIMEOUT", "1")),
+        "REDIS_RETRY_AFTER": float(_env("ORDERDECK_REDIS_RETRY_AFTER", "5")),
+        "REDIS_FAIL_FAST": True,
         "SIMULATOR_URL": _env("ORDERDECK_SIMULATOR_URL") or runtime.get("simulator_url"),
         # Hosts (host or host:port) a sandbox or production store may use besides Walmart's own,
         # e.g. an egress proxy: a store's address is never free text (it receives the secret).
@@ -147,6 +153,9 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "LOGIN_DELAY_CAP": float(_env("ORDERDECK_LOGIN_DELAY_CAP", "60")),
         "RATELIMIT_KEY_PREFIX": _env("ORDERDECK_RATELIMIT_PREFIX", "orderdeck-limiter"),
         "RATELIMIT_HEADERS_ENABLED": False,
+        # Redis down: sign-in keeps working, throttled in this process's memory meanwhile
+        # (flask-limiter checks Redis again now and then, and goes back to it).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "PROXY_FIX": _flag("ORDERDECK_BEHIND_PROXY"),
         # Sync retries: exponential backoff from BASE seconds, never longer than CAP.
         "SYNC_BACKOFF_BASE": float(_env("ORDERDECK_SYNC_BACKOFF_BASE", "2")),
@@ -175,6 +184,9 @@ def load_config(**overrides: Any) -> dict[str, Any]:
     }
     config.update(overrides)
     config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(config["REDIS_URL"])
+    config.setdefault("RATELIMIT_STORAGE_OPTIONS", {
+        "socket_timeout": config["REDIS_TIMEOUT"],
+        "socket_connect_timeout": config["REDIS_TIMEOUT"]})
     return config
 
 

@@ -19,7 +19,9 @@ def get_app() -> Flask:
     if _app is None:
         from webapp import create_app
 
-        _app, _pid = create_app(), os.getpid()
+        # A worker waits on Redis with nobody waiting on it: no web fail-fast (see
+        # webapp.extensions.redis_connection).
+        _app, _pid = create_app({"REDIS_FAIL_FAST": False}), os.getpid()
     elif _pid != os.getpid():
         from webapp.extensions import db
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.htmx import render_page
@@ -15,6 +16,9 @@ MESSAGES = {
     405: ("Not allowed", "This address does not accept that kind of request."),
     413: ("Too large", "The upload is too large (at most 2 MB)."),
     429: ("Too many attempts", "Too many attempts. Wait a few minutes and try again."),
+    503: ("Jobs are unavailable", "Background jobs are unavailable: Orderdeck cannot reach "
+                                  "Redis, so this could not be started. Nothing was changed. "
+                                  "Try again in a few minutes; an admin should check Redis."),
     500: ("Something went wrong", "An unexpected error happened; it has been logged. "
                                   "Try again, and tell an admin if it persists."),
 }
@@ -44,7 +48,19 @@ def _server_error(exc: InternalServerError):
     return _render(500)
 
 
+def _jobs_unavailable(exc: RedisError):
+    """Redis down or hung (see redis_connection: the web's calls fail within a second):
+    a page that says so, instead of a 500; what the request had not committed is dropped."""
+    from webapp.extensions import db
+    from webapp.services import outbox
+
+    db.session.rollback()
+    outbox.forget_pending()
+    return _render(503)
+
+
 def init_errors(app: Flask) -> None:
+    app.register_error_handler(RedisError, _jobs_unavailable)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(HTTPException, _http_error)

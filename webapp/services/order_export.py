@@ -4,20 +4,40 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
+from decimal import Decimal
 
 from webapp.services.order_queries import OrderFilter, page
 
 COLUMNS = ["Walmart Order #", "Order #", "Store", "Items", "Order Value", "Currency", "Ordered",
            "Ship By", "Deliver By", "Ship Method", "Last Update", "Status", "Status details",
            "Customer"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# OWASP (CSV Injection): a cell a spreadsheet may read as a formula starts with = + - @ tab
+# or CR. Spreadsheets skip leading spaces before a formula (" =1+1"), and one opened in a
+# locale whose separator is ";" (or told to split on "," or "|") cuts "Bob;=1+1" into "Bob"
+# and a formula cell: a trigger after such a separator counts too.
+TRIGGERS = ("=", "+", "-", "@")
+CONTROL_START = ("\t", "\r", "\n")
+AFTER_SEPARATOR = re.compile(r"([;,|]\s*)(?=[=+\-@])")
+# A plain number (a negative price, say) is a number to every spreadsheet, never a formula.
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 def safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula (OWASP's CSV injection advice)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """A cell a spreadsheet will not run as a formula, in any locale: a ' in front when its
+    first non-space character (or its first character, a control one) could start a formula,
+    and a ' before each formula start after a separator. Ordinary values, negative numbers
+    included, are left as they are."""
+    if value is None:
+        return ""
+    text = str(value)
+    if isinstance(value, (int, float, Decimal)) or NUMBER.fullmatch(text):
+        return text
+    text = AFTER_SEPARATOR.sub(lambda m: m.group(1) + "'", text)
+    if text.startswith(CONTROL_START) or text.lstrip().startswith(TRIGGERS):
+        return "'" + text
+    return text
 
 
 def _iso(value) -> str:
@@ -33,7 +53,8 @@ def csv_rows(f: OrderFilter, batch: int = 500) -> Iterator[str]:
 
 def _stream(f: OrderFilter, result, batch: int) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    # Every cell in quotes: a spreadsheet splitting on ";" or tab keeps a quoted cell whole.
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
 
     def flush() -> str:
         text = buffer.getvalue()

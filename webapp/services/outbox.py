@@ -49,19 +49,23 @@ def add_task(store_id: int, kind: TaskKind, target: str, *, order: Order | None 
     return task
 
 
-def add_batch(store_id: int, kind: TaskKind, targets: list[tuple[str, int]]) -> list[int]:
-    """Background tasks for many orders at once — an import page's acknowledgements,
-    [(target, order id)] — in one INSERT; publish_pending() hands them to one job that runs
-    their first attempts one after another (Walmart's rate limit spaces them anyway)."""
+def add_batch(store_id: int, kind: TaskKind,
+              targets: list[tuple[str, int]] | list[tuple[str, int | None, dict | None]]
+              ) -> list[int]:
+    """Background tasks for many at once — an import page's acknowledgements, [(target,
+    order id)], or a stock file's pushes, [(SKU, None, payload)] — in one INSERT;
+    publish_pending() hands them to one job that runs their first attempts one after another
+    (Walmart's rate limit spaces them anyway)."""
     if not targets:
         return []
     _refuse_if_read_only(store_id)
     table = SyncTask.__table__
     now = utcnow()
     ids = list(db.session.execute(table.insert().returning(table.c.id), [
-        {"store_id": store_id, "kind": kind.value, "target": target, "order_id": order_id,
+        {"store_id": store_id, "kind": kind.value, "target": item[0], "order_id": item[1],
+         "payload": item[2] if len(item) > 2 else None,
          "urgent": False, "next_attempt_at": now, "created_at": now, "updated_at": now}
-        for target, order_id in targets]).scalars())
+        for item in targets]).scalars())
     db.session.info.setdefault(BATCH_KEY, []).append(sorted(ids))
     return ids
 

@@ -109,7 +109,8 @@ def attention() -> dict:
 
 
 def banner() -> dict:
-    """attention(), cached for 15 s so pages do not query it on every request."""
+    """attention(), cached for 15 s so pages do not query it on every request; with Redis
+    unreachable, it says background jobs are unavailable too."""
     try:
         conn = redis_connection()
         cached = conn.get(BANNER_KEY)
@@ -118,7 +119,9 @@ def banner() -> dict:
         found = attention()
         conn.set(BANNER_KEY, json.dumps(found), ex=15)
         return found
-    except (RedisError, ValueError):
+    except RedisError:
+        return {**attention(), "jobs_unavailable": True}
+    except ValueError:
         return attention()
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from webapp import secrets_box
@@ -207,11 +208,18 @@ def set_default_ship_node(store: Store, value: str | None, *, by: User | None,
 def request_import(store: Store, *, by: User | None) -> None:
     """Queue an import of the store now (the job does the work; the page shows progress)."""
     from jobs.queue import enqueue  # the enqueue adapter only
-    from webapp.services.importer import request_run
+    from webapp.services.importer import fail_run, request_run
 
     audit.record("store.import", user=by, store_id=store.id, subject=store.name)
     run = request_run(store.id, "manual")
-    enqueue("jobs.imports.import_store", store.id, "manual", run.id, job_timeout=1800)
+    try:
+        enqueue("jobs.imports.import_store", store.id, "manual", run.id, job_timeout=1800)
+    except (RedisError, OSError):
+        # No job will ever fill the run: end it now, or the page shows "Importing…" for
+        # half an hour. The caller's error page says jobs are unavailable.
+        fail_run(run.id, "not started: background jobs are unavailable (Redis cannot be "
+                         "reached)")
+        raise
 
 
 def client_secret(store: Store) -> str:

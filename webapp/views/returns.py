@@ -14,6 +14,7 @@ from webapp.numbers import MAX_QUANTITY, whole
 from webapp.security import require_role
 from webapp.services.errors import ActionRefused
 from webapp.services.refunding import refund_return
+from webapp.services.returns_import import request_returns_import
 
 bp = Blueprint("returns", __name__, url_prefix="/returns")
 
@@ -43,12 +44,11 @@ def index():
 @bp.post("/import")
 @require_role(Role.OPERATOR)
 def import_now():
-    """Import returns of every store now."""
-    from jobs.queue import enqueue
-
-    for store_id in db.session.scalars(select(Store.id)):
-        enqueue("jobs.imports.import_returns", store_id, job_timeout=900)
-    flash("Returns import started.", "success")
+    """Import returns now, of every store whose import is on."""
+    if request_returns_import():
+        flash("Returns import started.", "success")
+    else:
+        flash("No store has import switched on: nothing to import.", "info")
     return redirect(url_for("returns.index"), 303)
 
 
