@@ -278,8 +278,7 @@ def test_next_after_sign_in_never_leaves_the_site(make_user, auth, target):
     """?next= that names another host, scheme or a disguised // lands on Home instead."""
     response = auth.login(make_user().email, next_url=target)
     assert response.status_code == 302
-    location = urlsplit(response.location)
-    assert location.netloc in ("", "localhost") and location.path == "/"
+    assert response.location == "/"
 
 
 # -- CSRF ----------------------------------------------------------------------------------
@@ -316,7 +315,7 @@ def test_a_typed_client_secret_is_never_rendered_back(signed_in, auth, client):
     response = client.post("/stores/new", data={
         "name": "", "environment": "sandbox", "client_id": "cid", "client_secret": typed,
         "csrf_token": auth.csrf("/stores/new")})
-    assert response.status_code in (200, 400, 422) and "client_secret" in response.text
+    assert response.status_code == 422 and "client_secret" in response.text
     assert typed not in response.text
     with client.application.app_context():
         store = make_store(client_secret="stored-secret-9876543210")
