@@ -135,3 +135,15 @@ def test_test_connection_shows_admins_the_library_text(app, make_user):
     assert page.status_code == 200
     assert "connection to Walmart failed" in page.text
     assert "Connection refused" in page.text
+
+
+def test_the_simulator_cli_sets_a_gateways_own_text(tmp_path):
+    """`python -m simulator faults '*' --down-text TEXT` makes every call a 503 with TEXT."""
+    import json
+
+    from tests.test_simulator_cli import sim
+
+    db = tmp_path / "sim.db"
+    faults = sim(db, "faults", "*", "--down-text", PROXY_TEXT)
+    assert faults.returncode == 0, faults.stderr
+    assert json.loads(faults.stdout) == {"down": PROXY_TEXT}
