@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="probability that a page read through nextCursor lacks its last order "
                         "(the walk gets fewer orders than meta.totalCount)")
     s.add_argument("--down", action="store_true", help="answer every call with a bare 503")
+    s.add_argument("--down-text", metavar="TEXT",
+                   help="like --down, with TEXT as the 503's plain-text body (a gateway's or "
+                        "proxy's own page) instead of 'Service Unavailable'")
     s.add_argument("--hang-seconds", type=float, help="how long a timeout hangs (default 40)")
     s.add_argument("--next", action="append", default=[], metavar="KIND=N",
                    help="fail the next N calls with KIND (error, timeout, timeout_after, "
@@ -185,8 +188,8 @@ def _run(conn, args):
             "replenish_format": args.replenish_format,
             "replenish_seconds": args.replenish_seconds}.items()
             if v is not None}
-        if args.down:
-            config["down"] = True
+        if args.down or args.down_text:
+            config["down"] = args.down_text or True
         if args.next:
             config["next"] = _pairs(args.next, "--next")
         return control.set_faults(conn, args.endpoint, **config)

@@ -22,7 +22,10 @@ def _conn():
 
 def _fault_response(conn, endpoint: str, kind: str, hang: float) -> Response | None:
     if kind == "down":  # the gateway itself is unreachable: a bare status, no JSON
-        return Response("Service Unavailable", status=503, mimetype="text/plain")
+        # `down` may be the gateway's (or a proxy's) own text instead of `true`.
+        text = gateway.fault_setting(conn, endpoint, "down", True)
+        return Response(text if isinstance(text, str) else "Service Unavailable", status=503,
+                        mimetype="text/plain")
     if kind == "error":
         return WalmartFault(500, "SYSTEM_ERROR", "System encountered some internal error.",
                             service="GMP_ORDER_API").response()

@@ -44,7 +44,9 @@ class Store(db.Model):
     client_secret_encrypted: Mapped[str] = mapped_column(Text)
     import_enabled: Mapped[bool] = mapped_column(default=True)
     last_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # last success
-    last_import_error: Mapped[str | None] = mapped_column(Text)
+    last_import_error: Mapped[str | None] = mapped_column(Text)  # a summary, for everyone
+    # What the remote host or network library said in its own words: admins only.
+    last_import_error_detail: Mapped[str | None] = mapped_column(Text)
     last_import_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     import_failures: Mapped[int] = mapped_column(default=0)  # consecutive
     import_failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())

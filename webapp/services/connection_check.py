@@ -60,12 +60,18 @@ class CheckResult:
         return bool(self.steps) and all(step.ok for step in self.steps)
 
 
+def _said(exc: WalmartError) -> str:
+    """The summary and, as only admins run this check, the remote host's or network library's
+    own words (exc.detail) that pages for everyone leave out."""
+    return f"{exc} — {exc.detail}" if exc.detail else str(exc)
+
+
 def _refusal(exc: AuthenticationError) -> tuple[str, str]:
     """Walmart's refusal of the keys, in plain words, and what to do about it."""
     if exc.status == 403:
-        return (f"the keys are valid but lack a permission for this ({exc})",
+        return (f"the keys are valid but lack a permission for this ({_said(exc)})",
                 PERMISSION_ADVICE)
-    return str(exc), KEYS_ADVICE  # "Walmart refused the client id/secret (400): …"
+    return _said(exc), KEYS_ADVICE  # "Walmart refused the client id/secret (400): …"
 
 
 def check(base_url: str, client_id: str, secret: str) -> CheckResult:
@@ -82,11 +88,11 @@ def check(base_url: str, client_id: str, secret: str) -> CheckResult:
         result.steps.append(Step("Walmart accepts the client ID and secret", False, detail))
         return result
     except (TransientError, MalformedResponse) as exc:
-        result.steps.append(Step(f"Reach Walmart at {base_url}", False, str(exc)))
+        result.steps.append(Step(f"Reach Walmart at {base_url}", False, _said(exc)))
         result.advice = REACH_ADVICE
         return result
     except WalmartError as exc:
-        result.steps.append(Step("Walmart accepts the client ID and secret", False, str(exc)))
+        result.steps.append(Step("Walmart accepts the client ID and secret", False, _said(exc)))
         result.advice = KEYS_ADVICE
         return result
     result.steps.append(Step("Walmart accepts the client ID and secret", True,
@@ -100,7 +106,7 @@ def check(base_url: str, client_id: str, secret: str) -> CheckResult:
         result.steps.append(Step("Read orders", False, f"Walmart refused the read: {exc}"))
         result.advice = "Walmart's message above names what it refused."
     except WalmartError as exc:
-        result.steps.append(Step("Read orders", False, str(exc)))
+        result.steps.append(Step("Read orders", False, _said(exc)))
         result.advice = REACH_ADVICE
     else:
         count = page.total_count or 0

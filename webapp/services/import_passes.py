@@ -20,6 +20,7 @@ MOVED_ON_SHOWN = timedelta(hours=24)  # how long the Stores page keeps saying so
 def _walmart_answered(store: Store) -> None:
     """Every call of the pass was answered: whatever failure streak there was is over."""
     store.last_import_error, store.import_failures = None, 0
+    store.last_import_error_detail = None
     store.import_failing_since = store.import_alert_sent_at = None
 
 

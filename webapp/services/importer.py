@@ -280,6 +280,7 @@ def _import_pass(store_id: int, trigger: str, run_id: int | None) -> ImportRun:
         db.session.rollback()
         run.ok, run.error, run.finished_at = False, str(exc)[:2000], utcnow()
         store.last_import_error, store.last_import_error_at = str(exc)[:2000], utcnow()
+        store.last_import_error_detail = exc.detail[:2000] if exc.detail else None
         store.import_failures = (store.import_failures or 0) + 1
         store.import_failing_since = store.import_failing_since or utcnow()
         db.session.commit()

@@ -23,7 +23,12 @@ from webapp.walmart.errors import (
     RateLimited,
     TransientError,
 )
-from webapp.walmart.responses import error_details, is_content_not_found, parse_replenish_time
+from webapp.walmart.responses import (
+    body_excerpt,
+    error_details,
+    is_content_not_found,
+    parse_replenish_time,
+)
 
 SERVICE_NAME = "Walmart Marketplace"
 TOKEN_MARGIN = 120  # refresh this many seconds before Walmart's 900 s expiry
@@ -111,11 +116,12 @@ class WalmartClient(ReturnsAndInventory):
         if response.status_code in (400, 401, 403):
             with _lock:  # a token cached before the secret changed must not be used again
                 _tokens.pop(self._key, None)
-            code, _field, description, info = error_details(response)
+            code, _field, description, info = error_details(response, raw_text=False)
             raise AuthenticationError(
                 f"Walmart refused the client id/secret ({response.status_code}"
                 f"{', ' + code if code else ''}): {description or info or 'check credentials'}",
-                status=response.status_code, code=code, on_token=True)
+                status=response.status_code, code=code, on_token=True,
+                detail=None if description or info else body_excerpt(response))
         body = self._json(self._check(response))
         token = body.get("access_token") if isinstance(body, dict) else None
         if not token:
@@ -142,15 +148,16 @@ class WalmartClient(ReturnsAndInventory):
                                             timeout=self.timeout, allow_redirects=False,
                                             **kwargs)
         except requests.ConnectTimeout as exc:
-            raise TransientError(f"Walmart did not accept the connection: {exc}") from exc
+            raise TransientError("Walmart did not accept the connection",
+                                 detail=str(exc)) from exc
         except requests.Timeout as exc:
             raise TransientError(f"Walmart did not answer in {self.timeout[1]:g} s",
                                  ambiguous=method != "GET") from exc
         except requests.ConnectionError as exc:
-            raise TransientError(f"connection to Walmart failed: {exc}",
+            raise TransientError("connection to Walmart failed", detail=str(exc),
                                  ambiguous=method != "GET" and not _never_sent(exc)) from exc
         except requests.RequestException as exc:
-            raise TransientError(f"request to Walmart failed: {exc}",
+            raise TransientError("request to Walmart failed", detail=str(exc),
                                  ambiguous=method != "GET") from exc
         self._note_rate(response)
         return response
@@ -172,16 +179,20 @@ class WalmartClient(ReturnsAndInventory):
                               retry_at=self.rate.replenish_at or datetime.fromtimestamp(
                                   time.time() + 5, UTC), token_count=self.rate.token_count)
         if status >= 500:
-            code, _field, description, _info = error_details(response)
+            # A gateway's or proxy's own page is not Walmart's message: admins only (detail).
+            code, _field, description, _info = error_details(response, raw_text=False)
             raise TransientError(f"Walmart answered {status}"
                                  f"{' ' + code if code else ''}: {description or 'server error'}",
-                                 status=status, ambiguous=method != "GET")
+                                 status=status, ambiguous=method != "GET",
+                                 detail=None if description else body_excerpt(response))
         if status in (401, 403):
-            code, _field, description, info = error_details(response)
+            code, _field, description, info = error_details(response, raw_text=False)
             raise AuthenticationError(f"Walmart refused the token ({status}"
                                       f"{', ' + code if code else ''}): "
                                       f"{description or info or 'unauthorized'}",
-                                      status=status, code=code)
+                                      status=status, code=code,
+                                      detail=None if description or info else body_excerpt(
+                                          response))
         code, field, description, info = error_details(response)
         raise DataError(status=status, code=code, field=field, description=description, info=info)
 
@@ -191,7 +202,7 @@ class WalmartClient(ReturnsAndInventory):
             return response.json()
         except ValueError as exc:
             raise MalformedResponse(f"Walmart answered {response.status_code} with a body that "
-                                    "is not JSON") from exc
+                                    "is not JSON", detail=body_excerpt(response)) from exc
 
     def _call(self, method: str, path: str, *, json_body: Any = None,
               params: dict | None = None, empty_ok: bool = False) -> Any:

@@ -6,7 +6,14 @@ from datetime import datetime
 
 
 class WalmartError(Exception):
-    """Base of every error the client raises."""
+    """Base of every error the client raises.
+
+    str(error) is a short summary fit for every signed-in person; `detail` holds what a remote
+    host or the network library said in its own words (a proxy's plain-text page, a socket
+    error with our URL): shown to admins only, as it may name internal hosts and paths.
+    """
+
+    detail: str | None = None
 
 
 class TransientError(WalmartError):
@@ -16,10 +23,12 @@ class TransientError(WalmartError):
     dropped after sending): read the order back before sending it again.
     """
 
-    def __init__(self, message: str, *, status: int | None = None, ambiguous: bool = False):
+    def __init__(self, message: str, *, status: int | None = None, ambiguous: bool = False,
+                 detail: str | None = None):
         super().__init__(message)
         self.status = status
         self.ambiguous = ambiguous
+        self.detail = detail
 
 
 class AddressRefused(WalmartError):
@@ -41,11 +50,12 @@ class AuthenticationError(WalmartError):
     business call, after one refresh). `on_token`: the token request itself was refused."""
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 on_token: bool = False):
+                 on_token: bool = False, detail: str | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.on_token = on_token
+        self.detail = detail
 
     @property
     def problem(self) -> str:
@@ -73,6 +83,6 @@ class MalformedResponse(TransientError):
     Ambiguous: after an action, Walmart may well have applied it.
     """
 
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message, status=200, ambiguous=True)
+    def __init__(self, message: str, *, field: str | None = None, detail: str | None = None):
+        super().__init__(message, status=200, ambiguous=True, detail=detail)
         self.field = field

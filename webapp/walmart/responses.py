@@ -29,8 +29,11 @@ def _xml_value(text: str, tag: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
-def error_details(response) -> tuple[str | None, str | None, str | None, str | None]:
-    """(code, field, description, info) from an error response, whatever its shape."""
+def error_details(response, *, raw_text: bool = True
+                  ) -> tuple[str | None, str | None, str | None, str | None]:
+    """(code, field, description, info) from an error response, whatever its shape.
+    `raw_text=False`: a body in neither of Walmart's envelopes (JSON, XML) gives no description
+    (see body_excerpt)."""
     try:
         error = _first_error(response.json())
     except ValueError:
@@ -38,9 +41,18 @@ def error_details(response) -> tuple[str | None, str | None, str | None, str | N
         if "<" in text:
             return (_xml_value(text, "code"), _xml_value(text, "field"),
                     _xml_value(text, "description"), _xml_value(text, "info"))
-        return None, None, (text.strip()[:500] or None), None
+        return None, None, ((text.strip()[:500] or None) if raw_text else None), None
     description = error.get("description") or error.get("message")
     return (error.get("code"), error.get("field"), description, error.get("info"))
+
+
+def body_excerpt(response, limit: int = 500) -> str | None:
+    """The start of a response body as the remote host wrote it (for admins' eyes only)."""
+    try:
+        text = (response.text or "").strip()
+    except (ValueError, LookupError):  # undecodable bytes: nothing readable to show
+        return None
+    return text[:limit] or None
 
 
 def is_content_not_found(response) -> bool:
