@@ -492,6 +492,40 @@ def test_every_update_reaches_walmart_exactly_once_under_a_fault_campaign(
     assert lost, "no answer was lost after Walmart applied an update: nothing was read back"
 
 
+def acknowledgement_campaign(app, walmart_store, workers, orders: int = 40,
+                             window: float = 300.0, seed: int = 1) -> float | None:
+    """The probe's campaign (issue 15): `orders` new orders imported and acknowledged while
+    20 % of Walmart calls answer 500 before acting and 10 % act and then lose the answer (a
+    timeout after acting), at the production backoff (2 s base, 10 minute cap). Two worker
+    processes and the sweeper every minute, as in production. Returns the seconds from the
+    import's start until nothing is pending (None if not within `window`); every order is
+    then acknowledged at Walmart exactly once. Run 20 times by `bench/soak_faults.py`."""
+    from webapp.extensions import db
+    from webapp.models import SyncTask
+
+    _configure(app, SYNC_BACKOFF_BASE=2.0, SYNC_BACKOFF_CAP=600.0)
+    store_id, seller = walmart_store(orders=orders, seed=seed)
+    control.set_faults(seller.sim.conn, "*", error_rate=0.20,
+                       timeout_after_rate=0.10 / 0.80, hang_seconds=HANG)
+    workers.start(2, ORDERDECK_SYNC_BACKOFF_BASE="2", ORDERDECK_SYNC_BACKOFF_CAP="600")
+    start = time.monotonic()
+    _import_until_complete(app, store_id)
+    settled = None
+    try:
+        _wait_settled(app, workers, window - (time.monotonic() - start), sweep_every=60)
+        settled = time.monotonic() - start
+    except pytest.fail.Exception:
+        return None
+    finally:
+        control.clear_faults(seller.sim.conn)
+    with app.app_context():
+        states = Counter(t.state for t in db.session.scalars(select(SyncTask)))
+    assert states == {"synced": orders}, states
+    acks = {po: n for (endpoint, po), n in _applied(seller).items() if endpoint == "acknowledge"}
+    assert len(acks) == orders and set(acks.values()) == {1}, acks
+    return settled
+
+
 def test_a_worker_killed_mid_call_sends_nothing_twice(app, walmart_store, workers):
     """Both workers are SIGKILLed (with the RQ scheduler one of them ran) while Walmart stalls
     on their calls: a cancellation Walmart had already applied, and a shipment it had not

@@ -42,6 +42,9 @@ class Return(db.Model):
     status_details: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Bumped by each refund, in the same statement that checks none is on its way: two
+    # refunds at the same instant cannot both pass (refunding.refund_return).
+    refunds_started: Mapped[int] = mapped_column(default=0, server_default="0")
 
     store = relationship("Store", lazy="joined")
     lines: Mapped[list[ReturnLine]] = relationship(
@@ -90,6 +93,8 @@ class Refund(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[str] = mapped_column(String(254))
+    # The refund form's one-time token: the same form posted twice makes one refund.
+    form_token: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
 
     ret = relationship("Return")
     task = relationship("SyncTask", foreign_keys=[task_id])

@@ -43,7 +43,12 @@ class SyncTask(db.Model):
     # Exactly what is sent (a retry sends the same body); never secrets.
     payload: Mapped[dict | None] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(10), default=TaskState.PENDING.value)
-    attempts: Mapped[int] = mapped_column(default=0)  # calls that reached for Walmart
+    # Tries at Walmart: a send, or a read-back and the send it allows (one try, one backoff
+    # step); read_backs counts the read-backs among them, shown apart in the sync history.
+    attempts: Mapped[int] = mapped_column(default=0)
+    read_backs: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Tries made before the last Retry by a person: backoff and limit count only later ones.
+    attempts_before_retry: Mapped[int] = mapped_column(default=0, server_default="0")
     claims: Mapped[int] = mapped_column(default=0)  # jobs that took the task (RQ job ids)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

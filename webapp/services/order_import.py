@@ -142,7 +142,7 @@ def needs_acknowledging(data: PurchaseOrder) -> bool:
 # The acknowledgement the importer adds for a new order, as order_status sees a task: a bulk-
 # inserted order's Status details say it is on its way from the start.
 ACKNOWLEDGING = [SimpleNamespace(kind="acknowledge", state="pending", last_error_message=None,
-                                 stuck=False, attempts=0)]
+                                 stuck=False, attempts=0, read_backs=0)]
 
 
 @dataclass

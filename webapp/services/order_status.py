@@ -8,6 +8,14 @@ from webapp.extensions import db
 from webapp.models import Order, OrderStatus, SyncTask, TaskState
 from webapp.services.credentials import problem
 
+
+def tries_text(task) -> str:
+    """A task's tries as the sync tables count them (the Attempts and Read-backs columns),
+    for Status details and the Sync page's words: "4 attempts (4 read-backs)"."""
+    n, backs = task.attempts, getattr(task, "read_backs", 0) or 0
+    text = f"{n} attempt{'' if n == 1 else 's'}"
+    return f"{text} ({backs} read-back{'' if backs == 1 else 's'})" if backs else text
+
 IN_FLIGHT_TEXT = {
     "acknowledge": "Acknowledging with Walmart…",
     "ship": "Sending shipment to Walmart…",
@@ -53,7 +61,7 @@ def details(order: Order, tasks: list[SyncTask]) -> str | None:
         if store is not None and store.credentials_problem:  # paused, not failing
             text = f"{text} waiting: {problem(store).title} (see Stores)"
         elif task.last_error_message:  # a real failure, being retried
-            text = f"{text} retrying (attempt {task.attempts + 1}): {task.last_error_message}"
+            text = f"{text} retrying after {tries_text(task)}: {task.last_error_message}"
         elif task.stuck:
             text = f"{text} delayed (waiting for Walmart's rate limit)"
         parts.append(text)

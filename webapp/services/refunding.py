@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import NoReturn
 
-from sqlalchemy import update
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.models import Refund, Return, ReturnLine, Store, SyncTask, TaskKind, TaskState, User
@@ -14,35 +16,80 @@ from webapp.services.return_status import refresh as refresh_return
 from webapp.services.store_mode import refuse_if_read_only
 from webapp.walmart import payloads
 
+ALREADY_SUBMITTED = "This refund was already submitted."
+ON_ITS_WAY = "A refund of this return is already on its way to Walmart."
+
+
+def _pending_refund(return_id: int):
+    """A refund of this return whose sync task is still pending (SQL, for one statement)."""
+    return exists().where(and_(Refund.return_id == return_id, SyncTask.id == Refund.task_id,
+                               SyncTask.state == TaskState.PENDING.value))
+
+
+def _start(ret: Return, form_token: str | None) -> None:
+    """Claim the return for one refund, or refuse. The check that no refund is on its way and
+    the claim are one conditional UPDATE of the return's row, guarded by the counter read just
+    before: of two refunds at the same instant, the second waits for the first's row lock and
+    then finds the counter moved (PostgreSQL re-checks the row; SQLite serialises writers)."""
+    if form_token and db.session.scalar(select(Refund.id).where(Refund.form_token == form_token)):
+        raise ActionRefused(ALREADY_SUBMITTED, field="form_token")
+    seen = db.session.scalar(select(Return.refunds_started).where(Return.id == ret.id))
+    claimed = db.session.execute(
+        update(Return).where(Return.id == ret.id, Return.refunds_started == seen,
+                             ~_pending_refund(ret.id))
+        .values(refunds_started=Return.refunds_started + 1)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if claimed:
+        return
+    db.session.rollback()
+    outbox.forget_pending()
+    if form_token and db.session.scalar(select(Refund.id).where(Refund.form_token == form_token)):
+        raise ActionRefused(ALREADY_SUBMITTED, field="form_token")
+    if db.session.scalar(select(_pending_refund(ret.id))):
+        raise ActionRefused(ON_ITS_WAY)
+    raise ActionRefused("The return changed meanwhile; reload it and refund again.")
+
 
 def refund_return(return_id: int, quantities: dict[int, int], restock: set[int] | None = None,
-                  *, by: User | None, actor: str | None = None) -> Refund:
-    """Refund `quantities` ({return line number: units}) of a return through one sync task."""
-    from webapp.services.returns_import import link_order
-
+                  *, by: User | None, actor: str | None = None,
+                  form_token: str | None = None) -> Refund:
+    """Refund `quantities` ({return line number: units}) of a return through one sync task.
+    `form_token` is the refund form's one-time token: a second submit of it is refused."""
     ret = db.session.get(Return, return_id)
     if ret is None:
         raise ActionRefused("There is no such return.")
     refuse_if_read_only(db.session.get(Store, ret.store_id))
-    if any(t.state == TaskState.PENDING.value for t in (
-            db.session.get(SyncTask, r.task_id) for r in
-            db.session.scalars(db.select(Refund).where(Refund.return_id == ret.id))) if t):
-        raise ActionRefused("A refund of this return is already on its way to Walmart.")
+    if form_token and len(form_token) > 64:
+        raise ActionRefused("The form is damaged; reload the page and refund again.",
+                            field="form_token")
+    _start(ret, form_token)
+    try:
+        return _refund(ret, quantities, restock, by=by, actor=actor, form_token=form_token)
+    except IntegrityError as exc:  # the same form, submitted twice at the same instant
+        db.session.rollback()
+        outbox.forget_pending()
+        raise ActionRefused(ALREADY_SUBMITTED, field="form_token") from exc
+
+
+def _refund(ret: Return, quantities: dict[int, int], restock: set[int] | None, *,
+            by: User | None, actor: str | None, form_token: str | None) -> Refund:
+    from webapp.services.returns_import import link_order
+
     lines = {x.number: x for x in ret.lines}
     wanted = {}
     for number, quantity in quantities.items():
         line = lines.get(int(number))
         if line is None:
-            raise ActionRefused(f"This return has no line {number}.", field="lines")
+            _refuse(f"This return has no line {number}.", field="lines")
         if not isinstance(quantity, int) or quantity < 0:
-            raise ActionRefused("Quantities are whole numbers, 0 or more.", field="lines")
+            _refuse("Quantities are whole numbers, 0 or more.", field="lines")
         if quantity > line.refundable:
-            raise ActionRefused(f"Line {number} ({line.sku}): only {line.refundable} unit(s) "
-                                f"can still be refunded, not {quantity}.", field="lines")
+            _refuse(f"Line {number} ({line.sku}): only {line.refundable} unit(s) "
+                    f"can still be refunded, not {quantity}.", field="lines")
         if quantity:
             wanted[line.number] = quantity
     if not wanted:
-        raise ActionRefused("Refund at least one unit.", field="lines")
+        _refuse("Refund at least one unit.", field="lines")
     expected = {}
     for number, quantity in wanted.items():
         line = lines[number]
@@ -52,9 +99,7 @@ def refund_return(return_id: int, quantities: dict[int, int], restock: set[int] 
             .values(refunded_qty=ReturnLine.refunded_qty + quantity)
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
-            db.session.rollback()
-            outbox.forget_pending()
-            raise ActionRefused("The return changed meanwhile; reload it and refund again.")
+            _refuse("The return changed meanwhile; reload it and refund again.")
         db.session.refresh(line, ["refunded_qty"])
         expected[str(number)] = line.refunded_qty
     restocked = sorted(n for n in (restock or set()) if n in wanted)
@@ -69,7 +114,7 @@ def refund_return(return_id: int, quantities: dict[int, int], restock: set[int] 
     refund = Refund(return_id=ret.id, task=task, amount=amount,
                     lines={str(n): q for n, q in wanted.items()}, restocked=restocked,
                     expected=expected, created_by_id=by.id if by else None,
-                    created_by=actor or (by.email if by else "system"))
+                    created_by=actor or (by.email if by else "system"), form_token=form_token)
     db.session.add(refund)
     db.session.flush()
     refresh_return(ret)
@@ -81,3 +126,10 @@ def refund_return(return_id: int, quantities: dict[int, int], restock: set[int] 
     order_queries.invalidate_counts()
     outbox.publish_pending()
     return refund
+
+
+def _refuse(message: str, field: str | None = None) -> NoReturn:
+    """Bad input after the return was claimed: undo the claim, change nothing."""
+    db.session.rollback()
+    outbox.forget_pending()
+    raise ActionRefused(message, field=field)

@@ -45,7 +45,9 @@ def _reopen(task: SyncTask, by: User | None) -> None:
     task.state = TaskState.PENDING.value
     task.next_attempt_at, task.lease_until = utcnow(), None
     # Read Walmart back first: the failed attempt may have been applied after all.
-    task.ambiguous, task.stuck, task.attempts, task.urgent = True, False, 0, True
+    task.ambiguous, task.stuck, task.urgent = True, False, True
+    # A fresh round of tries (backoff and limit start over); the count of tries goes on.
+    task.attempts_before_retry = task.attempts
     task.last_error_code = task.last_error_field = task.last_error_message = None
     _follow(task)
     audit.record("sync.retry", user=by, store_id=task.store_id, subject=_subject(task),

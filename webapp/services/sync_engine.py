@@ -32,6 +32,7 @@ from webapp.services import (
 from webapp.services.stock import TASK_NODE, task_node
 from webapp.services.sync_handlers import HANDLERS
 from webapp.services.sync_lease import STUCK_AFTER, LeaseLost, claim, count_attempt, sweep  # noqa: F401
+from webapp.services.sync_lease import tries_since_retry as tries
 from webapp.services.walmart_access import client_for
 from webapp.walmart import AuthenticationError, DataError, RateLimited, TransientError, WalmartError
 from webapp.walmart.client import WalmartClient
@@ -103,7 +104,7 @@ def _gives_up(task: SyncTask) -> bool:
     hours = current_app.config["SYNC_GIVE_UP_HOURS"]
     now = utcnow()
     paused = credentials.paused_for(task, db.session.get(Store, task.store_id), now)
-    return task.attempts >= MAX_ATTEMPTS and (
+    return tries(task) >= MAX_ATTEMPTS and (
         now - task.created_at - timedelta(seconds=paused) >= timedelta(hours=hours))
 
 
@@ -111,7 +112,7 @@ def _retry_at(task: SyncTask, at: datetime, code: str, message: str,
               ambiguous: bool = False) -> Outcome:
     if _gives_up(task):
         _finish(task, state=TaskState.ERROR.value, last_error_code=code, last_error_field=None,
-                last_error_message=f"Gave up after {task.attempts} attempts: {message}",
+                last_error_message=f"Gave up after {tries(task)} attempts: {message}",
                 ambiguous=task.ambiguous or ambiguous)
         return Outcome("error", message)
     _finish(task, next_attempt_at=at, last_error_code=code, last_error_field=None,
@@ -243,19 +244,21 @@ def _internal(task_id: int, exc: Exception) -> None:
     re-raises, so RQ keeps the trace)."""
     db.session.rollback()
     task = db.session.get(SyncTask, task_id)
-    at = utcnow() + timedelta(seconds=backoff_delay(task.attempts))
+    at = utcnow() + timedelta(seconds=backoff_delay(tries(task)))
     _retry_at(task, at, "INTERNAL", f"{type(exc).__name__}: {exc}", ambiguous=True)
 
 
 def _attempt(task: SyncTask, store: Store, handler, client: WalmartClient) -> Outcome:
     """Read back when the last try may have reached Walmart, send, and settle the outcome."""
     task_id = task.id  # (readable after a failed transaction too)
+    read_back = False  # this try began with a read-back: the send below is part of it
     try:
         if task.ambiguous and handler.read_back is not None:
             took = rate_limit.take(store, handler.read_endpoint, task.urgent)
             if not took.allowed:
                 return _wait(task, took.wait_seconds)
-            count_attempt(task)
+            count_attempt(task, read_back=True)
+            read_back = True
             current = handler.read_back(client, task)
             if handler.applied(task, current):
                 log.info("task %s was already applied at Walmart (read back)", task.id)
@@ -266,7 +269,7 @@ def _attempt(task: SyncTask, store: Store, handler, client: WalmartClient) -> Ou
             # Many background tasks wait on one bucket: spread their wake-ups out.
             return _wait(task, took.wait_seconds if task.urgent else
                          took.wait_seconds + random.uniform(0, 20))
-        count_attempt(task)
+        count_attempt(task, new_try=not read_back)
         result = handler.send(client, task)
     except LeaseLost as exc:
         db.session.rollback()
@@ -275,7 +278,7 @@ def _attempt(task: SyncTask, store: Store, handler, client: WalmartClient) -> Ou
         return _retry_at(task, exc.retry_at, "RATE_LIMITED",
                          "Walmart's rate limit was reached; retrying when it refills")
     except TransientError as exc:
-        at = utcnow() + timedelta(seconds=backoff_delay(task.attempts))
+        at = utcnow() + timedelta(seconds=backoff_delay(tries(task)))
         code = f"HTTP_{exc.status}" if exc.status else "TRANSIENT"
         return _retry_at(task, at, code, str(exc), ambiguous=exc.ambiguous)
     except AuthenticationError as exc:
@@ -289,7 +292,7 @@ def _attempt(task: SyncTask, store: Store, handler, client: WalmartClient) -> Ou
                 last_error_message=exc.description or exc.info or str(exc))
         return Outcome("error", str(exc))
     except WalmartError as exc:  # anything else Walmart-shaped: retry, reading back first
-        at = utcnow() + timedelta(seconds=backoff_delay(task.attempts))
+        at = utcnow() + timedelta(seconds=backoff_delay(tries(task)))
         return _retry_at(task, at, "WALMART", str(exc), ambiguous=True)
     except Exception as exc:
         _internal(task_id, exc)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from webapp.models import SyncTask
 from webapp.services.credentials import problem as credentials_problem
+from webapp.services.order_status import tries_text
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def waiting(task: SyncTask) -> str:
     if problem is not None:
         return f"Waiting: {problem.title}. {problem.fix}"
     if task.last_error_message:
-        return f"Retrying (attempt {task.attempts + 1}): {task.last_error_message}"
+        return f"Retrying after {tries_text(task)}: {task.last_error_message}"
     return "Waiting for Walmart's rate limit." if task.stuck else "On its way to Walmart…"
 
 

@@ -39,19 +39,30 @@ class LeaseLost(Exception):
     """Another worker took the task over (our lease ran out): this one must not send."""
 
 
-def count_attempt(task: SyncTask) -> None:
+def count_attempt(task: SyncTask, *, read_back: bool = False, new_try: bool = True) -> None:
     """One more call to Walmart, counted only while the task is still ours (same claim and a
-    lease that has not run out); committed before the call is made."""
+    lease that has not run out); committed before the call is made. `attempts` counts tries,
+    which set the backoff and the limit: a read-back and the send it allows are one try (the
+    send is made with `new_try=False`); `read_backs` counts the read-backs among them."""
     claims = task.claims
     db.session.commit()
+    values = {"attempts": SyncTask.attempts + (1 if new_try else 0)}
+    if read_back:
+        values["read_backs"] = SyncTask.read_backs + 1
     result = db.session.execute(
         update(SyncTask).where(SyncTask.id == task.id, SyncTask.claims == claims,
                                SyncTask.lease_until >= utcnow())
-        .values(attempts=SyncTask.attempts + 1).execution_options(synchronize_session=False))
+        .values(**values).execution_options(synchronize_session=False))
     db.session.commit()
     if result.rowcount != 1:
         raise LeaseLost(f"task {task.id} was taken over by another worker")
     db.session.refresh(task)
+
+
+def tries_since_retry(task: SyncTask) -> int:
+    """Tries since a person last pressed Retry: what the backoff and the limit count (the
+    history keeps every try, so the sync table never reads 0 during a manual retry)."""
+    return max(task.attempts - task.attempts_before_retry, 0)
 
 
 def sweep(now: datetime | None = None, batch: int = 500) -> dict[str, int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -57,12 +59,16 @@ def _return_or_404(return_id: int) -> Return:
         selectinload(Return.lines).selectinload(ReturnLine.order))) or abort(404)
 
 
-def _page(ret: Return, status: int = 200, errors: list[str] | None = None, block="content"):
+def _page(ret: Return, status: int = 200, errors: list[str] | None = None, block="content",
+          form_token: str | None = None):
+    """The return's page; the refund form gets a fresh one-time token unless it is shown again
+    with an error (that token was not used: nothing changed)."""
     refunds = db.session.scalars(select(Refund).where(Refund.return_id == ret.id)
                                  .order_by(Refund.id).options(selectinload(Refund.task))).all()
     in_flight = any(r.task and r.task.state == "pending" for r in refunds)
     response = render_page("returns/show.html", block, status=status, ret=ret, refunds=refunds,
-                           errors=errors or [], in_flight=in_flight)
+                           errors=errors or [], in_flight=in_flight,
+                           form_token=form_token or secrets.token_urlsafe(16))
     if is_htmx() and request.args.get("poll") and not in_flight:
         stop_polling(response)
     return response
@@ -90,12 +96,14 @@ def refund(return_id: int):
     restock = {line.number for line in ret.lines if request.form.get(f"restock-{line.number}")}
     if not errors:
         try:
-            refund_return(ret.id, quantities, restock, by=current_user)
+            refund_return(ret.id, quantities, restock, by=current_user,
+                          form_token=request.form.get("form_token") or None)
         except ActionRefused as exc:
             db.session.rollback()
             errors.append(str(exc))
     if errors:
-        return _page(_return_or_404(return_id), 422, errors)
+        return _page(_return_or_404(return_id), 422, errors,
+                     form_token=request.form.get("form_token") or None)
     if is_htmx():  # the return as it is now, in place
         return _page(_return_or_404(return_id))
     flash("Refund submitted; it is on its way to Walmart.", "success")
