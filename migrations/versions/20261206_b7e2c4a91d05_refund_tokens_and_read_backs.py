@@ -4,7 +4,7 @@ read-backs counted apart from a sync task's tries, and the tries made before a m
 (the count goes on; backoff and limit start over). Existing rows: no token, nothing counted.
 
 Revision ID: b7e2c4a91d05
-Revises: 901e3e80b1b0
+Revises: 5e1a9c0d2b71
 Create Date: 2026-12-06 00:20:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7e2c4a91d05'
-down_revision = '901e3e80b1b0'
+down_revision = '5e1a9c0d2b71'
 branch_labels = None
 depends_on = None
 
