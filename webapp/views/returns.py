@@ -40,7 +40,7 @@ def index():
                                      .group_by(Return.status)).all())
     stores = db.session.scalars(select(Store).order_by(Store.name)).all()
     return render_page("returns/index.html", "content", rows=rows, counts=counts,
-                       statuses=list(ReturnStatus), status=status, q=q, stores=stores)
+                       statuses=list(ReturnStatus), selected=status, q=q, stores=stores)
 
 
 @bp.post("/import")
