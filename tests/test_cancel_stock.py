@@ -249,3 +249,42 @@ def test_stock_page_sets_and_imports(app, signed_in, client, walmart_store):
     assert levels == {"A-1": 12, "B-1": 5, "C-1": 3}
     page = client.get(f"/stock/?store={store_id}").text
     assert "A-1" in page and "Sending to Walmart…" in page
+
+
+def test_a_cancellation_walmart_refuses_releases_and_pushes_nothing(app, shop, worker):
+    """Oversell guard: while Walmart has not accepted a cancellation its units stay reserved;
+    a refused one pushes no higher quantity; 'Fixed in Seller Center' (cancelled there by
+    hand) releases them and pushes."""
+    from webapp.extensions import db
+    from webapp.models import SkuStock, SyncTask
+    from webapp.services.cancelling import cancel_order
+    from webapp.services.stock import set_on_hand
+    from webapp.services.sync_actions import resolve_task
+
+    store_id, seller = shop
+    order_id, _po, lines = _pick(app, lines=1)
+    sku, qty = lines[0]
+
+    def reserved() -> int:
+        with app.app_context():
+            return db.session.scalar(select(SkuStock.reserved).where(
+                SkuStock.store_id == store_id, SkuStock.sku == sku))
+
+    with app.app_context():
+        set_on_hand(store_id, sku, 50, by=None)
+    worker()
+    held, pushes = reserved(), len(_inventory(seller))
+    control.set_faults(seller.sim.conn, "cancel", next={"reject": 1})
+    with app.app_context():
+        task_id = cancel_order(order_id, "SELLER_CANCEL_OUT_OF_STOCK", by=None,
+                               actor="test").task_id
+    assert reserved() == held  # not released before Walmart answers
+    worker()
+    with app.app_context():
+        assert db.session.get(SyncTask, task_id).state == "error"
+    assert reserved() == held and len(_inventory(seller)) == pushes
+    with app.app_context():
+        resolve_task(task_id, "Cancelled in Seller Center by hand", by=None)
+    worker()
+    assert reserved() == held - qty
+    assert f'"amount": {50 - (held - qty)}' in _inventory(seller)[-1][1]

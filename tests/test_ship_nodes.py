@@ -150,9 +150,9 @@ def test_the_ship_nodes_a_store_knows(app, walmart_store):
         assert known_nodes(store) == ["N2", "N3"]
 
 
-def test_cancel_and_ship_release_at_the_orders_node(app, walmart_store):
-    """Cancelling or shipping an order from a non-default node changes that node's stock
-    row, not the default row."""
+def test_cancel_and_ship_release_at_the_orders_node(app, walmart_store, worker):
+    """Cancelling (once Walmart accepted it) or shipping an order from a non-default node
+    changes that node's stock row, not the default row."""
     from webapp.extensions import db
     from webapp.models import Order
     from webapp.models.base import utcnow
@@ -171,6 +171,7 @@ def test_cancel_and_ship_release_at_the_orders_node(app, walmart_store):
         ship_order(second_id, [PackageInput("1Z999AA10123456784", "Standard", {
             x.line_number: x.quantity for x in order.lines}, "UPS")], utcnow(), by=None,
             actor="test")
+    worker()  # the cancellation reaches Walmart: only then are its units released
     assert _reserved(app, store_id) == _open_by_node(app, store_id) != before
 
 

@@ -95,9 +95,8 @@ def cancel_order(order_id: int, reason: str, *, by: User | None,
                            order=order, payload=body)
     cancellation.task = task
     db.session.add(cancellation)
-    node = ship_nodes.stock_node(order.store, order.ship_node)  # where the import reserved
-    for line, quantity in lines:  # released: available rises and is pushed
-        stock.change_reserved(order.store_id, line.sku, -quantity, node)
+    # The units stay reserved until Walmart accepts the cancellation (release_stock): a
+    # refused one must not raise the available quantity pushed to Walmart (oversell).
     for line in order.lines:
         db.session.refresh(line, ["canceled_qty", "cancellation_reason"])
     order_status.refresh(order)
@@ -108,3 +107,16 @@ def cancel_order(order_id: int, reason: str, *, by: User | None,
     order_queries.invalidate_counts()
     outbox.publish_pending()
     return cancellation
+
+
+def release_stock(task: SyncTask) -> None:
+    """The cancellation this task carries is done at Walmart (synced, read back, or fixed in
+    Seller Center by hand): its units leave the reservation at the order's node, and the
+    higher available quantity is pushed. Never earlier: Walmart may refuse it."""
+    cancellation = db.session.scalar(select(Cancellation).where(Cancellation.task_id == task.id))
+    if cancellation is None:
+        return
+    order = db.session.get(Order, cancellation.order_id)
+    node = ship_nodes.stock_node(order.store, order.ship_node)  # where the import reserved
+    for entry in cancellation.lines:
+        stock.change_reserved(order.store_id, entry.order_line.sku, -entry.quantity, node)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Order, Refund, Return, Store, SyncTask, TaskState, User
+from webapp.models import Order, Refund, Return, Store, SyncTask, TaskKind, TaskState, User
 from webapp.models.base import utcnow
 from webapp.services import audit, order_queries, order_status, outbox, return_status, store_health
+from webapp.services.cancelling import release_stock
 from webapp.services.errors import ActionRefused
 from webapp.services.store_mode import refuse_if_read_only
 from webapp.services.sync_explain import target
@@ -95,10 +96,13 @@ def resolve_task(task_id: int, note: str, *, by: User | None) -> SyncTask:
     task.resolved_at, task.resolved_by_id, task.resolution_note = utcnow(), \
         by.id if by else None, note
     task.stuck, task.lease_until = False, None
+    if task.kind == TaskKind.CANCEL.value:  # canceled by hand at Walmart: the units are free
+        release_stock(task)
     _follow(task)
     audit.record("sync.resolve", user=by, store_id=task.store_id, subject=_subject(task),
                  task=task.id, kind=task.kind, note=note)
     db.session.commit()
     order_queries.invalidate_counts()
     store_health.forget_banner()
+    outbox.publish_pending()  # the stock a cancellation released
     return task

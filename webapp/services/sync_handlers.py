@@ -104,7 +104,14 @@ class Cancel:
     recheck_on_data_error = True
     read_back_note = "Walmart already showed these lines cancelled"
     read_back = Acknowledge.read_back
-    on_success = Acknowledge.on_success
+
+    @staticmethod
+    def on_success(task: SyncTask, order: PurchaseOrder) -> None:
+        """Walmart's view of the order, and the canceled units released from stock."""
+        from webapp.services.cancelling import release_stock
+
+        Acknowledge.on_success(task, order)
+        release_stock(task)
 
     @staticmethod
     def send(client: WalmartClient, task: SyncTask) -> PurchaseOrder:
