@@ -148,6 +148,33 @@ class Auth:
 
 
 @pytest.fixture
+def live_server(app):
+    """The test app served over real HTTP on a free port, one thread per request."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+def http_session(base: str, email: str, password: str = "correct horse battery"):
+    """A `requests` session signed in through the live server's login form."""
+    import requests
+
+    session = requests.Session()
+    token = csrf_from(session.get(f"{base}/login", timeout=30).text)
+    response = session.post(f"{base}/login", allow_redirects=False, timeout=30,
+                            data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 302, f"sign-in of {email} failed"
+    return session
+
+
+@pytest.fixture
 def auth(client):
     return Auth(client)
 

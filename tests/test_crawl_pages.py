@@ -4,15 +4,12 @@ pagers — answers without a server error, for an admin and for a viewer, over r
 from __future__ import annotations
 
 import re
-import threading
 import time
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import requests
-from werkzeug.serving import make_server
 
-from tests.conftest import csrf_from
-from tests.factories import PASSWORD
+from tests.conftest import http_session
 
 HREF = re.compile(r'href="([^"#]*)"')
 SKIP = ("/static/", "/logout")
@@ -57,26 +54,12 @@ def _crawl(base: str, session: requests.Session) -> tuple[list[str], int]:
     return failures, len(seen)
 
 
-def test_every_link_answers_without_a_server_error(app, returned, make_user):
+def test_every_link_answers_without_a_server_error(app, returned, make_user, live_server):
     """As an admin and as a viewer, every page, status card, filter, sort link and pager
     reachable from Home answers below 500 (the Returns status cards once answered 500 while
     their test only checked that a row was absent)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    try:
-        for role in ("admin", "viewer"):
-            user = make_user(role=role)
-            session = requests.Session()
-            token = csrf_from(session.get(f"{base}/login", timeout=30).text)
-            signed = session.post(f"{base}/login", data={
-                "email": user.email, "password": PASSWORD, "csrf_token": token}, timeout=30)
-            assert signed.status_code == 200 and "Sign out" in signed.text, role
-            failures, pages = _crawl(base, session)
-            assert failures == [], f"as {role}: {failures}"
-            assert pages > 30, f"as {role}: only {pages} page shapes reached"
-            print(f"as {role}: {pages} page shapes")
-    finally:
-        server.shutdown()
-        thread.join(5)
+    for role in ("admin", "viewer"):
+        session = http_session(live_server, make_user(role=role).email)
+        failures, pages = _crawl(live_server, session)
+        assert failures == [], f"as {role}: {failures}"
+        assert pages > 30, f"as {role}: only {pages} page shapes reached"

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from simulator import control
+from tests.sync_steps import make_due, run_task
 
 
 def _task(app):
@@ -22,22 +23,8 @@ def _task(app):
         return task
 
 
-def _make_due(app) -> None:
-    from webapp.extensions import db
-    from webapp.models import SyncTask
-    from webapp.models.base import utcnow
-
-    with app.app_context():
-        db.session.execute(update(SyncTask).where(SyncTask.state == "pending")
-                           .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
-        db.session.commit()
 
 
-def _run(app, task_id):
-    from webapp.services.sync_engine import process_task
-
-    with app.app_context():
-        return process_task(task_id)
 
 
 def _failing_with_read_backs(app, walmart_store, sends: int):
@@ -66,9 +53,9 @@ def test_a_read_back_and_its_send_are_one_try(app, walmart_store):
     task, seller = _failing_with_read_backs(app, walmart_store, sends=4)
     for n in range(4):
         if n:
-            _make_due(app)
+            make_due(app)
         before = utcnow()
-        assert _run(app, task.id).state == "retry"
+        assert run_task(app, task.id).state == "retry"
         after = utcnow()
     done = _task(app)
     assert (done.attempts, done.read_backs) == (4, 4)
@@ -76,8 +63,8 @@ def test_a_read_back_and_its_send_are_one_try(app, walmart_store):
                                                                              "acknowledge")]
     assert calls == ["order", "acknowledge"] * 4
     assert before + timedelta(seconds=8) <= done.next_attempt_at <= after + timedelta(seconds=16)
-    _make_due(app)
-    assert _run(app, task.id).state == "synced"
+    make_due(app)
+    assert run_task(app, task.id).state == "synced"
     assert (_task(app).attempts, _task(app).read_backs) == (5, 5)
 
 
@@ -87,8 +74,8 @@ def test_order_page_and_sync_page_show_the_same_counts(app, walmart_store, signe
     task, _seller = _failing_with_read_backs(app, walmart_store, sends=3)
     for n in range(3):
         if n:
-            _make_due(app)
-        assert _run(app, task.id).state == "retry"
+            make_due(app)
+        assert run_task(app, task.id).state == "retry"
     signed_in("viewer")
     order = client.get(f"/orders/{task.order_id}").text
     sync = client.get("/sync/").text
@@ -113,7 +100,7 @@ def test_a_manual_retry_keeps_the_count_and_starts_the_backoff_over(app, walmart
         retry_task(task.id, by=None)
     assert (_task(app).attempts, _task(app).read_backs) == (15, 7)
     before = utcnow()
-    assert _run(app, task.id).state == "retry"
+    assert run_task(app, task.id).state == "retry"
     after = utcnow()
     done = _task(app)
     assert (done.attempts, done.read_backs) == (16, 8)

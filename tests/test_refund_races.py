@@ -6,35 +6,14 @@ from __future__ import annotations
 import re
 import threading
 
-import pytest
 import requests
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from tests.conftest import csrf_from
-
-
-@pytest.fixture
-def live_server(app):
-    """The test app served over real HTTP on a free port, one thread per request."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+from tests.conftest import http_session
 
 
 def _signed_in(make_user, base: str) -> requests.Session:
-    user = make_user(role="operator")
-    session = requests.Session()
-    page = session.get(f"{base}/login").text
-    csrf = csrf_from(page)
-    response = session.post(f"{base}/login", allow_redirects=False,
-                            data={"email": user.email, "password": "correct horse battery",
-                                  "csrf_token": csrf})
-    assert response.status_code == 302
-    return session
+    return http_session(base, make_user(role="operator").email)
 
 
 def _form(session: requests.Session, url: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from redis import Redis
 from sqlalchemy import select, update
 
 from simulator import control
+from tests.sync_steps import make_due, run_task
 
 
 def _setup(app, walmart_store, orders: int = 1):
@@ -31,23 +32,8 @@ def _tasks(app):
         return rows
 
 
-def _make_due(app) -> None:
-    """Skip the backoff wait: make every pending task due now."""
-    from webapp.extensions import db
-    from webapp.models import SyncTask
-    from webapp.models.base import utcnow
-
-    with app.app_context():
-        db.session.execute(update(SyncTask).where(SyncTask.state == "pending")
-                           .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
-        db.session.commit()
 
 
-def _run(app, task_id):
-    from webapp.services.sync_engine import process_task
-
-    with app.app_context():
-        return process_task(task_id)
 
 
 def _acks(seller):
@@ -60,16 +46,16 @@ def test_transient_failures_are_retried_with_backoff_until_synced(app, walmart_s
     _store_id, seller = _setup(app, walmart_store)
     [task] = _tasks(app)
     control.set_faults(seller.sim.conn, "acknowledge", next={"error": 2})
-    first = _run(app, task.id)
+    first = run_task(app, task.id)
     assert first.state == "retry"
     after = _tasks(app)[0]
     assert after.state == "pending" and after.attempts == 1
     assert after.last_error_code == "HTTP_500" and after.next_attempt_at > after.updated_at
-    assert _run(app, task.id).state == "skipped"  # not due yet: backoff is respected
-    _make_due(app)
-    assert _run(app, task.id).state == "retry"
-    _make_due(app)
-    assert _run(app, task.id).state == "synced"
+    assert run_task(app, task.id).state == "skipped"  # not due yet: backoff is respected
+    make_due(app)
+    assert run_task(app, task.id).state == "retry"
+    make_due(app)
+    assert run_task(app, task.id).state == "synced"
     done = _tasks(app)[0]
     assert (done.state, done.attempts, done.read_backs, done.last_error_message) == (
         "synced", 3, 2, None)  # three tries, two of them after a read-back
@@ -82,7 +68,7 @@ def test_walmart_429_waits_for_the_replenish_time(app, walmart_store):
     _store_id, seller = _setup(app, walmart_store)
     [task] = _tasks(app)
     control.set_faults(seller.sim.conn, "acknowledge", next={"throttle": 1})
-    assert _run(app, task.id).state == "retry"
+    assert run_task(app, task.id).state == "retry"
     after = _tasks(app)[0]
     assert after.last_error_code == "RATE_LIMITED"
     wait = (after.next_attempt_at - after.updated_at).total_seconds()
@@ -99,7 +85,7 @@ def test_walmart_429_far_replenish_time_waits_at_most_the_window(app, walmart_st
     control.set_faults(seller.sim.conn, "acknowledge", next={"throttle": 1},
                        replenish_format="http_date", replenish_seconds=3600)
     before = utcnow()
-    assert _run(app, task.id).state == "retry"
+    assert run_task(app, task.id).state == "retry"
     after = utcnow()
     retry = _tasks(app)[0]
     assert retry.last_error_code == "RATE_LIMITED"
@@ -119,7 +105,7 @@ def test_our_bucket_keeps_us_under_walmarts_limit(app, walmart_store, worker):
         store.rate_limits = {**store.rate_limits, "acknowledge": 3}
         db.session.commit()
     for task in _tasks(app):
-        _run(app, task.id)
+        run_task(app, task.id)
     states = [t.state for t in _tasks(app)]
     assert states.count("synced") == 2 and states.count("pending") == 3
     assert set(_acks(seller)) == {200} and len(_acks(seller)) == 2
@@ -146,7 +132,7 @@ def test_a_data_error_ends_in_error_with_walmarts_message(app, walmart_store):
     # The buyer cancelled line 1 at Walmart before we acknowledged: Walmart now refuses to
     # acknowledge the order, while line 2 still waits in Created.
     control.buyer_cancel(seller.sim.conn, seller.seller_id, task.target, "1")
-    outcome = _run(app, task.id)
+    outcome = run_task(app, task.id)
     assert outcome.state == "error"
     failed = next(t for t in _tasks(app) if t.id == task.id)
     assert failed.last_error_code == "INVALID_REQUEST_CONTENT.GMP_ORDER_API"
@@ -165,10 +151,10 @@ def test_an_ambiguous_timeout_is_read_back_instead_of_resent(app, walmart_store)
     [task] = _tasks(app)
     control.set_faults(seller.sim.conn, "acknowledge", next={"timeout_after": 1},
                        hang_seconds=1.5)
-    assert _run(app, task.id).state == "retry"
+    assert run_task(app, task.id).state == "retry"
     assert _tasks(app)[0].ambiguous
-    _make_due(app)
-    assert _run(app, task.id).state == "synced"
+    make_due(app)
+    assert run_task(app, task.id).state == "synced"
     assert len(_acks(seller)) == 1  # sent once; the second attempt only read the order
     reads = [r for r in seller.requests() if r["endpoint"] == "order"]
     assert len(reads) == 1
@@ -191,7 +177,7 @@ def test_a_dead_workers_lease_expires_and_is_read_back(app, walmart_store):
         db.session.commit()
         assert sweep()["expired"] == 1
         assert db.session.get(SyncTask, task.id).ambiguous
-    assert _run(app, task.id).state == "synced"
+    assert run_task(app, task.id).state == "synced"
     assert [r["endpoint"] for r in seller.requests() if r["endpoint"] != "token"][-2:] == [
         "order", "acknowledge"]
 
@@ -290,12 +276,12 @@ def test_transient_failures_end_in_error_only_after_a_day(app, walmart_store):
     with app.app_context():
         db.session.execute(update(SyncTask).values(attempts=40))
         db.session.commit()
-    assert _run(app, task.id).state == "retry"
+    assert run_task(app, task.id).state == "retry"
     assert _tasks(app)[0].state == "pending"
     with app.app_context():
         db.session.execute(update(SyncTask).values(created_at=utcnow() - timedelta(hours=25)))
         db.session.commit()
-    _make_due(app)
-    assert _run(app, task.id).state == "error"
+    make_due(app)
+    assert run_task(app, task.id).state == "error"
     failed = _tasks(app)[0]
     assert failed.state == "error" and failed.last_error_message.startswith("Gave up after")

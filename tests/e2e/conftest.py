@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("ORDERDECK_CHROMIUM", "/usr/bin/chromium")
 # Chromium logs every 4xx page load; these are answers the app gives on purpose
@@ -40,17 +38,6 @@ def browser():
                                              args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def live_server(app):
-    """The test app served over real HTTP on a free port, in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 @pytest.fixture
