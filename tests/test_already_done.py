@@ -130,7 +130,7 @@ def test_a_cancellation_of_lines_walmart_shipped_stays_an_error(app, acknowledge
 
 
 @pytest.mark.parametrize("how, reason", [
-    ("buyer", "CUSTOMER_REQUESTED_SELLER_TO_CANCEL"),
+    ("buyer", "Customer asked to cancel"),
     ("auto-cancel", "no reason given"),
 ])
 def test_a_shipment_of_lines_walmart_cancelled_says_so(app, acknowledged, signed_in, client,

@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from webapp.numbers import digits, whole
-from webapp.walmart.enums import CARRIERS, METHOD_CODES
+from webapp.walmart.enums import CARRIERS, METHOD_CODES, carrier_label
 
 MAX_LINE_QUANTITY = 100_000
 
@@ -61,11 +61,13 @@ class ShipLineForm(Form):
 
 
 class PackageForm(Form):
-    # Walmart's list; the service names a carrier outside it (validate_choice off: its
-    # message says which carriers Walmart knows, not just "not a valid choice").
+    # Walmart's list, in words (the code is the value sent); the service names a carrier
+    # outside it (validate_choice off: its message says which carriers Walmart knows, not
+    # just "not a valid choice").
     carrier = SelectField("Carrier", validators=[Optional(), Length(max=80)],
                           choices=[SelectChoice("", "Choose a carrier…")] +
-                          [SelectChoice(c, c) for c in CARRIERS], validate_choice=False)
+                          [SelectChoice(c, carrier_label(c)) for c in CARRIERS],
+                          validate_choice=False)
     other_carrier = StringField("Other shipping company",
                                 validators=[Optional(), Length(max=120)])
     tracking_url = StringField("Tracking URL", validators=[Optional(), Length(max=500)])

@@ -116,11 +116,12 @@ def return_urgency(ret) -> str:
 
 
 def init_templating(app: Flask) -> None:
-    from webapp.walmart.enums import RETURN_REASONS
+    from webapp.walmart.enums import RETURN_REASONS, cancellation_label, carrier_label
 
     app.jinja_env.filters.update(local_time=local_time, local_date=local_date, ago=ago,
                                  money=money, ship_by_state=ship_by_state,
-                                 return_urgency=return_urgency)
+                                 return_urgency=return_urgency, carrier_label=carrier_label,
+                                 cancellation_label=cancellation_label)
     app.jinja_env.globals["return_reason"] = lambda code: RETURN_REASONS.get(code or "",
                                                                              code or "—")
     app.jinja_env.globals["timezone_name"] = lambda: current_app.config["TIMEZONE"]

@@ -12,7 +12,7 @@ from webapp.services import order_queries
 from webapp.services.cancelling import cancel_order
 from webapp.services.errors import ActionRefused
 from webapp.services.stock import set_on_hand
-from webapp.walmart.enums import CANCELLATION_REASONS
+from webapp.walmart.enums import CANCELLATION_REASONS, cancellation_label
 
 stock_cli = AppGroup("stock", help="Stock per store, SKU and ship node.")
 
@@ -45,7 +45,8 @@ def cancel(order: str, reason: str) -> None:
     """Cancel everything not yet shipped of ORDER with Walmart's REASON."""
     codes = [r.code for r in CANCELLATION_REASONS]
     if reason not in codes:
-        raise click.ClickException(f"Unknown reason {reason!r}. Use one of: " + ", ".join(codes))
+        raise click.ClickException(f"Unknown reason {reason!r}. Use one of: " + ", ".join(
+            f"{r.code} ({r.label})" for r in CANCELLATION_REASONS))
     found = order_queries.find(order)
     if found is None:
         raise click.ClickException(f"No order {order}.")
@@ -54,5 +55,5 @@ def cancel(order: str, reason: str) -> None:
     except ActionRefused as exc:
         raise click.ClickException(str(exc)) from exc
     units = sum(x.quantity for x in cancellation.lines)
-    click.echo(f"Order {found.number}: {units} unit(s) canceled ({reason}); on its way to "
-               "Walmart.")
+    click.echo(f"Order {found.number}: {units} unit(s) canceled ({cancellation_label(reason)}); "
+               "on its way to Walmart.")

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import Order, OrderStatus, SyncTask, TaskState
 from webapp.services.credentials import problem
+from webapp.walmart.enums import cancellation_label
 
 
 def tries_text(task) -> str:
@@ -77,7 +78,7 @@ def details(order: Order, tasks: list[SyncTask]) -> str | None:
         parts.append("Return requested")
     reasons = {line.cancellation_reason for line in order.lines if line.cancellation_reason}
     if canceled and reasons:
-        parts.append("Reason: " + ", ".join(sorted(reasons)))
+        parts.append("Reason: " + ", ".join(sorted(cancellation_label(r) for r in reasons)))
     return "; ".join(parts) or None
 
 

@@ -83,9 +83,11 @@ def _check_package(index: int, package: PackageInput, known: dict[str, OrderLine
     if url and len(url) > 500:
         raise ActionRefused(f"{label}The tracking URL is too long (at most 500 characters).",
                             field="tracking_url")
-    if carrier and carrier not in enums.CARRIERS:
-        raise ActionRefused(f"{label}{carrier!r} is not one of Walmart's carriers; pick one from "
-                            "the list, or use Other shipping company.", field="carrier")
+    if carrier:  # Walmart's code, also when a person typed its name ("LaserShip" → LS)
+        if enums.carrier_code(carrier) is None:
+            raise ActionRefused(f"{label}{carrier!r} is not one of Walmart's carriers; pick one "
+                                "from the list, or use Other shipping company.", field="carrier")
+        carrier = enums.carrier_code(carrier)
     if not carrier and not other:
         raise ActionRefused(f"{label}Choose a carrier, or name the other shipping company.",
                             field="carrier")

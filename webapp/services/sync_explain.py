@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from webapp.models import SyncTask
 from webapp.services.credentials import problem as credentials_problem
 from webapp.services.order_status import tries_text
+from webapp.walmart.enums import cancellation_label, carrier_label
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ RULES: tuple[_Rule, ...] = (
           "Walmart blocks a shipment of lines the buyer asked to cancel unless the seller "
           "confirms they shipped anyway.",
           "If the parcel has left, ship again with “Ship anyway” ticked; otherwise cancel the "
-          "order with reason Customer requested."),
+          "order with reason Customer asked to cancel."),
     _rule(r"cancellationReason",
           "Walmart did not accept the cancellation reason",
           "Walmart accepts only its five cancellation reasons.",
@@ -182,7 +183,7 @@ def _ship_lines(payload: dict) -> list[str]:
         for status in line.get("orderLineStatuses", {}).get("orderLineStatus", []):
             info = status.get("trackingInfo", {})
             carrier = info.get("carrierName", {})
-            name = carrier.get("carrier") or carrier.get("otherCarrier") or "?"
+            name = carrier_label(carrier.get("carrier")) or carrier.get("otherCarrier") or "?"
             text = (f"Line {line.get('lineNumber')}: {_quantity(status)} shipped, {name} "
                     f"{info.get('trackingNumber', '')}, {info.get('methodCode', '')}")
             if status.get("currentTrackingInfo"):
@@ -196,7 +197,7 @@ def _ship_lines(payload: dict) -> list[str]:
 def _cancel_lines(payload: dict) -> list[str]:
     lines = payload.get("orderCancellation", {}).get("orderLines", {}).get("orderLine", [])
     return [f"Line {line.get('lineNumber')}: {_quantity(status)} canceled, reason "
-            f"{status.get('cancellationReason')}"
+            f"{cancellation_label(status.get('cancellationReason')) or '?'}"
             for line in lines
             for status in line.get("orderLineStatuses", {}).get("orderLineStatus", [])]
 

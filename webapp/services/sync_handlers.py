@@ -5,6 +5,7 @@ from __future__ import annotations
 from webapp.extensions import db
 from webapp.models import Store, SyncTask
 from webapp.walmart import WalmartClient
+from webapp.walmart.enums import cancellation_label
 from webapp.walmart.schema import PurchaseOrder
 
 
@@ -83,7 +84,7 @@ class Ship:
                          for s in entry["orderLineStatuses"]["orderLineStatus"])
             cancelled = line.quantity_in("Cancelled") if line else 0
             if line and cancelled and wanted > line.quantity_in("Acknowledged"):
-                reasons = sorted({s.cancellation_reason or "no reason given"
+                reasons = sorted({cancellation_label(s.cancellation_reason) or "no reason given"
                                   for s in line.statuses if s.status == "Cancelled"})
                 gone.append(f"line {line.line_number} ({cancelled} unit"
                             f"{'s' if cancelled != 1 else ''}, {', '.join(reasons)})")

@@ -20,9 +20,12 @@ CARRIERS: tuple[str, ...] = (
     "DTDC", "PTS",
 )
 
-# Walmart's own expansions of the cryptic codes, for the carrier picker.
-CARRIER_LABELS = {"LS": "LaserShip (LS)", "UDS": "United Delivery Service (UDS)",
-                  "UPSMI": "UPS Mail Innovations (UPSMI)", "FEDEXSP": "FedEx SmartPost (FEDEXSP)"}
+# What a person reads for the cryptic codes: Walmart's own expansions (its carrier list in the
+# Orders spec: "LS (LaserShip)", …). The code still goes to Walmart; the others are names already.
+CARRIER_NAMES = {"LS": "LaserShip", "UDS": "United Delivery Service",
+                 "UPSMI": "UPS Mail Innovations", "FEDEXSP": "FedEx SmartPost"}
+_CARRIER_CODES = {**{c.casefold(): c for c in CARRIERS},
+                  **{name.casefold(): code for code, name in CARRIER_NAMES.items()}}
 
 # Tracking pages of the big carriers; {number} is replaced by the tracking number.
 TRACKING_URLS = {
@@ -68,6 +71,7 @@ CANCELLATION_REASONS: tuple[CancellationReason, ...] = (
         "(MPFraudReq@customercare.walmart.com) first; they answer within 2-4 hours."),
 )
 CANCELLATION_CODES = frozenset(r.code for r in CANCELLATION_REASONS)
+_REASON_LABELS = {r.code: r.label for r in CANCELLATION_REASONS}
 
 # refundReason on POST /v3/orders/{po}/refund (literal values, spaces and "->" included).
 REFUND_REASONS: tuple[str, ...] = (
@@ -104,6 +108,23 @@ RATE_LIMITS: dict[str, int] = {
     "released": 60, "orders": 5000, "order": 5000, "acknowledge": 60, "shipping": 60,
     "cancel": 60, "refund": 60, "returns": 50, "return_refund": 60, "inventory": 200,
 }
+
+
+def carrier_label(code: str | None) -> str:
+    """The carrier as a person reads it ("LaserShip" for LS); any other name as it is."""
+    return CARRIER_NAMES.get(code or "", code or "")
+
+
+def carrier_code(text: str | None) -> str | None:
+    """Walmart's code for a carrier a person named by code or in words ("lasership" → LS);
+    None when Walmart lists no such carrier."""
+    wanted = (text or "").strip().casefold()
+    return _CARRIER_CODES.get(wanted) if wanted else None
+
+
+def cancellation_label(code: str | None) -> str:
+    """A cancellation reason in words ("Out of stock"); a code we do not know as it is."""
+    return _REASON_LABELS.get(code or "", code or "")
 
 
 def tracking_url(carrier: str, number: str) -> str | None:
