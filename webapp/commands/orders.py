@@ -11,9 +11,12 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import OrderStatus, Store
 from webapp.numbers import whole
-from webapp.services import importer, order_queries
+from webapp.services import importer, order_money, order_queries
+from webapp.templating import money as money_text
 
 orders_cli = AppGroup("orders", help="Walmart orders.")
+# Payment information, as the order page shows it.
+PAYMENT = ("subtotal", "shipping", "tax", "total", "canceled", "refunded", "net")
 STATUS_SLUGS = [s.slug for s in OrderStatus]
 
 
@@ -86,12 +89,17 @@ def show(order: str, as_json: bool) -> None:
     if found is None:
         raise click.ClickException(f"No order {order}.")
     data = order_queries.detail(found)
+    money = order_money.payment(found)
+    data["payment"] = {name: str(getattr(money, name)) for name in PAYMENT}
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
     click.echo(f"Order {data['number']} (Walmart PO {data['purchase_order_id']}), "
                f"{data['store']}: {data['status']}"
                + (f" — {data['status_details']}" if data["status_details"] else ""))
+    click.echo("  payment: " + ", ".join(
+        f"{name.replace('_', ' ')} {money_text(getattr(money, name), found.currency)}"
+        for name in PAYMENT))
     for line in data["lines"]:
         click.echo(f"  line {line['line_number']} {line['sku']}: ordered {line['ordered']}, "
                    f"shipped {line['shipped']}, canceled {line['canceled']}, "

@@ -49,12 +49,14 @@ def _line_values(data: WalmartLine, old: OrderLine | None = None) -> dict:
         "walmart_statuses": counts,
     }
     if old is None:
-        quantity = max(data.quantity, 1)
+        # Walmart's charges cover the units it still charges: a line first read with units
+        # already cancelled is priced by the rest (all cancelled: Walmart zeroed them).
+        charged = max(data.quantity - counts.get("Cancelled", 0), 1)
         values.update(line_number=data.line_number, sku=data.sku,
                       product_name=data.product_name, quantity=data.quantity,
-                      unit_price=_money(data.product_total / quantity),
-                      tax=_money(data.tax_total), shipping=_money(data.shipping_total),
-                      refunded_qty=0)
+                      unit_price=_money(data.product_total / charged),
+                      tax=_money(data.tax_total * max(data.quantity, 1) / charged),
+                      shipping=_money(data.shipping_total), refunded_qty=0)
     return fit(OrderLine, values)
 
 

@@ -15,7 +15,7 @@ from webapp.forms_shipping import ShipForm
 from webapp.htmx import hx_redirect, is_htmx, render_page
 from webapp.models import Order, Role, ShipmentPackage
 from webapp.security import require_role
-from webapp.services import bulk_shipping, order_queries
+from webapp.services import bulk_shipping, order_money, order_queries
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
 from webapp.services.tracking_correction import correct_tracking, correction_deadline
@@ -67,7 +67,10 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
         x.open_qty for x in order.lines) and order.status != "Canceled" and \
         not order.store.read_only
     extra.setdefault("cancel_form", None)
-    return render_page("orders/show.html", block if is_htmx() else "content", status=status,
+    block = block if is_htmx() else "content"
+    # Payment information is in the page itself only: a poll of a block needs no refunds.
+    payment = order_money.payment(order) if block == "content" else None
+    return render_page("orders/show.html", block, status=status, payment=payment,
                        order=order, tasks=order_queries.tasks_of(order),
                        shipments=order_queries.shipments_of(order),
                        form=form or (blank_form(order) if can_ship else None),
