@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from config import RUNTIME_FILE, launcher_settings
-from webapp.run import demo
+from webapp.run import demo, logs
 from webapp.run.redis_server import EmbeddedRedis, reachable
 from webapp.run.supervisor import Child, Supervisor
 
@@ -22,25 +22,39 @@ def say(message: str) -> None:
 
 
 def prepare_database(admin_email: str, admin_password: str | None, simulator_url: str,
-                     seller_secret: str) -> None:
-    """Upgrade the schema, make sure someone can sign in, and connect the demo store."""
+                     seller_secret: str) -> str:
+    """Upgrade the schema, make sure someone can sign in, and connect the demo store.
+    Returns how to sign in, for the console's last lines."""
     from flask_migrate import upgrade
 
     from webapp import create_app
     from webapp.extensions import db
-    from webapp.services.users import ensure_first_admin
+    from webapp.services.users import ensure_first_admin, first_admin_email
 
     app = create_app()
     with app.app_context():
         upgrade()
         user, generated = ensure_first_admin(admin_email, admin_password)
         if user and generated:
-            say(f"created admin {user.email} with password: {generated}")
-            say("(shown once; change it with `flask --app wsgi users set-password EMAIL`)")
+            sign_in = (f"sign in as {user.email} with password: {generated}\n"
+                       "[run]   (shown once; change it with `flask --app wsgi users "
+                       "set-password EMAIL`)")
         elif user:
-            say(f"created admin {user.email} (password from ORDERDECK_ADMIN_PASSWORD)")
+            sign_in = f"sign in as {user.email} with the password in ORDERDECK_ADMIN_PASSWORD"
+        else:
+            sign_in = (f"sign in as {first_admin_email() or 'your admin'} (a forgotten "
+                       "password: `flask --app wsgi users set-password EMAIL`)")
         say(demo.prepare_store(simulator_url, seller_secret))
         db.engine.dispose()
+    return sign_in
+
+
+def shown(path: Path) -> str:
+    """A path as short as it can be said: relative to here when it is below."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def wait_until_serving(url: str, timeout: float = 60) -> bool:
@@ -59,6 +73,8 @@ def main() -> int:
     settings = launcher_settings()
     instance: Path = settings["instance"]
     instance.mkdir(parents=True, exist_ok=True)
+    log_dir = logs.folder(instance)
+    logs.launcher_logging(log_dir)
     supervisor = Supervisor()
     env = dict(os.environ, ORDERDECK_INSTANCE=str(instance), PYTHONUNBUFFERED="1")
 
@@ -69,7 +85,7 @@ def main() -> int:
         if redis_url:
             say(f"REDIS_URL {redis_url} is unreachable: starting an embedded Redis instead")
         embedded = EmbeddedRedis(instance / "redis")
-        supervisor.add(Child("redis", embedded.command(), env))
+        supervisor.add(Child("redis", embedded.command(), env, log=log_dir / "redis.log"))
         deadline = time.monotonic() + 15
         while not reachable(embedded.url, timeout=0.3):
             if time.monotonic() > deadline:
@@ -81,7 +97,8 @@ def main() -> int:
         say(f"embedded Redis at {redis_url}")
     env["REDIS_URL"] = redis_url
 
-    simulator, simulator_url = demo.simulator_child(instance, settings["simulator_port"], env)
+    simulator, simulator_url = demo.simulator_child(instance, settings["simulator_port"], env,
+                                                    log_dir / "simulator.log")
     supervisor.add(simulator)
     if not demo.wait_for(f"{simulator_url}/_sim/api/counters"):
         supervisor.stop_all()
@@ -98,25 +115,34 @@ def main() -> int:
          "launcher_pid": os.getpid()}, indent=2))
 
     try:
-        prepare_database(settings["admin_email"], settings["admin_password"], simulator_url,
-                         seller_secret)
+        sign_in = prepare_database(settings["admin_email"], settings["admin_password"],
+                                   simulator_url, seller_secret)
     except Exception:
         supervisor.stop_all()
         raise
 
     bin_dir = Path(sys.executable).parent
     port = settings["port"]
-    supervisor.add(Child("worker", [sys.executable, "-m", "jobs.worker"], env))
-    supervisor.add(Child("cron", [str(bin_dir / "rq"), "cron", "-u", redis_url,
-                                  "jobs.cron_schedule"], env))
-    supervisor.add(Child("web", [sys.executable, "-m", "gunicorn", "--workers", "2",
-                                 "--threads", "4", "--bind", f"127.0.0.1:{port}",
-                                 "--graceful-timeout", "5", "--no-control-socket",
-                                 "wsgi:app"], env))
-    if wait_until_serving(f"http://127.0.0.1:{port}/healthz"):
+
+    def ours(name: str, command: list[str]) -> Child:
+        return Child(name, command, env, log=log_dir / f"{name}.log", echo=True)
+
+    supervisor.add(ours("worker", [sys.executable, "-m", "jobs.worker"]))
+    supervisor.add(ours("cron", [str(bin_dir / "rq"), "cron", "-u", redis_url,
+                                 "jobs.cron_schedule"]))
+    supervisor.add(ours("web", [sys.executable, "-m", "gunicorn", "--workers", "2",
+                                "--threads", "4", "--bind", f"127.0.0.1:{port}",
+                                "--graceful-timeout", "5", "--no-control-socket",
+                                "wsgi:app"]))
+    names = ", ".join(c.log.name for c in supervisor.children if c.log) + ", launcher.log"
+    say(f"logs: {shown(log_dir)}/ ({names}); warnings and errors also show here")
+    serving = wait_until_serving(f"http://127.0.0.1:{port}/healthz")
+    supervisor.echo()
+    if serving:
         say(f"Orderdeck is running on http://127.0.0.1:{port}  (Ctrl-C stops everything)")
     else:
-        say("the web server has not answered yet; watch the log above")
+        say(f"the web server has not answered yet; see {shown(log_dir / 'web.log')}")
+    say(sign_in)
     supervisor.run()
     say("stopped")
     return 0

@@ -27,13 +27,15 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def simulator_child(instance: Path, port: int, env: dict[str, str]) -> tuple[Child, str]:
-    """The simulator as a supervised child, on `port` or, when that is taken, a free one."""
+def simulator_child(instance: Path, port: int, env: dict[str, str],
+                    log: Path | None = None) -> tuple[Child, str]:
+    """The simulator as a supervised child, on `port` or, when that is taken, a free one;
+    its output goes to `log`."""
     port = port if port_is_free(port) else free_port()
     db = instance / "simulator.sqlite"
     command = [sys.executable, "-m", "simulator", "--db", str(db), "serve", "--port", str(port),
                "--workers", "2", "--threads", "16"]
-    return Child("simulator", command, env), f"http://127.0.0.1:{port}"
+    return Child("simulator", command, env, log=log), f"http://127.0.0.1:{port}"
 
 
 def wait_for(url: str, timeout: float = 30) -> bool:
