@@ -21,8 +21,8 @@ def _open_order(app) -> tuple[int, str]:
 
 
 def _ship(app, order_id: int, quantity: str):
-    from webapp.services.shipping import PackageInput, ship_order
     from webapp.models.base import utcnow
+    from webapp.services.shipping import PackageInput, ship_order
 
     with app.app_context():
         return ship_order(order_id, [PackageInput("1Z999AA10123456784", "Standard",

@@ -104,7 +104,7 @@ def main() -> int:
         supervisor.stop_all()
         say("the Walmart simulator did not start")
         return 1
-    seller_secret = demo.prepare_seller(instance, settings["demo_orders"])
+    seller_secret = demo.prepare_seller(demo.simulator_conn(instance), settings["demo_orders"])
     say(f"Walmart simulator at {simulator_url} (inspect: {simulator_url}/_sim/)")
     env["ORDERDECK_SIMULATOR_URL"] = simulator_url
     # For prepare_database in this process (config.py reads the environment).
