@@ -151,5 +151,44 @@ def test_make_run_serves_the_dashboard_and_stops_everything(tmp_path):
     assert "Listening at: http://127.0.0.1" in (logs / "web.log").read_text()
     assert "Running upgrade" in (logs / "launcher.log").read_text()
     assert not reachable(runtime["redis_url"], timeout=0.3)
+    try:
+        urllib.request.urlopen(f"{runtime['simulator_url']}/_sim/api/counters", timeout=2)
+        raise AssertionError("the simulator is still serving")
+    except OSError:
+        pass
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == ""
+
+
+def test_ctrl_c_while_starting_stops_what_was_started(tmp_path):
+    """The children have process groups of their own (so Ctrl-C reaches the launcher, which
+    stops them in order): a Ctrl-C before everything is up still stops every one of them."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"REDIS_URL", "DATABASE_URL", "SECRET_KEY", "ORDERDECK_ENCRYPTION_KEY"}}
+    env.update(ORDERDECK_INSTANCE=str(tmp_path), PORT=str(free_port()),
+               ORDERDECK_ADMIN_PASSWORD="owner password 1", ORDERDECK_DEMO_ORDERS="40",
+               ORDERDECK_SIMULATOR_PORT=str(free_port()))
+    launcher = subprocess.Popen([sys.executable, "-m", "webapp.run"], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+    try:
+        seen = ""
+        while "Walmart simulator at" not in seen:  # Redis and the simulator are up
+            line = launcher.stdout.readline()
+            assert line, seen
+            seen += line
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        output, _ = launcher.communicate(timeout=60)
+    assert "[run] stopped" in output and "Traceback" not in output
+    # (Redis renames its process and the simulator's gunicorn names no path: ask them.)
+    redis_url = re.search(r"embedded Redis at (\S+)", seen).group(1)
+    simulator_url = re.search(r"Walmart simulator at (\S+)", seen).group(1)
+    assert not reachable(redis_url, timeout=0.3)
+    try:
+        urllib.request.urlopen(f"{simulator_url}/_sim/api/counters", timeout=2)
+        raise AssertionError("the simulator is still serving")
+    except OSError:
+        pass
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == ""

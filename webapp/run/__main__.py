@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 import urllib.request
@@ -69,13 +70,30 @@ def wait_until_serving(url: str, timeout: float = 60) -> bool:
     return False
 
 
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    """Start everything; whatever stops the start (Ctrl-C, SIGTERM, an error) stops what was
+    started: the children have process groups of their own, so nothing else would."""
+    signal.signal(signal.SIGTERM, _interrupt)  # (until the supervisor takes over)
+    supervisor = Supervisor()
+    try:
+        return start(supervisor)
+    except KeyboardInterrupt:
+        say("stopped")
+        return 130
+    finally:
+        supervisor.stop_all()
+
+
+def start(supervisor: Supervisor) -> int:
     settings = launcher_settings()
     instance: Path = settings["instance"]
     instance.mkdir(parents=True, exist_ok=True)
     log_dir = logs.folder(instance)
     logs.launcher_logging(log_dir)
-    supervisor = Supervisor()
     env = dict(os.environ, ORDERDECK_INSTANCE=str(instance), PYTHONUNBUFFERED="1")
 
     redis_url = settings["redis_url"]
@@ -89,7 +107,6 @@ def main() -> int:
         deadline = time.monotonic() + 15
         while not reachable(embedded.url, timeout=0.3):
             if time.monotonic() > deadline:
-                supervisor.stop_all()
                 say("the embedded Redis did not start")
                 return 1
             time.sleep(0.1)
@@ -101,7 +118,6 @@ def main() -> int:
                                                     log_dir / "simulator.log")
     supervisor.add(simulator)
     if not demo.wait_for(f"{simulator_url}/_sim/api/counters"):
-        supervisor.stop_all()
         say("the Walmart simulator did not start")
         return 1
     seller_secret = demo.prepare_seller(demo.simulator_conn(instance), settings["demo_orders"])
@@ -114,12 +130,8 @@ def main() -> int:
         {"redis_url": redis_url, "simulator_url": simulator_url,
          "launcher_pid": os.getpid()}, indent=2))
 
-    try:
-        sign_in = prepare_database(settings["admin_email"], settings["admin_password"],
-                                   simulator_url, seller_secret)
-    except Exception:
-        supervisor.stop_all()
-        raise
+    sign_in = prepare_database(settings["admin_email"], settings["admin_password"],
+                               simulator_url, seller_secret)
 
     bin_dir = Path(sys.executable).parent
     port = settings["port"]
