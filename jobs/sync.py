@@ -14,11 +14,21 @@ log = logging.getLogger(__name__)
 
 @app_job
 def run_task(task_id: int) -> str:
-    """One attempt; a failure is recorded in the task (and retried by the outbox), then raised."""
+    """One attempt. Walmart's refusals and faults are expected: recorded on the task (shown to
+    people there, retried by the outbox), they make one log line, not a failed job with a
+    traceback. A bug of ours (any other exception) still fails the job with its traceback."""
     outcome = sync_engine.process_task(task_id)
     if outcome.failed:
-        raise sync_engine.SyncFailed(f"task {task_id}: {outcome.state}: {outcome.message}")
+        log_outcome(task_id, outcome)
     return outcome.state
+
+
+def log_outcome(task_id: int, outcome: sync_engine.Outcome) -> None:
+    """One line: a warning when a person must act (Error), else a note (retried by itself)."""
+    level = logging.WARNING if outcome.state == "error" else logging.INFO
+    what = "in Error" if outcome.state == "error" else "to be retried"
+    message = " ".join(outcome.message.split())  # Walmart's text may hold line breaks
+    log.log(level, "sync task %s %s (recorded on the task): %s", task_id, what, message[:300])
 
 
 @app_job
@@ -29,7 +39,10 @@ def run_tasks(task_ids: list[int]) -> dict:
     outcomes: dict[str, int] = {}
     for task_id in task_ids:
         try:
-            state = sync_engine.process_task(task_id).state
+            outcome = sync_engine.process_task(task_id)
+            state = outcome.state
+            if outcome.failed:
+                log_outcome(task_id, outcome)
         except Exception:  # one task's bug must not hold the others back
             log.exception("sync task %s failed in a batch", task_id)
             db.session.rollback()

@@ -86,8 +86,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="how far ahead a throttle fault's replenish time is (default 1)")
     s.add_argument("--clear", action="store_true", help="remove faults (all when no endpoint)")
 
-    s = sub.add_parser("rate-scale", help="multiply every rate limit")
+    s = sub.add_parser("rate-scale", help="multiply every rate limit (of one seller)")
     s.add_argument("scale", type=float)
+    s.add_argument("--seller", help="only this seller's limits (its scale wins)")
 
     for name, text in (("buyer-cancel", "the buyer cancels unshipped units"),
                        ("intent-to-cancel", "the buyer asks to cancel (intentToCancel)")):
@@ -95,6 +96,14 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--seller", required=True)
         s.add_argument("po")
         s.add_argument("--line")
+
+    s = sub.add_parser("seller-center-ship", help="the seller ships in Seller Center")
+    s.add_argument("--seller", required=True)
+    s.add_argument("po")
+    s.add_argument("--tracking", required=True)
+    s.add_argument("--carrier", default="UPS")
+    s.add_argument("--line", action="append", default=[], metavar="LINE=QTY",
+                   help="default: every acknowledged unit")
 
     s = sub.add_parser("deliver", help="the carrier delivers shipped units (one order or all)")
     s.add_argument("--seller", required=True)
@@ -194,13 +203,17 @@ def _run(conn, args):
             config["next"] = _pairs(args.next, "--next")
         return control.set_faults(conn, args.endpoint, **config)
     if command == "rate-scale":
-        control.set_rate_scale(conn, args.scale)
-        return f"rate limits ×{args.scale:g}"
+        control.set_rate_scale(conn, args.scale, args.seller)
+        return f"rate limits ×{args.scale:g}" + (f" for {args.seller}" if args.seller else "")
     if command == "buyer-cancel":
         return f"{control.buyer_cancel(conn, args.seller, args.po, args.line)} unit(s) cancelled"
     if command == "intent-to-cancel":
         control.intent_to_cancel(conn, args.seller, args.po, args.line)
         return "intent to cancel set"
+    if command == "seller-center-ship":
+        control.seller_center_ship(conn, args.seller, args.po, args.tracking, args.carrier,
+                                   _pairs(args.line, "--line") or None)
+        return f"order {args.po} shipped with {args.tracking}"
     if command == "deliver":
         return f"{control.deliver(conn, args.seller, args.po)} unit(s) delivered"
     if command == "open-return":

@@ -111,6 +111,30 @@ def buyer_cancel(conn, seller_id: str, po: str, line: str | None = None) -> int:
     return counted[0]
 
 
+def seller_center_ship(conn, seller_id: str, po: str, tracking_number: str,
+                       carrier: str = "UPS", lines: dict[str, int] | None = None,
+                       method: str = "Standard") -> dict:
+    """The seller ships in Seller Center (not through the API client): acknowledged units of
+    `lines` ({line number: quantity}; default every acknowledged unit), under Walmart's rules
+    for a shipment. Unacknowledged units are acknowledged first, as Seller Center does, and a
+    buyer's request to cancel is overridden (Seller Center asks, the seller confirms)."""
+    def ship(order, now):
+        if any(line["created"] for line in order["lines"]):
+            rules.acknowledge(order, now)
+        wanted = lines or {line["lineNumber"]: line["acknowledged"] for line in order["lines"]
+                           if line["acknowledged"]}
+        rules.ship(order, {"orderShipment": {"orderLines": {"orderLine": [
+            {"lineNumber": number, "intentToCancelOverride": True,  # (confirmed there)
+             "orderLineStatuses": {"orderLineStatus": [{
+                "status": "Shipped",
+                "statusQuantity": {"unitOfMeasurement": "EACH", "amount": str(quantity)},
+                "trackingInfo": {"shipDateTime": now, "methodCode": method,
+                                 "carrierName": {"carrier": carrier},
+                                 "trackingNumber": tracking_number}}]}}
+            for number, quantity in wanted.items()]}}}, now)
+    return update_order(conn, seller_id, po, ship)
+
+
 def intent_to_cancel(conn, seller_id: str, po: str, line: str | None = None) -> None:
     def mark(order, _now):
         for entry in order["lines"]:
@@ -167,13 +191,22 @@ def set_max_per_query(conn, count: int = MAX_PER_QUERY) -> None:
         set_setting(conn, "max_per_query", int(count))
 
 
-def set_rate_scale(conn, scale: float) -> None:
-    """Multiply every rate limit (e.g. 100 for fast tests and benchmarks)."""
-    if scale <= 0:
-        raise ValueError("the rate scale must be positive")
+def set_rate_scale(conn, scale: float, seller_id: str | None = None) -> None:
+    """Multiply every rate limit (e.g. 100 for fast tests and benchmarks); with `seller_id`,
+    only that seller's (its own scale wins over the simulator's). The default is 1: Walmart's
+    limits."""
+    if not scale > 0 or scale == float("inf"):
+        raise ValueError("the rate scale must be a positive number")
     with transaction(conn):
-        set_setting(conn, "rate_scale", scale)
-        conn.execute("DELETE FROM buckets")
+        if seller_id is None:
+            set_setting(conn, "rate_scale", scale)
+            conn.execute("DELETE FROM buckets")
+        else:
+            if conn.execute("SELECT 1 FROM sellers WHERE seller_id = ?",
+                            (seller_id,)).fetchone() is None:
+                raise KeyError(f"no seller {seller_id}")
+            set_setting(conn, f"rate_scale:{seller_id}", scale)
+            conn.execute("DELETE FROM buckets WHERE seller_id = ?", (seller_id,))
 
 
 def set_faults(conn, endpoint: str, **config) -> dict:

@@ -160,9 +160,16 @@ def replenish_header(conn: sqlite3.Connection, endpoint: str, at: float) -> str:
     return str(int(at * 1000))
 
 
+def rate_scale(conn: sqlite3.Connection, seller_id: str) -> float:
+    """What multiplies Walmart's limits for this seller: its own scale when one is set
+    (`rate-scale --seller`, e.g. make run's demo seller), else the simulator's (1: Walmart's)."""
+    own = get_setting(conn, f"rate_scale:{seller_id}")
+    return float(own if own is not None else get_setting(conn, "rate_scale", 1.0))
+
+
 def take_token(conn: sqlite3.Connection, seller_id: str, endpoint: str) -> dict[str, str]:
     """One call from the seller's bucket for `endpoint`; 429 when it is empty."""
-    per_minute = RATE_LIMITS[endpoint] * float(get_setting(conn, "rate_scale", 1.0))
+    per_minute = RATE_LIMITS[endpoint] * rate_scale(conn, seller_id)
     rate = per_minute / 60.0
     now = time.time()
     with transaction(conn):

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template_string
 
 from simulator import control, orders
 from simulator.db import connect, get_setting, now_ms
+from simulator.gateway import rate_scale
 
 bp = Blueprint("inspect", __name__, url_prefix="/_sim")
 
@@ -17,9 +18,11 @@ margin-bottom:1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align
 vertical-align:top}code{font-size:12px}</style></head><body>
 <h1>Walmart simulator</h1>
 <p>Clock: {{ now }} · rate scale ×{{ scale }} · faults: <code>{{ faults }}</code></p>
-<h2>Sellers</h2><table><tr><th>seller</th><th>client id</th><th>orders</th><th>returns</th></tr>
+<h2>Sellers</h2><table><tr><th>seller</th><th>client id</th><th>orders</th><th>returns</th>
+<th>rate limits</th></tr>
 {% for s in sellers %}<tr><td>{{ s.seller_id }}</td><td>{{ s.client_id }}</td>
-<td>{{ s.orders }}</td><td>{{ s.returns }}</td></tr>{% endfor %}</table>
+<td>{{ s.orders }}</td><td>{{ s.returns }}</td><td>×{{ scales[s.seller_id] }}</td></tr>
+{% endfor %}</table>
 <h2>Calls per endpoint</h2><table><tr><th>endpoint</th><th>by status</th></tr>
 {% for e, by in counters.items() %}<tr><td>{{ e }}</td><td>{{ by }}</td></tr>{% endfor %}</table>
 <h2>Latest orders</h2><table><tr><th>seller</th><th>PO</th><th>lines: buckets</th>
@@ -78,6 +81,8 @@ def index():
     return render_template_string(PAGE, sellers=sellers, latest=latest, requests=requests_,
                                   counters=control.counters(conn), faults=faults,
                                   scale=get_setting(conn, "rate_scale", 1.0),
+                                  scales={s["seller_id"]: rate_scale(conn, s["seller_id"])
+                                          for s in sellers},
                                   now=now_ms(conn))
 
 

@@ -54,3 +54,42 @@ def test_orders_import_reports_a_failing_store(app, runner, walmart_store):
     control.set_faults(seller.sim.conn, "released", down=True)
     result = runner.invoke(args=["orders", "import"])
     assert result.exit_code == 1 and "import failed" in result.output and "503" in result.output
+
+
+def test_orders_list_says_how_many_more_there_are(app, runner, walmart_store):
+    """`orders list` stops at --limit (100) and says, on stderr, how many it left out and
+    how to see them; the list itself (stdout) stays one order a line, or JSON."""
+    walmart_store(orders=103)
+    assert runner.invoke(args=["orders", "import"]).exit_code == 0
+    result = runner.invoke(args=["orders", "list"])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 100
+    assert "… and 3 more orders not listed: raise --limit" in result.stderr
+    as_json = runner.invoke(args=["orders", "list", "--json", "--limit", "101"])
+    assert len(json.loads(as_json.stdout)) == 101 and "2 more orders" in as_json.stderr
+    everything = runner.invoke(args=["orders", "list", "--limit", "103"])
+    assert len(everything.stdout.splitlines()) == 103 and everything.stderr == ""
+    assert runner.invoke(args=["orders", "list", "--status", "shipped"]).stderr == ""
+
+
+def test_cli_commands_print_no_alembic_chatter(tmp_path, redis_url):
+    """A real `flask --app wsgi …` command prints its own output only: none of the INFO
+    lines Alembic writes as Flask-Migrate loads it (`setup plugin …`)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "SECRET_KEY", "ORDERDECK_ENCRYPTION_KEY"}}
+    env.update(ORDERDECK_INSTANCE=str(tmp_path), REDIS_URL=redis_url)
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    upgrade = subprocess.run([*flask, "db", "upgrade"], cwd=root, env=env, text=True,
+                             capture_output=True, timeout=120)
+    assert upgrade.returncode == 0, upgrade.stderr
+    listed = subprocess.run([*flask, "stores", "list"], cwd=root, env=env, text=True,
+                            capture_output=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert "alembic" not in listed.stdout + listed.stderr
+    assert "setup plugin" not in upgrade.stdout + upgrade.stderr

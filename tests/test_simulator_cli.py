@@ -40,6 +40,22 @@ def test_cli_seeds_steers_and_shows_orders(tmp_path):
                                            "replenish_seconds": 3600.0}
     assert sim(db, "faults", "--clear").stdout.strip() == "faults cleared"
     assert sim(db, "rate-scale", "50").stdout.strip() == "rate limits ×50"
+    assert sim(db, "rate-scale", "10", "--seller", "s1").stdout.strip() == \
+        "rate limits ×10 for s1"
+    from simulator.gateway import rate_scale
+    assert rate_scale(conn, "s1") == 10 and rate_scale(conn, "s2") == 50
+    for bad in (("0",), ("nan",), ("inf",), ("2", "--seller", "nobody")):
+        refused = sim(db, "rate-scale", *bad)
+        assert refused.returncode == 2 and refused.stderr.startswith("error:"), bad
+    second = conn.execute("SELECT po FROM orders ORDER BY order_ms DESC LIMIT 1").fetchone()
+    shipped = sim(db, "seller-center-ship", "--seller", "s1", second["po"], "--tracking",
+                  "1ZSC0001", "--carrier", "FedEx")
+    assert shipped.stdout.strip() == f"order {second['po']} shipped with 1ZSC0001"
+    shown = json.loads(sim(db, "show", "--seller", "s1", second["po"]).stdout)
+    statuses = shown["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"]
+    assert [(s["status"], s["trackingInfo"]["trackingNumber"],
+             s["trackingInfo"]["carrierName"]["carrier"]) for s in statuses] == [
+        ("Shipped", "1ZSC0001", "FedEx")]
     assert control.counters(conn) == {}
 
 

@@ -40,6 +40,9 @@ def init_logs(app: Flask) -> None:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic announces each of its plugins at INFO whenever Flask-Migrate loads it, i.e.
+    # before every `flask --app wsgi …` command's own output: seven lines of nothing.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def init_extensions(app: Flask) -> None:

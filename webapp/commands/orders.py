@@ -71,13 +71,19 @@ def list_orders(store_name: str | None, status: str | None, limit: int, as_json:
     store = _store(store_name)
     f = order_queries.OrderFilter(status=OrderStatus.from_slug(status) if status else None,
                                   store_id=store.id if store else None)
-    orders = order_queries.page(f, size=limit).orders
+    listed = order_queries.page(f, size=limit)
+    orders = listed.orders
     if as_json:
         click.echo(json.dumps([order_queries.summary(o) for o in orders], indent=2))
-        return
-    for o in orders:
-        click.echo(f"{o.number}\t{o.purchase_order_id}\t{o.store_name}\t{o.status}\t"
-                   f"{o.status_details or ''}")
+    else:
+        for o in orders:
+            click.echo(f"{o.number}\t{o.purchase_order_id}\t{o.store_name}\t{o.status}\t"
+                       f"{o.status_details or ''}")
+    if listed.next_cursor:  # on stderr: what a script reads from stdout stays the list
+        more = order_queries.count(f) - len(orders)
+        click.echo(f"… and {more:,} more order{'s' if more != 1 else ''} not listed: raise "
+                   f"--limit (at most 10,000) or narrow the list with --store / --status.",
+                   err=True)
 
 
 @orders_cli.command("show")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from config import RUNTIME_FILE, launcher_settings
-from webapp.run import demo
+from webapp.run import demo, logs
 from webapp.run.redis_server import EmbeddedRedis, reachable
 from webapp.run.supervisor import Child, Supervisor
 
@@ -22,25 +23,39 @@ def say(message: str) -> None:
 
 
 def prepare_database(admin_email: str, admin_password: str | None, simulator_url: str,
-                     seller_secret: str) -> None:
-    """Upgrade the schema, make sure someone can sign in, and connect the demo store."""
+                     seller_secret: str) -> str:
+    """Upgrade the schema, make sure someone can sign in, and connect the demo store.
+    Returns how to sign in, for the console's last lines."""
     from flask_migrate import upgrade
 
     from webapp import create_app
     from webapp.extensions import db
-    from webapp.services.users import ensure_first_admin
+    from webapp.services.users import ensure_first_admin, first_admin_email
 
     app = create_app()
     with app.app_context():
         upgrade()
         user, generated = ensure_first_admin(admin_email, admin_password)
         if user and generated:
-            say(f"created admin {user.email} with password: {generated}")
-            say("(shown once; change it with `flask --app wsgi users set-password EMAIL`)")
+            sign_in = (f"sign in as {user.email} with password: {generated}\n"
+                       "[run]   (shown once; change it with `flask --app wsgi users "
+                       "set-password EMAIL`)")
         elif user:
-            say(f"created admin {user.email} (password from ORDERDECK_ADMIN_PASSWORD)")
+            sign_in = f"sign in as {user.email} with the password in ORDERDECK_ADMIN_PASSWORD"
+        else:
+            sign_in = (f"sign in as {first_admin_email() or 'your admin'} (a forgotten "
+                       "password: `flask --app wsgi users set-password EMAIL`)")
         say(demo.prepare_store(simulator_url, seller_secret))
         db.engine.dispose()
+    return sign_in
+
+
+def shown(path: Path) -> str:
+    """A path as short as it can be said: relative to here when it is below."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def wait_until_serving(url: str, timeout: float = 60) -> bool:
@@ -55,11 +70,30 @@ def wait_until_serving(url: str, timeout: float = 60) -> bool:
     return False
 
 
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    """Start everything; whatever stops the start (Ctrl-C, SIGTERM, an error) stops what was
+    started: the children have process groups of their own, so nothing else would."""
+    signal.signal(signal.SIGTERM, _interrupt)  # (until the supervisor takes over)
+    supervisor = Supervisor()
+    try:
+        return start(supervisor)
+    except KeyboardInterrupt:
+        say("stopped")
+        return 130
+    finally:
+        supervisor.stop_all()
+
+
+def start(supervisor: Supervisor) -> int:
     settings = launcher_settings()
     instance: Path = settings["instance"]
     instance.mkdir(parents=True, exist_ok=True)
-    supervisor = Supervisor()
+    log_dir = logs.folder(instance)
+    logs.launcher_logging(log_dir)
     env = dict(os.environ, ORDERDECK_INSTANCE=str(instance), PYTHONUNBUFFERED="1")
 
     redis_url = settings["redis_url"]
@@ -69,11 +103,10 @@ def main() -> int:
         if redis_url:
             say(f"REDIS_URL {redis_url} is unreachable: starting an embedded Redis instead")
         embedded = EmbeddedRedis(instance / "redis")
-        supervisor.add(Child("redis", embedded.command(), env))
+        supervisor.add(Child("redis", embedded.command(), env, log=log_dir / "redis.log"))
         deadline = time.monotonic() + 15
         while not reachable(embedded.url, timeout=0.3):
             if time.monotonic() > deadline:
-                supervisor.stop_all()
                 say("the embedded Redis did not start")
                 return 1
             time.sleep(0.1)
@@ -81,13 +114,13 @@ def main() -> int:
         say(f"embedded Redis at {redis_url}")
     env["REDIS_URL"] = redis_url
 
-    simulator, simulator_url = demo.simulator_child(instance, settings["simulator_port"], env)
+    simulator, simulator_url = demo.simulator_child(instance, settings["simulator_port"], env,
+                                                    log_dir / "simulator.log")
     supervisor.add(simulator)
     if not demo.wait_for(f"{simulator_url}/_sim/api/counters"):
-        supervisor.stop_all()
         say("the Walmart simulator did not start")
         return 1
-    seller_secret = demo.prepare_seller(instance, settings["demo_orders"])
+    seller_secret = demo.prepare_seller(demo.simulator_conn(instance), settings["demo_orders"])
     say(f"Walmart simulator at {simulator_url} (inspect: {simulator_url}/_sim/)")
     env["ORDERDECK_SIMULATOR_URL"] = simulator_url
     # For prepare_database in this process (config.py reads the environment).
@@ -97,26 +130,31 @@ def main() -> int:
         {"redis_url": redis_url, "simulator_url": simulator_url,
          "launcher_pid": os.getpid()}, indent=2))
 
-    try:
-        prepare_database(settings["admin_email"], settings["admin_password"], simulator_url,
-                         seller_secret)
-    except Exception:
-        supervisor.stop_all()
-        raise
+    sign_in = prepare_database(settings["admin_email"], settings["admin_password"],
+                               simulator_url, seller_secret)
 
     bin_dir = Path(sys.executable).parent
     port = settings["port"]
-    supervisor.add(Child("worker", [sys.executable, "-m", "jobs.worker"], env))
-    supervisor.add(Child("cron", [str(bin_dir / "rq"), "cron", "-u", redis_url,
-                                  "jobs.cron_schedule"], env))
-    supervisor.add(Child("web", [sys.executable, "-m", "gunicorn", "--workers", "2",
-                                 "--threads", "4", "--bind", f"127.0.0.1:{port}",
-                                 "--graceful-timeout", "5", "--no-control-socket",
-                                 "wsgi:app"], env))
-    if wait_until_serving(f"http://127.0.0.1:{port}/healthz"):
+
+    def ours(name: str, command: list[str]) -> Child:
+        return Child(name, command, env, log=log_dir / f"{name}.log", echo=True)
+
+    supervisor.add(ours("worker", [sys.executable, "-m", "jobs.worker"]))
+    supervisor.add(ours("cron", [str(bin_dir / "rq"), "cron", "-u", redis_url,
+                                 "jobs.cron_schedule"]))
+    supervisor.add(ours("web", [sys.executable, "-m", "gunicorn", "--workers", "2",
+                                "--threads", "4", "--bind", f"127.0.0.1:{port}",
+                                "--graceful-timeout", "5", "--no-control-socket",
+                                "wsgi:app"]))
+    names = ", ".join(c.log.name for c in supervisor.children if c.log) + ", launcher.log"
+    say(f"logs: {shown(log_dir)}/ ({names}); warnings and errors also show here")
+    serving = wait_until_serving(f"http://127.0.0.1:{port}/healthz")
+    supervisor.echo()
+    if serving:
         say(f"Orderdeck is running on http://127.0.0.1:{port}  (Ctrl-C stops everything)")
     else:
-        say("the web server has not answered yet; watch the log above")
+        say(f"the web server has not answered yet; see {shown(log_dir / 'web.log')}")
+    say(sign_in)
     supervisor.run()
     say("stopped")
     return 0

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from webapp.extensions import db
 from webapp.models import Order, OrderLine, Store
 from webapp.models.base import utcnow
-from webapp.services import order_status, ship_nodes, stock
+from webapp.services import order_status, ship_nodes, stock, walmart_shipments
 from webapp.services.text_fit import fit
 from webapp.walmart.schema import OrderLine as WalmartLine
 from webapp.walmart.schema import PurchaseOrder
@@ -131,6 +131,7 @@ def upsert(store: Store, data: PurchaseOrder) -> tuple[Order, bool]:
         order.number = str(NUMBER_BASE + order.id)
         from webapp.services.returns_import import adopt  # returns read before their order
         adopt(order)
+    walmart_shipments.record({order.id: data})  # shipped elsewhere: shown how
     order_status.refresh(order)
     order.updated_at = utcnow()
     return order, created
@@ -185,6 +186,8 @@ def upsert_page(store: Store, page: list[PurchaseOrder]) -> list[Stored]:
     new = [data for po, data in latest.items() if po not in known]
     ids = _insert_new(store, new, stamp, deltas) if new else {}
     adopt_many(store.id, ids)
+    walmart_shipments.record({known[po].id if po in known else ids[po]: data
+                              for po, data in latest.items()})
     stock.reserve_many(store.id, deltas)
     return [Stored(known[po].id if po in known else ids[po], po, po not in known)
             for po in latest]

@@ -209,6 +209,13 @@ def page(f: OrderFilter, after: str | None = None, before: str | None = None,
                 _encode(rows[0], column) if rows and has_prev else None)
 
 
+def count(f: OrderFilter) -> int:
+    """How many orders page() walks through for this filter, over all its pages."""
+    column, _direction = SORTS.get(f.sort, SORTS["ordered"])
+    return db.session.scalar(select(func.count()).select_from(
+        base_query(f).where(column.is_not(None)).with_only_columns(Order.id).subquery()))
+
+
 def _add_lines(rows: list[OrderRow]) -> None:
     by_id = {row.id: row for row in rows}
     if not by_id:

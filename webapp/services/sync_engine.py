@@ -43,10 +43,6 @@ MAX_ATTEMPTS = 15
 ADDRESS_RECHECK = timedelta(minutes=5)  # a store whose address may not be used: look again
 
 
-class SyncFailed(Exception):
-    """Raised by the job after the failure is recorded in the task (RQ keeps the trace)."""
-
-
 @dataclass(frozen=True)
 class Outcome:
     state: str          # synced, retry, error, waiting, paused, skipped

@@ -143,6 +143,12 @@ def record_logout(user: User) -> None:
     db.session.commit()
 
 
+def first_admin_email() -> str | None:
+    """The oldest active admin's e-mail (whom `make run` tells to sign in)."""
+    return db.session.scalar(select(User.email).where(
+        User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id).limit(1))
+
+
 def ensure_first_admin(email: str, password: str | None) -> tuple[User | None, str | None]:
     """Create the first admin when nobody can sign in yet; returns it and a generated password."""
     if db.session.scalar(select(func.count(User.id))):

@@ -1,0 +1,126 @@
+"""The demo `make run` sets up: tracked stock, the demo seller's scaled limits (only its own),
+and returned orders whose shipments show as Walmart has them."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from simulator import control
+from webapp.run import demo
+
+DEMO_ORDERS = 60  # two of them shipped, delivered and returned at Walmart
+
+
+@pytest.fixture
+def demo_seller(sim):
+    """The demo seller at the session's simulator (seeded once), and its client secret."""
+    return demo.prepare_seller(sim.conn, DEMO_ORDERS)
+
+
+@pytest.fixture
+def walmart_speed(sim):
+    """Walmart's real limits for this test, then the fast test scale again."""
+    control.set_rate_scale(sim.conn, 1)
+    yield
+    control.set_rate_scale(sim.conn, 1000)
+
+
+def _demo_store(app, sim, secret) -> int:
+    from webapp.extensions import db
+    from webapp.models import Store
+    from webapp.walmart.client import forget_tokens
+
+    forget_tokens()
+    app.config["SIMULATOR_URL"] = sim.url
+    with app.app_context():
+        assert demo.prepare_store(sim.url, secret).startswith("created")
+        return db.session.scalar(select(Store.id).where(Store.name == demo.DEMO_STORE))
+
+
+def test_the_demo_store_tracks_stock_with_the_demo_limits(app, sim, demo_seller, worker):
+    """Every demo SKU starts tracked (so cancelling and refunding move stock that Walmart is
+    told of); the store's own limits are the demo seller's scaled ones; the import reserves
+    and the available quantities reach the simulator."""
+    from webapp.extensions import db
+    from webapp.models import SkuStock, Store
+    from webapp.services.importer import import_store
+
+    store_id = _demo_store(app, sim, demo_seller)
+    wanted = demo.demo_stock()
+    with app.app_context():
+        store = db.session.get(Store, store_id)
+        assert store.rate_limits == demo.demo_limits()
+        assert store.rate_limits["acknowledge"] == 60 * demo.DEMO_RATE_SCALE
+        rows = db.session.scalars(select(SkuStock).where(SkuStock.store_id == store_id)).all()
+        assert {row.sku: row.on_hand for row in rows} == wanted
+        import_store(store_id)
+    worker()
+    with app.app_context():
+        rows = db.session.scalars(select(SkuStock).where(SkuStock.store_id == store_id)).all()
+        assert all(row.tracked for row in rows) and sum(row.reserved for row in rows) > 0
+        pushed = control.inventory(sim.conn, demo.DEMO_SELLER)
+        assert {row.sku: pushed.get((row.sku, "")) for row in rows} == \
+            {row.sku: row.available for row in rows}
+        # A second start leaves the stock people set alone.
+        db.session.get(SkuStock, rows[0].id).on_hand = 3
+        db.session.commit()
+        assert demo.prepare_store(sim.url, demo_seller).endswith(f"ready on {sim.url}")
+        assert db.session.get(SkuStock, rows[0].id).on_hand == 3
+
+
+def test_only_the_demo_seller_has_scaled_limits(sim, demo_seller, walmart_speed):
+    """At Walmart's limits (scale 1) a seller is refused its 61st acknowledgement within a
+    minute; the demo seller, scaled ×10, is not: the exception is that seller's alone."""
+    from webapp.walmart import RateLimited, WalmartClient
+
+    demo_client = WalmartClient(sim.url, demo.DEMO_CLIENT_ID, demo_seller)
+    po = sim.conn.execute("SELECT po FROM orders WHERE seller_id = ? ORDER BY order_ms DESC "
+                          "LIMIT 1", (demo.DEMO_SELLER,)).fetchone()["po"]
+    for _ in range(70):
+        demo_client.acknowledge(po)
+    assert demo_client.rate.token_count >= 60 * demo.DEMO_RATE_SCALE - 71
+
+    seller = sim.seller(seed_orders=1)
+    client = seller.client()
+    other = client.released_orders().orders[0].purchase_order_id
+    for _ in range(60):
+        client.acknowledge(other)
+    with pytest.raises(RateLimited):
+        client.acknowledge(other)
+
+
+def test_the_demo_returns_show_their_shipments(app, sim, demo_seller, worker, client,
+                                               signed_in):
+    """The demo's returned orders were shipped at Walmart (Seller Center): after the import
+    each shows its shipment — carrier, tracking number, lines — not "No shipment yet"."""
+    from webapp.extensions import db
+    from webapp.models import Order, Return
+    from webapp.services.importer import import_store
+    from webapp.services.order_queries import shipments_of
+    from webapp.services.returns_import import import_returns
+
+    store_id = _demo_store(app, sim, demo_seller)
+    with app.app_context():
+        import_store(store_id)
+        assert import_returns(store_id) == DEMO_ORDERS // 30
+        returned = db.session.scalars(select(Order).where(
+            Order.store_id == store_id, Order.customer_order_id.in_(
+                select(Return.customer_order_id).where(Return.store_id == store_id)))
+        ).unique().all()
+        assert len(returned) == DEMO_ORDERS // 30
+        pages = {}
+        for order in returned:
+            shipments = shipments_of(order)
+            assert len(shipments) == 1 and shipments[0].task is None
+            packages = shipments[0].packages
+            assert [p.carrier for p in packages] == ["UPS"]
+            assert packages[0].tracking_number.startswith("1ZDEMO")
+            assert {x.order_line.line_number: x.quantity for x in packages[0].lines} == \
+                {line.line_number: line.shipped_qty for line in order.lines}
+            pages[order.id] = packages[0].tracking_number
+    signed_in("viewer")
+    for order_id, tracking in pages.items():
+        html = client.get(f"/orders/{order_id}").text
+        assert tracking in html and "At Walmart" in html and "Outside Orderdeck" in html
+        assert "No shipment yet" not in html
