@@ -10,6 +10,7 @@ from webapp.extensions import db, redis_connection
 from webapp.models import Order, Return, ReturnLine, Store
 from webapp.models.base import utcnow
 from webapp.services import order_status, rate_limit
+from webapp.services.order_import import changed
 from webapp.services.credentials import record_refusal, resume_updates
 from webapp.services.importer import ImportDeferred
 from webapp.services.return_status import refresh as refresh_return
@@ -107,17 +108,21 @@ def adopt_many(store_id: int, ids: dict[str, int]) -> None:
 def link_order(order: Order) -> None:
     """The order's open return (Return requested) and refunded units, from its returns."""
     lines = db.session.scalars(select(ReturnLine).where(ReturnLine.order_id == order.id)).all()
-    open_return = next((x.ret for x in lines if x.ret.status != "Refunded"), None)
-    order.return_open = open_return is not None
-    order.open_return_id = open_return.id if open_return else None
-    refunded: dict[int, int] = {}
-    for x in lines:
-        if x.order_line_id:
-            refunded[x.order_line_id] = refunded.get(x.order_line_id, 0) + x.refunded_qty
-    for line in order.lines:
-        line.refunded_qty = refunded.get(line.id, 0)
-    order_status.refresh(order)
-    order.updated_at = utcnow()
+    returns = {x.return_id: x.ret for x in lines}
+    list(order.lines)  # loaded before anything is set: changed() compares with what is stored
+    with db.session.no_autoflush:
+        open_return = next((r for r in returns.values() if r.status != "Refunded"), None)
+        order.return_open = open_return is not None
+        order.open_return_id = open_return.id if open_return else None
+        refunded: dict[int, int] = {}
+        for x in lines:
+            if x.order_line_id:
+                refunded[x.order_line_id] = refunded.get(x.order_line_id, 0) + x.refunded_qty
+        for line in order.lines:
+            line.refunded_qty = refunded.get(line.id, 0)
+        order_status.refresh(order)
+        if changed(order):  # the same return read again is no change: Last Update stays
+            order.updated_at = utcnow()
 
 
 def import_returns(store_id: int) -> int:
