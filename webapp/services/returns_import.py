@@ -10,9 +10,9 @@ from webapp.extensions import db, redis_connection
 from webapp.models import Order, Return, ReturnLine, Store
 from webapp.models.base import utcnow
 from webapp.services import order_status, rate_limit
-from webapp.services.order_import import changed
 from webapp.services.credentials import record_refusal, resume_updates
 from webapp.services.importer import ImportDeferred
+from webapp.services.order_import import changed
 from webapp.services.return_status import refresh as refresh_return
 from webapp.services.text_fit import fit, fit_one
 from webapp.services.walmart_access import client_for
