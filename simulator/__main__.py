@@ -90,7 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("scale", type=float)
 
     for name, text in (("buyer-cancel", "the buyer cancels unshipped units"),
-                       ("intent-to-cancel", "the buyer asks to cancel (intentToCancel)")):
+                       ("intent-to-cancel", "the buyer asks to cancel (intentToCancel)"),
+                       ("seller-center-cancel", "the seller cancels unshipped units by hand in "
+                        "Seller Center")):
         s = sub.add_parser(name, help=text)
         s.add_argument("--seller", required=True)
         s.add_argument("po")
@@ -99,6 +101,14 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("deliver", help="the carrier delivers shipped units (one order or all)")
     s.add_argument("--seller", required=True)
     s.add_argument("po", nargs="?")
+
+    s = sub.add_parser("seller-center-ship", help="the seller ships units by hand in Seller "
+                       "Center")
+    s.add_argument("--seller", required=True)
+    s.add_argument("po")
+    s.add_argument("--line", action="append", required=True, metavar="LINE=QTY")
+    s.add_argument("--tracking", required=True, help="the tracking number")
+    s.add_argument("--carrier", default="UPS")
 
     s = sub.add_parser("open-return", help="the buyer returns shipped units")
     s.add_argument("--seller", required=True)
@@ -198,6 +208,13 @@ def _run(conn, args):
         return f"rate limits ×{args.scale:g}"
     if command == "buyer-cancel":
         return f"{control.buyer_cancel(conn, args.seller, args.po, args.line)} unit(s) cancelled"
+    if command == "seller-center-cancel":
+        cancelled = control.seller_center_cancel(conn, args.seller, args.po, args.line)
+        return f"{cancelled} unit(s) cancelled in Seller Center"
+    if command == "seller-center-ship":
+        control.seller_center_ship(conn, args.seller, args.po, _pairs(args.line, "--line"),
+                                   args.tracking, args.carrier)
+        return f"shipped in Seller Center with tracking {args.tracking}"
     if command == "intent-to-cancel":
         control.intent_to_cancel(conn, args.seller, args.po, args.line)
         return "intent to cancel set"

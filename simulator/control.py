@@ -111,6 +111,39 @@ def buyer_cancel(conn, seller_id: str, po: str, line: str | None = None) -> int:
     return counted[0]
 
 
+def seller_center_ship(conn, seller_id: str, po: str, lines: dict[str, int],
+                       tracking_number: str, carrier: str = "UPS") -> None:
+    """The seller ships units by hand in Seller Center (not through the API): the lines'
+    acknowledged units become Shipped with this tracking number, as Walmart then shows them."""
+    def ship(order, now):
+        for line in order["lines"]:
+            quantity = lines.get(line["lineNumber"], 0)
+            if quantity > line["acknowledged"]:
+                raise ValueError(f"line {line['lineNumber']} has only {line['acknowledged']} "
+                                 "acknowledged unit(s) to ship")
+            if quantity:
+                line["acknowledged"] -= quantity
+                line["shipments"].append({"qty": quantity, "delivered": 0, "at": now,
+                                          "tracking": {
+                                              "shipDateTime": now, "carrierName": {
+                                                  "carrier": carrier, "otherCarrier": None},
+                                              "methodCode": "Standard",
+                                              "carrierMethodCode": None,
+                                              "trackingNumber": tracking_number,
+                                              "trackingURL": None}})
+                line["statusDate"] = now
+    update_order(conn, seller_id, po, ship)
+
+
+def seller_center_cancel(conn, seller_id: str, po: str, line: str | None = None,
+                         reason: str = "SELLER_CANCEL_OUT_OF_STOCK") -> int:
+    """The seller cancels what is not yet shipped by hand in Seller Center."""
+    counted = []
+    update_order(conn, seller_id, po,
+                 lambda order, now: counted.append(rules.buyer_cancel(order, now, line, reason)))
+    return counted[0]
+
+
 def intent_to_cancel(conn, seller_id: str, po: str, line: str | None = None) -> None:
     def mark(order, _now):
         for entry in order["lines"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from webapp.extensions import db
 from webapp.models import Order, OrderLine, Store, SyncTask
 from webapp.models.base import utcnow
-from webapp.services import order_status, ship_nodes, stock
+from webapp.services import order_status, ship_nodes, stock, walmart_differences
 from webapp.services.text_fit import fit
 from webapp.walmart.schema import OrderLine as WalmartLine
 from webapp.walmart.schema import PurchaseOrder
@@ -124,8 +125,20 @@ def changed(order: Order) -> bool:
         db.session.is_modified(line) for line in order.lines)
 
 
-def upsert(store: Store, data: PurchaseOrder) -> tuple[Order, bool]:
-    """Create or update the order from Walmart's view; returns (order, created)."""
+def _tasks_of(order_ids: list[int]) -> dict[int, list[SyncTask]]:
+    """The orders' sync tasks, newest first, by order id."""
+    tasks: dict[int, list[SyncTask]] = {}
+    if order_ids:
+        for task in db.session.scalars(select(SyncTask).where(SyncTask.order_id.in_(order_ids))
+                                       .order_by(SyncTask.id.desc())):
+            tasks.setdefault(task.order_id, []).append(task)
+    return tasks
+
+
+def upsert(store: Store, data: PurchaseOrder,
+           read_at: datetime | None = None) -> tuple[Order, bool]:
+    """Create or update the order from Walmart's view (read at `read_at`, now if not said);
+    returns (order, created)."""
     order = find(store.id, data.purchase_order_id)
     created = order is None
     if created:
@@ -140,7 +153,9 @@ def upsert(store: Store, data: PurchaseOrder) -> tuple[Order, bool]:
         order.number = str(NUMBER_BASE + order.id)
         from webapp.services.returns_import import adopt  # returns read before their order
         adopt(order)
-    order_status.refresh(order)
+    tasks = _tasks_of([order.id]).get(order.id, [])
+    order_status.refresh(order, tasks)
+    walmart_differences.check(order, data, tasks, read_at or utcnow())
     if touched or changed(order):
         order.updated_at = utcnow()
     return order, created
@@ -165,7 +180,8 @@ class Stored:
     created: bool
 
 
-def upsert_page(store: Store, page: list[PurchaseOrder]) -> list[Stored]:
+def upsert_page(store: Store, page: list[PurchaseOrder],
+                read_at: datetime | None = None) -> list[Stored]:
     """upsert() for a page of orders in a handful of statements instead of a dozen per order:
     existing orders, their lines and their sync tasks are read at once and updated through
     the ORM; new orders and their lines are inserted in bulk (the common case, and the one a
@@ -180,17 +196,14 @@ def upsert_page(store: Store, page: list[PurchaseOrder]) -> list[Stored]:
         .options(selectinload(Order.lines)))}
     deltas: dict[tuple[str, str], int] = {}
     stamp = utcnow()
-    tasks: dict[int, list[SyncTask]] = {}
-    if known:
-        for task in db.session.scalars(select(SyncTask).where(
-                SyncTask.order_id.in_([o.id for o in known.values()]))
-                .order_by(SyncTask.id.desc())):
-            tasks.setdefault(task.order_id, []).append(task)
+    tasks = _tasks_of([o.id for o in known.values()])
     with db.session.no_autoflush:  # (changed() compares with what is stored)
         for po, order in known.items():
             for key, delta in _apply(store, order, latest[po], False).items():
                 deltas[key] = deltas.get(key, 0) + delta
             order_status.refresh(order, tasks.get(order.id, []))
+            walmart_differences.check(order, latest[po], tasks.get(order.id, []),
+                                      read_at or stamp)
             if changed(order):  # else nothing is written: Last Update stays
                 order.updated_at = stamp
     new = [data for po, data in latest.items() if po not in known]
