@@ -30,8 +30,8 @@ CHECKED = (TaskKind.SHIP.value, TaskKind.CANCEL.value, TaskKind.ACKNOWLEDGE.valu
 ADVICE = {
     "ship": "Ship these units in Seller Center, with their tracking number (or check that the "
             "shipment there went through).",
-    "cancel": "Cancel these units in Seller Center, or ship them: Walmart still expects them "
-              "to ship, and their stock was already released here.",
+    "cancel": "Cancel these units in Seller Center: until then Walmart expects them to ship "
+              "(their stock was already released here).",
     "acknowledge": "Acknowledge the order in Seller Center.",
 }
 
