@@ -26,7 +26,8 @@ from webapp.walmart.schema import PurchaseOrder
 SOURCE = "fixed_check"  # a reconciliation stores its findings under its own source
 CHECKED = (TaskKind.SHIP.value, TaskKind.CANCEL.value, TaskKind.ACKNOWLEDGE.value)
 
-# What to do, per kind, in the words the order page shows under each finding.
+# The update that was closed as fixed, and what to do, per kind, in the order page's words.
+UPDATE_NAMES = {"ship": "shipment", "cancel": "cancellation", "acknowledge": "acknowledgement"}
 ADVICE = {
     "ship": "Ship these units in Seller Center, with their tracking number (or check that the "
             "shipment there went through).",

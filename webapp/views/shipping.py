@@ -74,7 +74,8 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
                        can_ship=can_ship, warnings=warnings or [], carriers=enums.CARRIERS,
                        correction_deadline=correction_deadline, can_cancel=can_ship,
                        differences=walmart_differences.open_for(order),
-                       difference_advice=walmart_differences.ADVICE, **extra)
+                       difference_advice=walmart_differences.ADVICE,
+                       update_names=walmart_differences.UPDATE_NAMES, **extra)
 
 
 @bp.post("/orders/<int:order_id>/ship")
