@@ -91,7 +91,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seller", help="only this seller's limits (its scale wins)")
 
     for name, text in (("buyer-cancel", "the buyer cancels unshipped units"),
-                       ("intent-to-cancel", "the buyer asks to cancel (intentToCancel)")):
+                       ("intent-to-cancel", "the buyer asks to cancel (intentToCancel)"),
+                       ("seller-center-cancel", "the seller cancels unshipped units by hand in "
+                        "Seller Center")):
         s = sub.add_parser(name, help=text)
         s.add_argument("--seller", required=True)
         s.add_argument("po")
@@ -207,6 +209,9 @@ def _run(conn, args):
         return f"rate limits ×{args.scale:g}" + (f" for {args.seller}" if args.seller else "")
     if command == "buyer-cancel":
         return f"{control.buyer_cancel(conn, args.seller, args.po, args.line)} unit(s) cancelled"
+    if command == "seller-center-cancel":
+        cancelled = control.seller_center_cancel(conn, args.seller, args.po, args.line)
+        return f"{cancelled} unit(s) cancelled in Seller Center"
     if command == "intent-to-cancel":
         control.intent_to_cancel(conn, args.seller, args.po, args.line)
         return "intent to cancel set"

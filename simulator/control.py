@@ -135,6 +135,15 @@ def seller_center_ship(conn, seller_id: str, po: str, tracking_number: str,
     return update_order(conn, seller_id, po, ship)
 
 
+def seller_center_cancel(conn, seller_id: str, po: str, line: str | None = None,
+                         reason: str = "SELLER_CANCEL_OUT_OF_STOCK") -> int:
+    """The seller cancels what is not yet shipped by hand in Seller Center."""
+    counted = []
+    update_order(conn, seller_id, po,
+                 lambda order, now: counted.append(rules.buyer_cancel(order, now, line, reason)))
+    return counted[0]
+
+
 def intent_to_cancel(conn, seller_id: str, po: str, line: str | None = None) -> None:
     def mark(order, _now):
         for entry in order["lines"]:

@@ -210,10 +210,10 @@ def test_a_page_the_batch_cannot_store_is_stored_order_by_order(app, walmart_sto
     def collide(*_args, **_kwargs):
         raise IntegrityError("INSERT INTO orders", {}, Exception("duplicate key"))
 
-    def upsert(store, data):
+    def upsert(store, data, *read_at):
         if data.purchase_order_id == refused:
             collide()
-        return single(store, data)
+        return single(store, data, *read_at)
     monkeypatch.setattr(order_import, "upsert_page", collide)
     monkeypatch.setattr(order_import, "upsert", upsert)
     summary = _import(app, store_id)

@@ -92,3 +92,53 @@ def test_read_only_and_ship_node_migration_keeps_existing_data(tmp_path, redis_u
         assert tuple(stock) == ("MUG-1", 5, "")
         assert tuple(task) == (2, None, 0)
         db.engine.dispose()
+
+
+def test_walmart_differences_migration_keeps_existing_orders(tmp_path, redis_url):
+    """An install at the previous schema upgrades with its orders: none flagged as Walmart
+    disagreeing, no finding; a finding can then be stored against an order and its line, and
+    the downgrade takes both away again."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import _settings
+    from webapp import create_app
+    from webapp.extensions import db
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'old.sqlite'}", redis_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="b7e2c4a91d05")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO stores (id, name, environment, base_url, client_id, "
+                "client_secret_encrypted, import_enabled, import_failures, rate_limits, "
+                "created_at, updated_at) VALUES (1, 'Old', 'sandbox', "
+                "'https://sandbox.walmartapis.com', 'id', 'x', 1, 0, '{}', "
+                "'2026-11-30 00:00:00', '2026-11-30 00:00:00')"))
+            conn.execute(text(
+                "INSERT INTO orders (id, store_id, number, purchase_order_id, currency, "
+                "order_value, status, intent_to_cancel, in_flight, return_open, created_at, "
+                "updated_at) VALUES (7, 1, '100007', 'PO-7', 'USD', 12.5, 'Shipped', 0, 0, 0, "
+                "'2026-11-30 00:00:00', '2026-11-30 00:00:00')"))
+            conn.execute(text(
+                "INSERT INTO order_lines (id, order_id, line_number, sku, product_name, quantity,"
+                " unit_price, tax, shipping, shipped_qty, delivered_qty, canceled_qty, "
+                "refunded_qty, acknowledged, intent_to_cancel, walmart_statuses) VALUES (3, 7, "
+                "'1', 'MUG-1', 'Mug', 2, 6.25, 0, 0, 2, 0, 0, 0, 1, 0, '{}')"))
+        upgrade()
+        with db.engine.begin() as conn:
+            order = conn.execute(text("SELECT number, status, walmart_disagrees FROM orders")
+                                 ).one()
+            assert tuple(order) == ("100007", "Shipped", 0)
+            assert conn.execute(text("SELECT count(*) FROM walmart_differences")).scalar() == 0
+            conn.execute(text(
+                "INSERT INTO walmart_differences (store_id, order_id, order_line_id, source, "
+                "kind, ours, walmart, found_at) VALUES (1, 7, 3, 'fixed_check', 'ship', "
+                "'2 units shipped', '2 Acknowledged', '2026-12-06 00:00:00')"))
+        downgrade(revision="b7e2c4a91d05")
+        tables = set(inspect(db.engine).get_table_names())
+        columns = {c["name"] for c in inspect(db.engine).get_columns("orders")}
+        assert "walmart_differences" not in tables and "walmart_disagrees" not in columns
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT number FROM orders")).scalar() == "100007"
+        db.engine.dispose()

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -76,6 +76,9 @@ class Order(db.Model):
     return_open: Mapped[bool] = mapped_column(default=False)
     # The return shown from Status details while one is open.
     open_return_id: Mapped[int | None] = mapped_column()
+    # An import found Walmart showing otherwise than what we recorded (walmart_differences has
+    # what): the order page says it, the Orders page tags it and filters on it.
+    walmart_disagrees: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Set when Walmart sent this order but it could not be stored; cleared when it imports.
     import_error: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[dict | None] = mapped_column(JSON)

@@ -13,6 +13,7 @@ from webapp.extensions import db
 from webapp.models import Order, OrderLine, OrderStatus, Return, Shipment
 from webapp.models.base import utcnow
 from webapp.models.returns import ReturnStatus
+from webapp.services import walmart_differences
 
 CHART_DAYS = 30
 AWAITING_REFUND = (ReturnStatus.RECEIVED.value, ReturnStatus.ERROR.value)
@@ -27,7 +28,11 @@ NEEDS = {
                 "them 4 days after it.", "bad"),
     "cancel-requests": ("Buyer asked to cancel", "The buyer asked Walmart to cancel: cancel, or "
                         "ship anyway.", "warn"),
+    # Not about open units: any order an import found Walmart disagreeing about.
+    "walmart-disagrees": ("Walmart disagrees", "Marked “Fixed in Seller Center”, but a later "
+                          "import found Walmart showing otherwise: each order says what.", "bad"),
 }
+DISAGREES = "walmart-disagrees"
 NEEDS_LABELS = {key: label for key, (label, _hint, _tone) in NEEDS.items()}
 
 def _zone() -> ZoneInfo:
@@ -60,6 +65,8 @@ def _flags(now: datetime) -> dict:
 
 def needs_condition(need: str, now: datetime | None = None):
     """The WHERE clause of one need for the Orders page (None for an unknown name)."""
+    if need == DISAGREES:
+        return Order.id.in_(walmart_differences.open_orders())
     flag = _flags(now or utcnow()).get(need)
     if flag is None:
         return None
@@ -109,6 +116,7 @@ class Day:
 
 def needs(now: datetime | None = None) -> list[Need]:
     counts = needs_counts(now or utcnow())
+    counts[DISAGREES] = walmart_differences.count_orders()
     return [Need(key, label, counts[key], hint, tone)
             for key, (label, hint, tone) in NEEDS.items()]
 

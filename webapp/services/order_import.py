@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 
@@ -10,9 +11,9 @@ from sqlalchemy import String, cast, select, update
 from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
-from webapp.models import Order, OrderLine, Store
+from webapp.models import Order, OrderLine, Store, SyncTask
 from webapp.models.base import utcnow
-from webapp.services import order_status, ship_nodes, stock, walmart_shipments
+from webapp.services import order_status, ship_nodes, stock, walmart_differences, walmart_shipments
 from webapp.services.text_fit import fit
 from webapp.walmart.schema import OrderLine as WalmartLine
 from webapp.walmart.schema import PurchaseOrder
@@ -118,13 +119,36 @@ def _new_order(store: Store, data: PurchaseOrder) -> Order:
     return order
 
 
-def upsert(store: Store, data: PurchaseOrder) -> tuple[Order, bool]:
-    """Create or update the order from Walmart's view; returns (order, created)."""
+def changed(order: Order) -> bool:
+    """Whether anything of the order or its lines differs from what is stored. A column set to
+    the value it already has is no change (SQLAlchemy compares, and then writes nothing): an
+    import that reads an order again unchanged leaves it — and its Last Update — alone."""
+    return db.session.is_modified(order) or any(
+        db.session.is_modified(line) for line in order.lines)
+
+
+def _tasks_of(order_ids: list[int]) -> dict[int, list[SyncTask]]:
+    """The orders' sync tasks, newest first, by order id."""
+    tasks: dict[int, list[SyncTask]] = {}
+    if order_ids:
+        for task in db.session.scalars(select(SyncTask).where(SyncTask.order_id.in_(order_ids))
+                                       .order_by(SyncTask.id.desc())):
+            tasks.setdefault(task.order_id, []).append(task)
+    return tasks
+
+
+def upsert(store: Store, data: PurchaseOrder,
+           read_at: datetime | None = None) -> tuple[Order, bool]:
+    """Create or update the order from Walmart's view (read at `read_at`, now if not said);
+    returns (order, created)."""
     order = find(store.id, data.purchase_order_id)
     created = order is None
     if created:
         order = _new_order(store, data)
-    for (sku, node), delta in _apply(store, order, data, created).items():
+    with db.session.no_autoflush:  # (so that changed() sees what _apply changed)
+        deltas = _apply(store, order, data, created)
+        touched = created or changed(order)
+    for (sku, node), delta in deltas.items():
         stock.change_reserved(store.id, sku, delta, node)
     db.session.flush()
     if created:
@@ -132,8 +156,11 @@ def upsert(store: Store, data: PurchaseOrder) -> tuple[Order, bool]:
         from webapp.services.returns_import import adopt  # returns read before their order
         adopt(order)
     walmart_shipments.record({order.id: data})  # shipped elsewhere: shown how
-    order_status.refresh(order)
-    order.updated_at = utcnow()
+    tasks = _tasks_of([order.id]).get(order.id, [])
+    order_status.refresh(order, tasks)
+    walmart_differences.check(order, data, tasks, read_at or utcnow())
+    if touched or changed(order):
+        order.updated_at = utcnow()
     return order, created
 
 
@@ -156,14 +183,14 @@ class Stored:
     created: bool
 
 
-def upsert_page(store: Store, page: list[PurchaseOrder]) -> list[Stored]:
+def upsert_page(store: Store, page: list[PurchaseOrder],
+                read_at: datetime | None = None) -> list[Stored]:
     """upsert() for a page of orders in a handful of statements instead of a dozen per order:
     existing orders, their lines and their sync tasks are read at once and updated through
     the ORM; new orders and their lines are inserted in bulk (the common case, and the one a
     first import is made of); stock changes are summed per SKU. New orders that need an
     acknowledgement are marked in flight: the caller adds the task. The caller wraps it in a
     savepoint and falls back to upsert() order by order if it fails."""
-    from webapp.models import SyncTask
     from webapp.services.returns_import import adopt_many
 
     latest = {data.purchase_order_id: data for data in page}  # one entry per order
@@ -172,17 +199,16 @@ def upsert_page(store: Store, page: list[PurchaseOrder]) -> list[Stored]:
         .options(selectinload(Order.lines)))}
     deltas: dict[tuple[str, str], int] = {}
     stamp = utcnow()
-    tasks: dict[int, list[SyncTask]] = {}
-    if known:
-        for task in db.session.scalars(select(SyncTask).where(
-                SyncTask.order_id.in_([o.id for o in known.values()]))
-                .order_by(SyncTask.id.desc())):
-            tasks.setdefault(task.order_id, []).append(task)
-    for po, order in known.items():
-        for key, delta in _apply(store, order, latest[po], False).items():
-            deltas[key] = deltas.get(key, 0) + delta
-        order_status.refresh(order, tasks.get(order.id, []))
-        order.updated_at = stamp
+    tasks = _tasks_of([o.id for o in known.values()])
+    with db.session.no_autoflush:  # (changed() compares with what is stored)
+        for po, order in known.items():
+            for key, delta in _apply(store, order, latest[po], False).items():
+                deltas[key] = deltas.get(key, 0) + delta
+            order_status.refresh(order, tasks.get(order.id, []))
+            walmart_differences.check(order, latest[po], tasks.get(order.id, []),
+                                      read_at or stamp)
+            if changed(order):  # else nothing is written: Last Update stays
+                order.updated_at = stamp
     new = [data for po, data in latest.items() if po not in known]
     ids = _insert_new(store, new, stamp, deltas) if new else {}
     adopt_many(store.id, ids)
@@ -244,6 +270,9 @@ def record_failure(store: Store, purchase_order_id: str, reason: str, raw: dict)
         order.order_date = utcnow()  # when it arrived, so it sorts with the others
     order.import_error = reason[:1000]
     order.raw = raw
+    with db.session.no_autoflush:
+        touched = changed(order)
     order_status.refresh(order)
-    order.updated_at = utcnow()
+    if touched or changed(order):  # the same failure read again is no change
+        order.updated_at = utcnow()
     return order

@@ -141,6 +141,7 @@ class OrderRow:
     open_return_id: int | None
     import_error: str | None
     updated_at: datetime | None
+    walmart_disagrees: bool
     store_name: str = ""
     lines: list[ListLine] = field(default_factory=list)
 

@@ -7,11 +7,21 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from webapp.extensions import db, redis_connection
-from webapp.models import Order, Return, ReturnLine, Store
+from webapp.models import (
+    Order,
+    Refund,
+    Return,
+    ReturnLine,
+    ReturnStatus,
+    Store,
+    SyncTask,
+    TaskState,
+)
 from webapp.models.base import utcnow
-from webapp.services import order_status, rate_limit
+from webapp.services import order_queries, order_status, rate_limit, store_health
 from webapp.services.credentials import record_refusal, resume_updates
 from webapp.services.importer import ImportDeferred
+from webapp.services.order_import import changed
 from webapp.services.return_status import refresh as refresh_return
 from webapp.services.text_fit import fit, fit_one
 from webapp.services.walmart_access import client_for
@@ -71,10 +81,33 @@ def upsert(store: Store, data: ReturnOrder) -> tuple[Return, bool]:
         if order is not None:
             orders.add(order)
     db.session.flush()
+    if ret.status == ReturnStatus.ERROR.value:
+        _settle_failed_refunds(ret, data)
     refresh_return(ret)
     for order in orders:
         link_order(order)
     return ret, created
+
+
+def _settle_failed_refunds(ret: Return, data: ReturnOrder) -> None:
+    """A refund of ours Walmart refused, which Walmart's return now shows done (refunded in
+    Seller Center, or by Walmart itself): settled as the read-back of a Retry would settle
+    it, so the return stops reading Error and waiting on Home for a refund already made."""
+    from webapp.services.sync_handlers import RefundReturn
+
+    failed = db.session.scalars(select(SyncTask).join(Refund, Refund.task_id == SyncTask.id)
+                                .where(Refund.return_id == ret.id,
+                                       SyncTask.state == TaskState.ERROR.value)).all()
+    settled = [task for task in failed if RefundReturn.applied(task, data)]
+    for task in settled:
+        task.state, task.synced_at, task.ambiguous = TaskState.SYNCED.value, utcnow(), False
+        task.last_error_code = task.last_error_field = task.last_error_message = None
+        task.note = (f"Synced by read-back: {RefundReturn.read_back_note} (found by the "
+                     "returns import).")
+    if settled:
+        db.session.flush()
+        store_health.forget_banner()
+        order_queries.invalidate_counts()
 
 
 def adopt(order: Order) -> None:
@@ -107,17 +140,21 @@ def adopt_many(store_id: int, ids: dict[str, int]) -> None:
 def link_order(order: Order) -> None:
     """The order's open return (Return requested) and refunded units, from its returns."""
     lines = db.session.scalars(select(ReturnLine).where(ReturnLine.order_id == order.id)).all()
-    open_return = next((x.ret for x in lines if x.ret.status != "Refunded"), None)
-    order.return_open = open_return is not None
-    order.open_return_id = open_return.id if open_return else None
-    refunded: dict[int, int] = {}
-    for x in lines:
-        if x.order_line_id:
-            refunded[x.order_line_id] = refunded.get(x.order_line_id, 0) + x.refunded_qty
-    for line in order.lines:
-        line.refunded_qty = refunded.get(line.id, 0)
-    order_status.refresh(order)
-    order.updated_at = utcnow()
+    returns = {x.return_id: x.ret for x in lines}
+    list(order.lines)  # loaded before anything is set: changed() compares with what is stored
+    with db.session.no_autoflush:
+        open_return = next((r for r in returns.values() if r.status != "Refunded"), None)
+        order.return_open = open_return is not None
+        order.open_return_id = open_return.id if open_return else None
+        refunded: dict[int, int] = {}
+        for x in lines:
+            if x.order_line_id:
+                refunded[x.order_line_id] = refunded.get(x.order_line_id, 0) + x.refunded_qty
+        for line in order.lines:
+            line.refunded_qty = refunded.get(line.id, 0)
+        order_status.refresh(order)
+        if changed(order):  # the same return read again is no change: Last Update stays
+            order.updated_at = utcnow()
 
 
 def import_returns(store_id: int) -> int:

@@ -15,7 +15,7 @@ from webapp.forms_shipping import ShipForm
 from webapp.htmx import hx_redirect, is_htmx, render_page
 from webapp.models import Order, Role, ShipmentPackage
 from webapp.security import require_role
-from webapp.services import bulk_shipping, order_money, order_queries
+from webapp.services import bulk_shipping, order_money, order_queries, walmart_differences
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
 from webapp.services.tracking_correction import correct_tracking, correction_deadline
@@ -75,7 +75,10 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
                        shipments=order_queries.shipments_of(order),
                        form=form or (blank_form(order) if can_ship else None),
                        can_ship=can_ship, warnings=warnings or [], carriers=enums.CARRIERS,
-                       correction_deadline=correction_deadline, can_cancel=can_ship, **extra)
+                       correction_deadline=correction_deadline, can_cancel=can_ship,
+                       differences=walmart_differences.open_for(order),
+                       difference_advice=walmart_differences.ADVICE,
+                       update_names=walmart_differences.UPDATE_NAMES, **extra)
 
 
 @bp.post("/orders/<int:order_id>/ship")
