@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from simulator import orders
@@ -13,6 +14,13 @@ from simulator.db import get_setting, now_ms, transaction
 from simulator.errors import WalmartFault
 
 DAY_MS = 24 * 3600 * 1000
+CENT = Decimal("0.01")
+# Reasons that are the seller's fault: Walmart refunds the buyer's original shipping charge
+# with the item (as Walmart.com does "when the return is a result of our error"); for a change
+# of mind it keeps it. Inferred from Walmart's buyer return policy, not from the API docs.
+SHIPPING_REFUNDED = frozenset({"DAMAGED", "DEFECTIVE", "INCORRECT_ITEM", "NOT_AS_DESCRIBED",
+                               "MISSING_PARTS", "ARRIVED_LATE", "LOST_IN_TRANSIT",
+                               "SHIPPING_BOX_DAMAGED", "INADEQUATE_QUALITY"})
 
 
 def _fault(description: str, field: str = "data", status: int = 400) -> WalmartFault:
@@ -32,8 +40,45 @@ def _iso(ms: int) -> str:
     return iso(ms)
 
 
-def _money(amount: float) -> dict:
-    return {"currencyAmount": round(amount, 2), "currencyUnit": "USD"}
+def _money(amount: float | Decimal) -> dict:
+    return {"currencyAmount": float(Decimal(str(amount)).quantize(CENT, ROUND_HALF_UP)),
+            "currencyUnit": "USD"}
+
+
+def _cents(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT, ROUND_HALF_UP)
+
+
+def _share(amount: Decimal, units: int, of: int) -> Decimal:
+    """`units` of `of` units' share of an amount, to the cent (shares of all units add up)."""
+    return (amount * units / of).quantize(CENT, ROUND_HALF_UP) if of else Decimal("0")
+
+
+def line_charges(line: dict) -> tuple[list[dict], list[dict]]:
+    """A return line's `charges` (per unit, with their tax) and `chargeTotals` (the line's
+    quantity: what Walmart refunds for it). The item price and its tax always; the original
+    shipping charge only when the line's reason refunds it (`shipping` on the line)."""
+    qty, price, tax = line["qty"], _cents(line["unitPrice"]), _cents(line["tax"])
+    shipping = _cents(line.get("shipping"))
+    zero = _money(0)
+    charges = [{"chargeCategory": "PRODUCT", "chargeName": "ItemPrice",
+                "chargePerUnit": _money(price), "isDiscount": False, "isBillable": True,
+                "tax": [{"taxName": "Tax1", "excessTax": zero, "taxPerUnit": _money(tax)}],
+                "excessCharge": zero, "references": []}]
+    if shipping:
+        charges.append({"chargeCategory": "SHIPPING", "chargeName": "Shipping",
+                        "chargePerUnit": _money(_share(shipping, 1, qty)), "isDiscount": False,
+                        "isBillable": True, "tax": [], "excessCharge": zero, "references": []})
+    totals = [("lineUnitPrice", price), ("lineProductTaxes", tax * qty),
+              ("lineTotalTaxes", tax * qty), ("lineShippingFee", shipping),
+              ("lineSubTotal", price * qty), ("lineTotal", line_total(line))]
+    return charges, [{"name": name, "value": _money(value)} for name, value in totals]
+
+
+def line_total(line: dict) -> Decimal:
+    """Price and tax of the line's units, and its shipping when refunded."""
+    return (_cents(line["unitPrice"]) + _cents(line["tax"])) * line["qty"] + \
+        _cents(line.get("shipping"))
 
 
 def render(doc: dict) -> dict:
@@ -42,6 +87,7 @@ def render(doc: dict) -> dict:
     for line in doc["lines"]:
         refunded = line["refundedQty"]
         line_state = "COMPLETED" if refunded >= line["qty"] else state
+        charges, totals = line_charges(line)
         refund_state = ("REFUND_COMPLETED" if refunded >= line["qty"] else
                         "REFUND_INITIATED" if refunded else "NOT_REFUNDED")
         lines.append({
@@ -52,8 +98,7 @@ def render(doc: dict) -> dict:
             "item": {"sku": line["sku"], "condition": "New", "productName": line["productName"],
                      "itemWeight": None},
             "unitPrice": _money(line["unitPrice"]),
-            "chargeTotals": [{"name": "lineTotal",
-                              "value": _money(line["qty"] * (line["unitPrice"] + line["tax"]))}],
+            "charges": charges, "chargeTotals": totals,
             "cancellableQty": 0 if refunded else line["qty"],
             "quantity": {"unitOfMeasure": "EA", "measurementValue": line["qty"]},
             "refundedQty": refunded, "status": line_state, "statusTime": _iso(doc["modified"]),
@@ -67,7 +112,7 @@ def render(doc: dict) -> dict:
                 "unitOfMeasure": "EA", "measurementValue": refunded}}]
             if line.get("refundChannel") else [],
         })
-    total = sum(line["qty"] * (line["unitPrice"] + line["tax"]) for line in doc["lines"])
+    total = sum((line_total(line) for line in doc["lines"]), Decimal("0"))
     return {"returnOrderId": doc["rma"], "customerEmailId": doc["customerEmailId"],
             "customerName": doc["customerName"], "customerOrderId": doc["customerOrderId"],
             "returnType": "REFUND", "returnOrderDate": _iso(doc["created"]),
@@ -170,11 +215,19 @@ def open_return(conn: sqlite3.Connection, seller_id: str, po: str,
                 continue
             if wanted > available:
                 raise ValueError(f"line {line['lineNumber']} has only {available} shipped unit(s)")
+            why = reason or rng.choice(RETURN_REASONS)
+            before = line.get("returnedQty", 0)  # units of the line in earlier returns
+            line["returnedQty"] = before + wanted
+            shipping = _cents(line.get("shipping"))
             return_lines.append({
                 "number": len(return_lines) + 1, "po": po, "poLine": int(line["lineNumber"]),
                 "sku": line["sku"], "productName": line["productName"],
-                "reason": reason or rng.choice(RETURN_REASONS), "qty": wanted,
+                "reason": why, "qty": wanted,
                 "refundedQty": 0, "unitPrice": line["unitPrice"], "tax": line["tax"],
+                # The returned units' share of the line's shipping charge, when refunded.
+                "shipping": float(_share(shipping, before + wanted, line["qty"]) -
+                                  _share(shipping, before, line["qty"]))
+                if why in SHIPPING_REFUNDED else 0.0,
                 "sellerOrderId": line.get("sellerOrderId"), "refundChannel": None})
         if not return_lines:
             raise ValueError(f"order {po} has nothing shipped to return")

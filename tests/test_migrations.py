@@ -142,3 +142,54 @@ def test_walmart_differences_migration_keeps_existing_orders(tmp_path, redis_url
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT number FROM orders")).scalar() == "100007"
         db.engine.dispose()
+
+
+def test_refund_amounts_migration_keeps_returns_and_refunds(tmp_path, redis_url):
+    """A return and a refund from before per-line figures upgrade as they were: the line's
+    Walmart figures are unknown (None, until its next import; the price stands in, marked
+    estimated) and the refund keeps its amount, with no per-line figures."""
+    from decimal import Decimal
+
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import _settings
+    from webapp import create_app
+    from webapp.extensions import db
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'old.sqlite'}", redis_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="c4d8e2f61a37")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO stores (id, name, environment, base_url, client_id, "
+                "client_secret_encrypted, import_enabled, import_failures, rate_limits, "
+                "created_at, updated_at) VALUES (1, 'Old', 'sandbox', "
+                "'https://sandbox.walmartapis.com', 'id', 'x', 1, 0, '{}', "
+                "'2026-11-30 00:00:00', '2026-11-30 00:00:00')"))
+            conn.execute(text(
+                "INSERT INTO returns (id, store_id, rma, customer_order_id, "
+                "total_refund_amount, currency, status, created_at, updated_at) VALUES "
+                "(1, 1, 'RMA-1', 'C-1', 43.10, 'USD', 'Received', '2026-11-30 00:00:00', "
+                "'2026-11-30 00:00:00')"))
+            conn.execute(text(
+                "INSERT INTO return_lines (id, return_id, number, sku, quantity, "
+                "refunded_qty, unit_price) VALUES (1, 1, 1, 'BTL-1', 2, 1, 19.95)"))
+            conn.execute(text(
+                "INSERT INTO refunds (id, return_id, amount, lines, restocked, expected, "
+                "created_at, created_by) VALUES (1, 1, 19.95, '{\"1\": 1}', '[]', "
+                "'{\"1\": 1}', '2026-11-30 00:00:00', 'ops@example.com')"))
+        upgrade()
+        from webapp.models import Refund, ReturnLine
+        from webapp.services import refund_amounts
+
+        line = db.session.get(ReturnLine, 1)
+        assert (line.tax_total, line.shipping_total, line.line_total) == (None, None, None)
+        left = refund_amounts.for_units(line, 1)
+        assert (left.price, left.total, left.estimated) == (Decimal("19.95"),
+                                                            Decimal("19.95"), True)
+        refund = db.session.get(Refund, 1)
+        assert refund.amount == Decimal("19.95") and refund_amounts.of_refund(refund) == []
+        assert refund_amounts.for_order(0) == 0
+        db.session.remove()
+        db.engine.dispose()

@@ -159,6 +159,9 @@ def test_returns_cli(app, runner, returned, worker):
     assert too_many.exit_code != 0 and "can still be refunded" in too_many.output
     ok = runner.invoke(args=["returns", "refund", rma, "--line", "1:1"])
     assert ok.exit_code == 0, ok.output
+    assert "Refund of $20.25" in ok.output  # price and tax, per line as the page shows them
+    assert "line 1: 1 × $18.75 + tax $1.50 + shipping $0.00 = $20.25" in ok.output
+    assert listed[0]["refund_amount"] == "40.50" and listed[0]["lines"][0]["tax"] == "3.00"
     worker()
     assert len(_walmart_refunds(seller, rma)) == 1
     assert runner.invoke(args=["returns", "import"]).exit_code == 0

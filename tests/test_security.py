@@ -36,6 +36,7 @@ ROUTE_POLICY: dict[str, str | None] = {
     "cancelling.submit": OPERATOR,
     "returns.import_now": OPERATOR,
     "returns.refund": OPERATOR,
+    "returns.track": OPERATOR,
     "shipping.ship": OPERATOR,
     "shipping.upload": OPERATOR,
     "shipping.correct": OPERATOR,
@@ -164,6 +165,19 @@ class World:
             db.session.execute(update(SyncTask).where(SyncTask.id.in_(
                 select(Refund.task_id).where(Refund.return_id == self.return_id)))
                 .values(state="synced"))
+            db.session.commit()
+        return self.return_id
+
+    def untracked_return(self) -> int:
+        """The return, the stock of its line's SKU untracked again (as orders leave a SKU)."""
+        from webapp.extensions import db
+        from webapp.models import ReturnLine, SkuStock
+
+        with self.app.app_context():
+            sku = db.session.scalar(select(ReturnLine.sku).where(
+                ReturnLine.return_id == self.return_id))
+            db.session.execute(update(SkuStock).where(
+                SkuStock.store_id == self.store_id, SkuStock.sku == sku).values(on_hand=None))
             db.session.commit()
         return self.return_id
 
@@ -304,6 +318,9 @@ ACTIONS: dict[str, Callable[[World], Call]] = {
     "returns.import_now": lambda w: Call("POST", w.url("returns.import_now")),
     "returns.refund": lambda w: Call(
         "POST", w.url("returns.refund", return_id=w.refundable_return()), {"qty-1": "1"}),
+    "returns.track": lambda w: Call(
+        "POST", w.url("returns.track", return_id=w.untracked_return()),
+        {"line": "1", "on_hand": "4"}),
     "shipping.ship": _ship,
     "sync.retry": lambda w: Call("POST", w.url("sync.retry", task_id=w.failed_task())),
     "sync.retry_selected": lambda w: Call("POST", w.url("sync.retry_selected"),

@@ -81,14 +81,15 @@ def live_worker(app, sim, tmp_path):
 
 @pytest.fixture
 def sign_in(page, make_user):
-    """Sign in through the login page as a new user of `role`."""
-    def go(role: str = "operator") -> None:
+    """Sign in through the login page as a new user of `role`; returns the user's e-mail."""
+    def go(role: str = "operator") -> str:
         user = make_user(role=role)
         page.goto("/login")
         page.get_by_label("E-mail").fill(user.email)
         page.get_by_label("Password").fill("correct horse battery")
         page.get_by_role("button", name="Sign in").click()
         page.get_by_role("heading", name="Home").wait_for()
+        return user.email
     return go
 
 

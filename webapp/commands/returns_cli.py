@@ -11,6 +11,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import Return, ReturnStatus, Store
 from webapp.numbers import MAX_QUANTITY, whole
+from webapp.services import refund_amounts
 from webapp.services.errors import ActionRefused
 from webapp.services.importer import ImportDeferred
 from webapp.services.refunding import refund_return
@@ -42,12 +43,19 @@ def import_cmd(store_name: str | None) -> None:
 
 
 def _summary(ret: Return) -> dict:
+    def money(amount) -> str | None:
+        return None if amount is None else str(amount)
+
     return {"rma": ret.rma, "customer_order_id": ret.customer_order_id, "store": ret.store.name,
             "status": ret.status, "status_details": ret.status_details,
             "return_by": ret.return_by.isoformat() if ret.return_by else None,
+            "refund_amount": money(ret.total_refund_amount),
             "lines": [{"number": x.number, "sku": x.sku, "quantity": x.quantity,
-                       "refunded": x.refunded_qty, "refundable": x.refundable,
-                       "purchase_order_id": x.purchase_order_id} for x in ret.lines]}
+                       "refunded": x.refunded_qty,
+                       "refundable": x.refundable, "purchase_order_id": x.purchase_order_id,
+                       "unit_price": money(x.unit_price), "tax": money(x.tax_total),
+                       "shipping": money(x.shipping_total), "line_total": money(x.line_total)}
+                      for x in ret.lines]}
 
 
 @returns_cli.command("list")
@@ -90,4 +98,8 @@ def refund_cmd(rma: str, lines: tuple[str, ...], restock: bool) -> None:
                                by=None, actor="cli")
     except ActionRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Refund of {refund.amount} for return {rma} is on its way to Walmart.")
+    click.echo(f"Refund of ${refund.amount:,.2f} for return {rma} is on its way to Walmart.")
+    for a in refund_amounts.of_refund(refund):  # the figures the return's page shows
+        fees = f" + fees ${a.other:,.2f}" if a.other else ""
+        click.echo(f"  line {a.number}: {a.units} × ${a.unit_price:,.2f} + tax ${a.tax:,.2f} "
+                   f"+ shipping ${a.shipping:,.2f}{fees} = ${a.total:,.2f}")

@@ -69,6 +69,11 @@ class ReturnLine(db.Model):
     refunded_qty: Mapped[int] = mapped_column(default=0)
     unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     refund_channel: Mapped[str | None] = mapped_column(String(40))
+    # What Walmart refunds for the whole returned quantity (its chargeTotals): the tax, the
+    # shipping charge when it refunds it, and the line total. None until an import read them.
+    tax_total: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    shipping_total: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    line_total: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     ret: Mapped[Return] = relationship(back_populates="lines")
     order = relationship("Order")
@@ -90,6 +95,9 @@ class Refund(db.Model):
     lines: Mapped[dict] = mapped_column(JSON, default=dict)
     restocked: Mapped[list] = mapped_column(JSON, default=list)
     expected: Mapped[dict] = mapped_column(JSON, default=dict)
+    # What was refunded per line, as shown before refunding: {line number: {units, unit_price,
+    # price, tax, shipping, total}} (amounts as strings). None on refunds made before it.
+    amounts: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[str] = mapped_column(String(254))
@@ -98,3 +106,8 @@ class Refund(db.Model):
 
     ret = relationship("Return")
     task = relationship("SyncTask", foreign_keys=[task_id])
+
+    @property
+    def imported(self) -> bool:
+        """Made outside Orderdeck (by Walmart or in Seller Center), seen by the import."""
+        return self.task_id is None

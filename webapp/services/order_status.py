@@ -71,9 +71,11 @@ def details(order: Order, tasks: list[SyncTask]) -> str | None:
     canceled = sum(line.canceled_qty for line in order.lines)
     if canceled and canceled < sum(line.quantity for line in order.lines):
         parts.append(f"{canceled} unit{'s' if canceled != 1 else ''} canceled")
-    refunded = sum((line.unit_price * line.refunded_qty for line in order.lines), 0)
-    if refunded:
-        parts.append(f"Refunded ${refunded:,.2f}")
+    if any(line.refunded_qty for line in order.lines) and getattr(order, "id", None):
+        from webapp.services.refund_amounts import for_order  # price, tax and shipping
+
+        if refunded := for_order(order.id):
+            parts.append(f"Refunded ${refunded:,.2f}")
     if order.return_open:
         parts.append("Return requested")
     reasons = {line.cancellation_reason for line in order.lines if line.cancellation_reason}

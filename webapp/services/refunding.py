@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import NoReturn
 
 from sqlalchemy import and_, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
-from webapp.models import Refund, Return, ReturnLine, Store, SyncTask, TaskKind, TaskState, User
-from webapp.services import audit, order_queries, outbox, ship_nodes, stock
+from webapp.models import (
+    Refund,
+    Return,
+    ReturnLine,
+    SkuStock,
+    Store,
+    SyncTask,
+    TaskKind,
+    TaskState,
+    User,
+)
+from webapp.services import audit, order_queries, outbox, refund_amounts, ship_nodes, stock
 from webapp.services.errors import ActionRefused
 from webapp.services.return_status import refresh as refresh_return
 from webapp.services.store_mode import refuse_if_read_only
@@ -90,7 +99,14 @@ def _refund(ret: Return, quantities: dict[int, int], restock: set[int] | None, *
             wanted[line.number] = quantity
     if not wanted:
         _refuse("Refund at least one unit.", field="lines")
-    expected = {}
+    restocked = sorted(n for n in (restock or set()) if n in wanted and lines[n].sku)
+    rows = stock_rows(ret)
+    for number in restocked:  # say so rather than put units back on a count nobody keeps
+        if rows.get(number) is None or not rows[number].tracked:
+            _refuse(f"Line {number} ({lines[number].sku}): Orderdeck does not track this "
+                    "SKU's stock, so its units cannot go back on hand. Start tracking it "
+                    "first, or refund without Back on hand.", field="restock")
+    expected, amounts = {}, {}
     for number, quantity in wanted.items():
         line = lines[number]
         result = db.session.execute(
@@ -102,17 +118,17 @@ def _refund(ret: Return, quantities: dict[int, int], restock: set[int] | None, *
             _refuse("The return changed meanwhile; reload it and refund again.")
         db.session.refresh(line, ["refunded_qty"])
         expected[str(number)] = line.refunded_qty
-    restocked = sorted(n for n in (restock or set()) if n in wanted)
-    for number in restocked:  # the units are back on the shelf
-        line = lines[number]
-        if line.sku:  # back at the node the order shipped from
-            node = ship_nodes.stock_node(ret.store, line.order.ship_node if line.order else None)
-            stock.adjust(ret.store_id, line.sku, on_hand=wanted[number], node=node)
-    amount = sum((lines[n].unit_price * q for n, q in wanted.items()), Decimal("0"))
+        # Its figures as the form showed them: these units' share after those refunded before.
+        amounts[number] = refund_amounts.for_units(line, quantity, line.refunded_qty - quantity)
+    for number in restocked:  # the units are back on the shelf, at the order's node
+        stock.adjust(ret.store_id, lines[number].sku, on_hand=wanted[number],
+                     node=rows[number].ship_node)
+    amount = refund_amounts.total(list(amounts.values()))
     body = payloads.return_refund(ret.customer_order_id, sorted(wanted.items()))
     task = outbox.add_task(ret.store_id, TaskKind.REFUND, ret.rma, payload=body)
     refund = Refund(return_id=ret.id, task=task, amount=amount,
                     lines={str(n): q for n, q in wanted.items()}, restocked=restocked,
+                    amounts={str(n): a.as_json() for n, a in amounts.items()},
                     expected=expected, created_by_id=by.id if by else None,
                     created_by=actor or (by.email if by else "system"), form_token=form_token)
     db.session.add(refund)
@@ -126,6 +142,22 @@ def _refund(ret: Return, quantities: dict[int, int], restock: set[int] | None, *
     order_queries.invalidate_counts()
     outbox.publish_pending()
     return refund
+
+
+def stock_node(ret: Return, line: ReturnLine) -> str:
+    """The stock row's node the line's units go back to: the one its order shipped from."""
+    return ship_nodes.stock_node(ret.store, line.order.ship_node if line.order else None)
+
+
+def stock_rows(ret: Return) -> dict[int, SkuStock | None]:
+    """Each line's stock row where its units would go back on hand (None: never counted);
+    an untracked row (on hand None) keeps no count to add them to."""
+    rows = {}
+    for line in ret.lines:
+        rows[line.number] = db.session.scalar(select(SkuStock).where(
+            SkuStock.store_id == ret.store_id, SkuStock.sku == line.sku,
+            SkuStock.ship_node == stock_node(ret, line))) if line.sku else None
+    return rows
 
 
 def _refuse(message: str, field: str | None = None) -> NoReturn:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Refund, Return, ReturnStatus, SyncTask, TaskState
+from webapp.models import Refund, Return, ReturnStatus, TaskState
+from webapp.services.refund_amounts import refunded_total
 
 
 def refresh(ret: Return) -> None:
     refunds = db.session.scalars(select(Refund).where(Refund.return_id == ret.id)
                                  .order_by(Refund.id.desc())).all() if ret.id else []
-    tasks = [db.session.get(SyncTask, r.task_id) for r in refunds if r.task_id]
-    failed = next((t for t in tasks if t is not None and t.state == TaskState.ERROR.value),
-                  None)
+    tasks = [r.task for r in refunds if r.task is not None]  # none: made outside Orderdeck
+    failed = next((t for t in tasks if t.state == TaskState.ERROR.value), None)
     if failed is not None:  # until retried successfully or resolved in Seller Center
         ret.status = ReturnStatus.ERROR.value
         ret.status_details = f"Walmart refused the refund: {failed.last_error_message}"
@@ -23,10 +23,10 @@ def refresh(ret: Return) -> None:
     parts = []
     if any(t.state == TaskState.PENDING.value for t in tasks):
         parts.append("Sending refund to Walmart…")
-    done = sum((r.amount for r, t in zip(refunds, tasks, strict=False)
-                if t is not None and t.state == TaskState.SYNCED.value), 0)
-    if done:
+    # The same figures the refunds show: price, tax and shipping, as Walmart refunds them.
+    if done := refunded_total(refunds):
         parts.append(f"Refunded ${done:,.2f}")
-    if any((x.refund_channel or "").startswith("WALMART") for x in ret.lines):
+    if any(r.task is None and r.created_by == "Walmart" for r in refunds) or any(
+            (x.refund_channel or "").startswith("WALMART") for x in ret.lines):
         parts.append("Refunded by Walmart")
     ret.status_details = "; ".join(parts) or None

@@ -18,7 +18,7 @@ from webapp.models import (
     TaskState,
 )
 from webapp.models.base import utcnow
-from webapp.services import order_queries, order_status, rate_limit, store_health
+from webapp.services import order_queries, order_status, rate_limit, refund_amounts, store_health
 from webapp.services.credentials import record_refusal, resume_updates
 from webapp.services.importer import ImportDeferred
 from webapp.services.order_import import changed
@@ -57,6 +57,7 @@ def upsert(store: Store, data: ReturnOrder) -> tuple[Return, bool]:
     ret.total_refund_amount, ret.currency = data.total_refund_amount, data.currency
     by_number = {x.number: x for x in ret.lines}
     orders: set[Order] = set()
+    elsewhere: dict[str, dict[int, refund_amounts.LineAmount]] = {}
     for item in data.lines:
         line = by_number.get(item.return_line_number)
         order, order_line = _line_for(store.id, item.purchase_order_id,
@@ -74,15 +75,30 @@ def upsert(store: Store, data: ReturnOrder) -> tuple[Return, bool]:
         line.sku, line.product_name = text["sku"], text["product_name"]
         line.reason, line.quantity = text["reason"], item.quantity
         line.unit_price = item.unit_price or (order_line.unit_price if order_line else 0)
-        # Walmart's count wins when it is ahead (Walmart refunded it itself).
-        line.refunded_qty = max(line.refunded_qty or 0, item.refunded_quantity)
+        if item.line_total is not None:  # what Walmart refunds for the whole quantity
+            line.tax_total, line.shipping_total = item.tax_total, item.shipping_total
+            line.line_total = item.line_total
         line.refund_channel = fit_one(ReturnLine, "refund_channel",
                                       item.refund_channel) or line.refund_channel
+        # Walmart's count wins when it is ahead: refunded outside Orderdeck (by Walmart, or
+        # by the seller in Seller Center), recorded as such a refund with its figures.
+        extra = item.refunded_quantity - (line.refunded_qty or 0)
+        if extra > 0:
+            who = refund_amounts.channel_label(line.refund_channel)
+            elsewhere.setdefault(who, {})[line.number] = refund_amounts.for_units(line, extra)
+            line.refunded_qty = item.refunded_quantity
         if order is not None:
             orders.add(order)
     db.session.flush()
     if ret.status == ReturnStatus.ERROR.value:
         _settle_failed_refunds(ret, data)
+    for who, amounts in sorted(elsewhere.items()):
+        db.session.add(Refund(
+            return_id=ret.id, task=None, amount=refund_amounts.total(list(amounts.values())),
+            lines={str(n): a.units for n, a in amounts.items()},
+            amounts={str(n): a.as_json() for n, a in amounts.items()},
+            restocked=[], expected={}, created_by=who))
+    db.session.flush()
     refresh_return(ret)
     for order in orders:
         link_order(order)

@@ -158,6 +158,34 @@ def set_on_hand(store_id: int, sku: str, quantity, *, by: User | None,
     return stock
 
 
+def start_tracking(store_id: int, sku: str, quantity, *, by: User | None,
+                   node: str | None = None) -> SkuStock:
+    """Start counting an untracked SKU's stock at a node (a return's "Start tracking this
+    SKU"): on hand becomes `quantity` and is pushed. Refused when someone tracks it already,
+    so a page left open never overwrites a count kept since."""
+    store = db.session.get(Store, store_id)
+    refuse_if_read_only(store)
+    sku = _sku(sku)
+    at = ship_nodes.stock_choice(store, node)
+    amount = _quantity(quantity)
+    stock = get_or_create(store_id, sku, at)
+    db.session.flush()
+    started = db.session.execute(
+        update(SkuStock).where(SkuStock.id == stock.id, SkuStock.on_hand.is_(None))
+        .values(on_hand=amount).execution_options(synchronize_session=False)).rowcount == 1
+    if not started:
+        db.session.rollback()
+        raise ActionRefused(f"{sku} is tracked already: its on-hand count stands (change it "
+                            "on the Stock page).", field="on_hand")
+    db.session.refresh(stock, ["on_hand"])
+    request_push(stock)
+    audit.record("stock.set", user=by, store_id=store_id, subject=sku, old=None,
+                 new=amount, **({"ship_node": at} if at else {}))
+    db.session.commit()
+    outbox.publish_pending()
+    return stock
+
+
 def import_csv(store_id: int, text: str, *, by: User | None) -> int:
     """A CSV of `sku,quantity[,ship_node]` rows: all rows are checked first; then every SKU is
     set (at the node named, else the default node) in a few bulk statements."""

@@ -10,13 +10,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
-from webapp.htmx import is_htmx, render_page, stop_polling
+from webapp.htmx import hx_trigger, is_htmx, render_block, render_page, stop_polling
 from webapp.models import Order, Refund, Return, ReturnLine, ReturnStatus, Role, Store
 from webapp.numbers import MAX_QUANTITY, whole
 from webapp.security import require_role
+from webapp.services import refund_amounts
 from webapp.services.errors import ActionRefused
-from webapp.services.refunding import refund_return
+from webapp.services.refunding import refund_return, stock_rows
 from webapp.services.returns_import import request_returns_import
+from webapp.services.stock import start_tracking
 
 bp = Blueprint("returns", __name__, url_prefix="/returns")
 
@@ -59,17 +61,56 @@ def _return_or_404(return_id: int) -> Return:
         selectinload(Return.lines).selectinload(ReturnLine.order))) or abort(404)
 
 
+def _chosen(ret: Return, values) -> tuple[dict[int, int], dict[str, str], list[str]]:
+    """The units typed per refundable line (qty-N; empty: 0), the typed text to show again,
+    and a message per line whose text is not a whole number or more than is refundable."""
+    quantities, typed, errors = {}, {}, []
+    for line in ret.lines:
+        if not line.refundable:
+            continue
+        text = (values.get(f"qty-{line.number}") or "").strip()[:20]
+        typed[f"qty-{line.number}"] = text
+        quantity = whole(text or "0", MAX_QUANTITY)
+        if quantity is None:
+            errors.append(f"Line {line.number}: the quantity must be a whole number, 0 or more.")
+        elif quantity > line.refundable:
+            errors.append(f"Line {line.number} ({line.sku}): only {line.refundable} unit(s) "
+                          f"can still be refunded, not {quantity}.")
+        else:
+            quantities[line.number] = quantity
+    return quantities, typed, errors
+
+
+def _preview(ret: Return, quantities: dict[int, int]) -> dict:
+    amounts = refund_amounts.preview(ret.lines, quantities)
+    return {"amounts": amounts, "amounts_total": refund_amounts.total(amounts)}
+
+
 def _page(ret: Return, status: int = 200, errors: list[str] | None = None, block="content",
-          form_token: str | None = None):
-    """The return's page; the refund form gets a fresh one-time token unless it is shown again
-    with an error (that token was not used: nothing changed)."""
+          form_token: str | None = None, typed: dict[str, str] | None = None,
+          preview_errors: list[str] | None = None):
+    """The return's page. The refund form starts from everything still refundable with a
+    fresh one-time token; shown again with an error, it keeps what was typed and its token
+    (that token was not used: nothing changed)."""
     refunds = db.session.scalars(select(Refund).where(Refund.return_id == ret.id)
                                  .order_by(Refund.id).options(selectinload(Refund.task))).all()
     in_flight = any(r.task and r.task.state == "pending" for r in refunds)
-    response = render_page("returns/show.html", block, status=status, ret=ret, refunds=refunds,
-                           errors=errors or [], in_flight=in_flight,
-                           form_token=form_token or secrets.token_urlsafe(16))
-    if is_htmx() and request.args.get("poll") and not in_flight:
+    if typed is None:
+        quantities, typed = {x.number: x.refundable for x in ret.lines}, {}
+    else:
+        quantities = _chosen(ret, typed)[0]
+    settled = is_htmx() and bool(request.args.get("poll")) and not in_flight
+    context = dict(ret=ret, refunds=refunds, errors=errors or [], in_flight=in_flight,
+                   form_token=form_token or secrets.token_urlsafe(16), typed=typed,
+                   history=[(r, refund_amounts.of_refund(r)) for r in refunds],
+                   refunded=refund_amounts.refunded_total(refunds),
+                   refunded_by=refund_amounts.refunded_by(ret.lines, refunds),
+                   stock_rows=stock_rows(ret), settled=settled,
+                   preview_errors=preview_errors or [], **_preview(ret, quantities))
+    response = render_page("returns/show.html", block, status=status, **context)
+    if settled:  # the refund settled: the form opens again (swapped out of band)
+        response.set_data(response.get_data(as_text=True) + render_block(
+            "returns/show.html", "refund_form", **context, oob=True))
         stop_polling(response)
     return response
 
@@ -78,6 +119,15 @@ def _page(ret: Return, status: int = 200, errors: list[str] | None = None, block
 def show(return_id: int):
     """A return: its lines, refunds, and the refund form."""
     return _page(_return_or_404(return_id), block="live")
+
+
+@bp.get("/<int:return_id>/preview")
+def preview(return_id: int):
+    """What the quantities typed in the refund form would refund, line by line (the whole
+    page, with those quantities in the form, outside htmx)."""
+    ret = _return_or_404(return_id)
+    _quantities, typed, errors = _chosen(ret, request.args)
+    return _page(ret, block="preview", typed=typed, preview_errors=errors)
 
 
 @bp.post("/<int:return_id>/refund")
@@ -94,17 +144,42 @@ def refund(return_id: int):
             continue
         quantities[line.number] = quantity
     restock = {line.number for line in ret.lines if request.form.get(f"restock-{line.number}")}
+    made = None
     if not errors:
         try:
-            refund_return(ret.id, quantities, restock, by=current_user,
-                          form_token=request.form.get("form_token") or None)
+            made = refund_return(ret.id, quantities, restock, by=current_user,
+                                 form_token=request.form.get("form_token") or None)
         except ActionRefused as exc:
             db.session.rollback()
             errors.append(str(exc))
     if errors:
         return _page(_return_or_404(return_id), 422, errors,
-                     form_token=request.form.get("form_token") or None)
-    if is_htmx():  # the return as it is now, in place
-        return _page(_return_or_404(return_id))
-    flash("Refund submitted; it is on its way to Walmart.", "success")
+                     form_token=request.form.get("form_token") or None,
+                     typed=_chosen(ret, request.form)[1])
+    message = f"Refund of ${made.amount:,.2f} submitted; it is on its way to Walmart."
+    if is_htmx():  # the return as it is now, in place; the form starts afresh
+        return hx_trigger(_page(_return_or_404(return_id)), "toast", message)
+    flash(message, "success")
+    return redirect(url_for("returns.show", return_id=return_id), 303)
+
+
+@bp.post("/<int:return_id>/track")
+@require_role(Role.OPERATOR)
+def track(return_id: int):
+    """Start tracking an untracked SKU of a return line, so its units can go back on hand."""
+    ret = _return_or_404(return_id)
+    line = next((x for x in ret.lines if str(x.number) == request.form.get("line")), None)
+    try:
+        if line is None or not line.sku:
+            raise ActionRefused("This return has no such line.")
+        held = start_tracking(ret.store_id, line.sku, request.form.get("on_hand", ""),
+                              by=current_user, node=line.order.ship_node if line.order else None)
+    except ActionRefused as exc:
+        db.session.rollback()
+        return _page(_return_or_404(return_id), 422, [str(exc)])
+    message = f"{held.sku} is tracked now: {held.on_hand} on hand. Tick Back on hand to add " \
+              "the returned units."
+    if is_htmx():
+        return hx_trigger(_page(_return_or_404(return_id)), "toast", message)
+    flash(message, "success")
     return redirect(url_for("returns.show", return_id=return_id), 303)

@@ -25,6 +25,10 @@ class ReturnLine:
     status: str | None
     refund_status: str | None
     refund_channel: str | None
+    # What Walmart refunds for the line's whole quantity (None: Walmart gave no charges).
+    tax_total: Decimal | None = None
+    shipping_total: Decimal | None = None
+    line_total: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,41 @@ def _opt_int(value: Any) -> int | None:
         return None
 
 
+def _line_amounts(data: dict, quantity: int, unit_price: Decimal, where: str
+                  ) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """(tax, shipping, total) Walmart refunds for the line's quantity: its `chargeTotals`
+    (lineTotalTaxes, lineShippingFee — the shipping charge it refunds —, lineTotal), else its
+    per-unit `charges` times the quantity; (None, None, None) when it gives neither."""
+    totals = {t.get("name"): t.get("value") for t in _list(data, "chargeTotals")
+              if isinstance(t, dict)}
+    if "lineTotal" in totals:
+        def total(name: str) -> Decimal:
+            return _money(totals.get(name), f"{where}.chargeTotals.{name}", "currencyAmount")
+        tax = total("lineTotalTaxes") if "lineTotalTaxes" in totals else \
+            total("lineProductTaxes")
+        return tax, total("lineShippingFee"), total("lineTotal")
+    charges = [c for c in _list(data, "charges") if isinstance(c, dict)]
+    if not charges:
+        return None, None, None
+    price = tax = shipping = Decimal("0")
+    for i, charge in enumerate(charges):
+        if charge.get("isBillable") is False:
+            continue
+        sign = -1 if charge.get("isDiscount") else 1
+        amount = sign * _money(_obj(charge, "chargePerUnit"),
+                               f"{where}.charges[{i}].chargePerUnit", "currencyAmount")
+        if str(charge.get("chargeCategory") or "").upper() == "SHIPPING":
+            shipping += amount
+        else:
+            price += amount
+        for t in _list(charge, "tax"):
+            if isinstance(t, dict):
+                tax += sign * _money(_obj(t, "taxPerUnit"), f"{where}.charges[{i}].tax",
+                                     "currencyAmount")
+    price = price or unit_price
+    return tax * quantity, shipping * quantity, (price + tax + shipping) * quantity
+
+
 def _return_line(data: dict, where: str) -> ReturnLine:
     number = _int(_req(data, "returnOrderLineNumber", where), f"{where}.returnOrderLineNumber")
     where = f"{where}[{number}]"
@@ -75,20 +114,23 @@ def _return_line(data: dict, where: str) -> ReturnLine:
     quantity = _obj(data, "quantity")
     tracking = _list(data, "currentTrackingStatuses")
     channels = _list(data, "refundChannels")
+    count = _int(quantity.get("measurementValue", 1), f"{where}.quantity")
+    unit_price = _money(_obj(data, "unitPrice"), f"{where}.unitPrice", "currencyAmount")
+    tax_total, shipping_total, line_total = _line_amounts(data, count, unit_price, where)
     return ReturnLine(
         return_line_number=number,
         purchase_order_id=str(data["purchaseOrderId"]) if data.get("purchaseOrderId") else None,
         purchase_order_line_number=_opt_int(data.get("purchaseOrderLineNumber")),
         sku=item.get("sku"), product_name=item.get("productName"),
         reason=data.get("returnReason"),
-        quantity=_int(quantity.get("measurementValue", 1), f"{where}.quantity"),
-        refunded_quantity=_opt_int(data.get("refundedQty")) or 0,
-        unit_price=_money(_obj(data, "unitPrice"), f"{where}.unitPrice", "currencyAmount"),
+        quantity=count, refunded_quantity=_opt_int(data.get("refundedQty")) or 0,
+        unit_price=unit_price,
         status=data.get("status") or (tracking[-1].get("status") if tracking else None),
         refund_status=data.get("currentRefundStatus")
         or (tracking[-1].get("currentRefundStatus") if tracking else None),
         refund_channel=data.get("refundChannel")
-        or (channels[-1].get("refundChannelName") if channels else None))
+        or (channels[-1].get("refundChannelName") if channels else None),
+        tax_total=tax_total, shipping_total=shipping_total, line_total=line_total)
 
 
 def _iso(value: Any, where: str) -> datetime | None:
