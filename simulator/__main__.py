@@ -8,6 +8,7 @@ import os
 import sys
 
 from simulator import control
+from simulator.errors import WalmartFault
 
 ENDPOINTS = ("*", "token", "released", "orders", "order", "acknowledge", "shipping", "cancel",
              "refund", "returns", "return_refund", "inventory")
@@ -96,6 +97,14 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("po")
         s.add_argument("--line")
 
+    s = sub.add_parser("ship-in-seller-center",
+                       help="the seller ships units by hand in Seller Center")
+    s.add_argument("--seller", required=True)
+    s.add_argument("po")
+    s.add_argument("--line", required=True)
+    s.add_argument("--quantity", type=int, default=1)
+    s.add_argument("--tracking", default="1ZSELLERCENTER0001")
+
     s = sub.add_parser("deliver", help="the carrier delivers shipped units (one order or all)")
     s.add_argument("--seller", required=True)
     s.add_argument("po", nargs="?")
@@ -142,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     conn = control.conn_for(args.db)
     try:
         out = _run(conn, args)
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, WalmartFault) as exc:  # a fault: Walmart's own refusal
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if out is not None:
@@ -201,6 +210,10 @@ def _run(conn, args):
     if command == "intent-to-cancel":
         control.intent_to_cancel(conn, args.seller, args.po, args.line)
         return "intent to cancel set"
+    if command == "ship-in-seller-center":
+        control.ship_in_seller_center(conn, args.seller, args.po, args.line, args.quantity,
+                                      args.tracking)
+        return f"{args.quantity} unit(s) of line {args.line} shipped in Seller Center"
     if command == "deliver":
         return f"{control.deliver(conn, args.seller, args.po)} unit(s) delivered"
     if command == "open-return":

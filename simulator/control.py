@@ -111,6 +111,22 @@ def buyer_cancel(conn, seller_id: str, po: str, line: str | None = None) -> int:
     return counted[0]
 
 
+def ship_in_seller_center(conn, seller_id: str, po: str, line: str, quantity: int,
+                          tracking_number: str = "1ZSELLERCENTER0001") -> None:
+    """The seller ships units by hand in Seller Center (outside Orderdeck), by Walmart's
+    rules: Orderdeck learns of it at its next import, or when Walmart refuses a shipment of
+    the same units ("Qty OverShipped")."""
+    def ship(order, now):
+        rules.ship(order, {"orderShipment": {"orderLines": {"orderLine": [{
+            "lineNumber": line, "orderLineStatuses": {"orderLineStatus": [{
+                "status": "Shipped",
+                "statusQuantity": {"unitOfMeasurement": "EACH", "amount": str(quantity)},
+                "trackingInfo": {"shipDateTime": now, "carrierName": {"carrier": "UPS"},
+                                 "methodCode": "Standard",
+                                 "trackingNumber": tracking_number}}]}}]}}}, now)
+    update_order(conn, seller_id, po, ship)
+
+
 def intent_to_cancel(conn, seller_id: str, po: str, line: str | None = None) -> None:
     def mark(order, _now):
         for entry in order["lines"]:

@@ -95,3 +95,23 @@ def test_cli_regenerates_a_secret_and_takes_permissions_away(tmp_path):
     vague = sim(db, "forbid", "s1")
     assert vague.returncode == 2 and vague.stderr.startswith("error:")
     assert sim(db, "set-secret", "nobody", "--client-secret", "z").returncode == 2
+
+
+def test_ship_in_seller_center_follows_walmarts_rules(tmp_path):
+    """ship-in-seller-center ships by Walmart's rules: refused (a one-line error, exit 2)
+    while the order is not acknowledged, then shipped with its tracking number."""
+    db = tmp_path / "sim.sqlite"
+    sim(db, "add-seller", "s1", "--client-id", "c", "--client-secret", "x")
+    sim(db, "seed", "--seller", "s1", "--count", "1", "--seed", "3")
+    from simulator import control, rules
+    conn = control.conn_for(db)
+    po = conn.execute("SELECT po FROM orders").fetchone()["po"]
+    args = ("ship-in-seller-center", "--seller", "s1", po, "--line", "1", "--tracking", "1ZSC1")
+    refused = sim(db, *args)
+    assert refused.returncode == 2 and "not acknowledged" in refused.stderr
+    control.update_order(conn, "s1", po, rules.acknowledge)
+    assert sim(db, *args).stdout.strip() == "1 unit(s) of line 1 shipped in Seller Center"
+    shown = json.loads(sim(db, "show", "--seller", "s1", po).stdout)
+    statuses = shown["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"]
+    assert [(s["status"], (s["trackingInfo"] or {}).get("trackingNumber")) for s in statuses
+            if s["status"] == "Shipped"] == [("Shipped", "1ZSC1")]

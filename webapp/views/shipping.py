@@ -16,8 +16,10 @@ from webapp.htmx import hx_redirect, is_htmx, render_page
 from webapp.models import Order, Role, ShipmentPackage
 from webapp.security import require_role
 from webapp.services import bulk_shipping, order_queries
+from webapp.services.correcting import correctable
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
+from webapp.services.sync_explain import summary
 from webapp.services.tracking_correction import correct_tracking, correction_deadline
 from webapp.walmart import enums
 
@@ -67,12 +69,15 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
         x.open_qty for x in order.lines) and order.status != "Canceled" and \
         not order.store.read_only
     extra.setdefault("cancel_form", None)
+    extra.setdefault("correcting", None)  # a refused task whose correction the page shows
+    extra.setdefault("room", {})  # per line, what that correction may hold
     return render_page("orders/show.html", block if is_htmx() else "content", status=status,
                        order=order, tasks=order_queries.tasks_of(order),
                        shipments=order_queries.shipments_of(order),
                        form=form or (blank_form(order) if can_ship else None),
                        can_ship=can_ship, warnings=warnings or [], carriers=enums.CARRIERS,
-                       correction_deadline=correction_deadline, can_cancel=can_ship, **extra)
+                       correction_deadline=correction_deadline, can_cancel=can_ship,
+                       correctable=correctable, summary=summary, **extra)
 
 
 @bp.post("/orders/<int:order_id>/ship")
