@@ -8,6 +8,7 @@ import os
 import sys
 
 from simulator import control
+from simulator.errors import WalmartFault
 
 ENDPOINTS = ("*", "token", "released", "orders", "order", "acknowledge", "shipping", "cancel",
              "refund", "returns", "return_refund", "inventory")
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     conn = control.conn_for(args.db)
     try:
         out = _run(conn, args)
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, WalmartFault) as exc:  # a fault: Walmart's own refusal
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if out is not None:

@@ -6,6 +6,7 @@ Each action validates the whole request first and changes nothing unless every l
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -66,7 +67,13 @@ def acknowledge(order: dict, now: int) -> None:
             line["statusDate"] = now
 
 
-def _tracking(info: Any) -> dict:
+# Walmart's valid-tracking policy: letters and digits only ("no special characters"), and
+# never the purchase order or customer order number. Whether the shipping call itself refuses
+# such a number is inferred (Walmart Canada's docs say its systems validate the format).
+TRACKING_NUMBER = re.compile(r"[A-Za-z0-9]+")
+
+
+def _tracking(info: Any, order: dict | None = None) -> dict:
     if not isinstance(info, dict):
         raise bad_content("Invalid request. trackingInfo is required", field="trackingInfo")
     when = info.get("shipDateTime")
@@ -88,6 +95,13 @@ def _tracking(info: Any) -> dict:
     number = info.get("trackingNumber")
     if not isinstance(number, str) or not number.strip():
         raise bad_content("Invalid request. trackingNumber is required", field="trackingNumber")
+    if not TRACKING_NUMBER.fullmatch(number):
+        raise bad_content(f"Invalid tracking number {number!r}: a tracking number may contain "
+                          "only letters and digits, without spaces or special characters",
+                          field="trackingNumber")
+    if order is not None and number in (order["purchaseOrderId"], order.get("customerOrderId")):
+        raise bad_content(f"Invalid tracking number {number!r}: it cannot be the purchase order "
+                          "or customer order number", field="trackingNumber")
     return {"shipDateTime": when,
             "carrierName": {"otherCarrier": carrier.get("otherCarrier"),
                             "carrier": carrier.get("carrier")},
@@ -116,7 +130,7 @@ def correct_tracking(order: dict, body: dict, now: int) -> None:
             if now - shipment.get("at", now) > CORRECTION_WINDOW_MS:
                 raise bad_content("Tracking can only be updated within 4 hours of shipping",
                                   field="processMode")
-            plan.append((shipment, _tracking(status.get("trackingInfo"))))
+            plan.append((shipment, _tracking(status.get("trackingInfo"), order)))
     for shipment, tracking in plan:
         shipment["tracking"] = tracking
 
@@ -141,7 +155,7 @@ def ship(order: dict, body: Any, now: int) -> None:
                 raise bad_content(f"Invalid status {status.get('status')!r}; expected Shipped",
                                   field="status")
             quantity = _quantity(status)
-            plan.append((line, quantity, _tracking(status.get("trackingInfo"))))
+            plan.append((line, quantity, _tracking(status.get("trackingInfo"), order)))
             wanted[line["lineNumber"]] = wanted.get(line["lineNumber"], 0) + quantity
         seller_id = entry.get("sellerOrderId")
         if seller_id is not None and (not isinstance(seller_id, str) or len(seller_id) > 30):

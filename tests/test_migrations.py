@@ -193,3 +193,40 @@ def test_refund_amounts_migration_keeps_returns_and_refunds(tmp_path, redis_url)
         assert refund_amounts.for_order(0) == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_corrected_tasks_migration_keeps_existing_tasks(tmp_path, redis_url):
+    """An install before "Correct and send again" upgrades with its tasks: each keeps its
+    state and error, replaces nothing, and replaced_by_id points at sync_tasks."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import _settings
+    from webapp import create_app
+    from webapp.extensions import db
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'old.sqlite'}", redis_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="c4d1a8e2f310")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO stores (id, name, environment, base_url, client_id, "
+                "client_secret_encrypted, import_enabled, import_failures, rate_limits, "
+                "created_at, updated_at) VALUES (1, 'Old', 'sandbox', "
+                "'https://sandbox.walmartapis.com', 'id', 'x', 1, 0, '{}', "
+                "'2026-12-01 00:00:00', '2026-12-01 00:00:00')"))
+            conn.execute(text(
+                "INSERT INTO sync_tasks (id, store_id, kind, target, state, attempts, claims, "
+                "next_attempt_at, ambiguous, stuck, urgent, last_error_message, created_at, "
+                "updated_at) VALUES (1, 1, 'ship', 'PO-1', 'error', 1, 1, "
+                "'2026-12-01 00:00:00', 0, 0, 1, 'Invalid tracking number', "
+                "'2026-12-01 00:00:00', '2026-12-01 00:00:00')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            task = conn.execute(text("SELECT state, last_error_message, replaced_by_id "
+                                     "FROM sync_tasks")).one()
+        assert tuple(task) == ("error", "Invalid tracking number", None)
+        keys = inspect(db.engine).get_foreign_keys("sync_tasks")
+        assert {"constrained_columns": ["replaced_by_id"], "referred_table": "sync_tasks"} in [
+            {k: key[k] for k in ("constrained_columns", "referred_table")} for key in keys]
+        db.engine.dispose()

@@ -34,6 +34,7 @@ ROUTE_POLICY: dict[str, str | None] = {
     "auth.login": PUBLIC,
     "auth.logout": VIEWER,  # the one thing a viewer may post: ending their own session
     "cancelling.submit": OPERATOR,
+    "corrections.submit": OPERATOR,
     "returns.import_now": OPERATOR,
     "returns.refund": OPERATOR,
     "returns.track": OPERATOR,
@@ -60,6 +61,7 @@ ROUTE_POLICY: dict[str, str | None] = {
 # user; test_pages_open_to_exactly_the_roles_that_may_read_them checks both.
 READ_POLICY: dict[str, str] = {
     "cancelling.form": OPERATOR,
+    "corrections.form": OPERATOR,
     "shipping.upload": OPERATOR,
     "stores.new": ADMIN,
     "stores.edit": ADMIN,
@@ -154,6 +156,45 @@ class World:
             task.state, task.last_error_message = "error", "Walmart refused it"
             order_status.refresh(db.session.get(Order, order.id))
             db.session.commit()
+            return task.id
+
+    def refused_shipment(self) -> int:
+        """An order shipped (every unit, UPS), its shipment refused by Walmart as if for its
+        tracking number: the sync task's id. Written as rows (the shop's store may have been
+        made read-only by an earlier request, which the service would refuse); the last one
+        while nobody corrected it (the hostile-values test sends many that change nothing)."""
+        from webapp.extensions import db
+        from webapp.models import Order, Shipment, ShipmentLine, ShipmentPackage, SyncTask
+        from webapp.models.base import utcnow
+        from webapp.services import order_status
+        from webapp.walmart import payloads
+
+        with self.app.app_context():
+            last = getattr(self, "_refused", None)
+            if last and db.session.get(SyncTask, last).state == "error":
+                return last
+        order, number, now = self.open_order(), self.tracking_number(), utcnow()
+        with self.app.app_context():
+            order = db.session.get(Order, order.id)
+            units = tuple((x.line_number, x.quantity) for x in order.lines)
+            task = SyncTask(store_id=order.store_id, order_id=order.id, kind="ship",
+                            target=order.purchase_order_id, state="error", attempts=1,
+                            last_error_field="trackingNumber",
+                            last_error_message="Invalid tracking number",
+                            payload=payloads.shipment([payloads.Package(
+                                number, "Standard", now, units, carrier="UPS")], order.number))
+            db.session.add(Shipment(order_id=order.id, ship_time=now, created_by="test",
+                                    task=task, packages=[ShipmentPackage(
+                                        carrier="UPS", method_code="Standard",
+                                        tracking_number=number, lines=[ShipmentLine(
+                                            order_line_id=x.id, quantity=x.quantity)
+                                            for x in order.lines])]))
+            for line in order.lines:
+                line.shipped_qty = line.quantity
+            db.session.flush()
+            order_status.refresh(order)
+            db.session.commit()
+            self._refused = task.id
             return task.id
 
     def refundable_return(self) -> int:
@@ -294,6 +335,27 @@ def _ship(w: World) -> Call:
     return Call("POST", w.url("shipping.ship", order_id=order.id), data)
 
 
+def _correct(w: World) -> Call:
+    """Correct and send again: the refused shipment with another tracking number."""
+    from webapp.extensions import db
+    from webapp.models import Shipment
+
+    task_id = w.refused_shipment()
+    with w.app.app_context():
+        shipment = db.session.scalars(select(Shipment).where(Shipment.task_id == task_id)).one()
+        package = shipment.packages[0]
+        units = {x.order_line.line_number: x.quantity for x in package.lines}
+        lines = [x.line_number for x in shipment.order.lines]
+    data = {"packages-0-carrier": "UPS", "packages-0-other_carrier": "",
+            "packages-0-tracking_url": "", "packages-0-tracking_number": w.tracking_number(),
+            "packages-0-method_code": package.method_code, "ship_time": w.ship_time(),
+            "confirm_warnings": "y"}
+    for i, number in enumerate(lines):
+        data[f"packages-0-lines-{i}-line_number"] = number
+        data[f"packages-0-lines-{i}-quantity"] = str(units.get(number, 0))
+    return Call("POST", w.url("corrections.submit", task_id=task_id), data)
+
+
 def _upload(w: World) -> Call:
     order, number = w.open_order(), w.tracking_number()
     rows = "".join(f"{order.purchase_order_id},{x.line_number},{x.quantity},UPS,{number}\n"
@@ -315,6 +377,7 @@ ACTIONS: dict[str, Callable[[World], Call]] = {
     "auth.login": _login,
     "auth.logout": lambda w: Call("POST", w.url("auth.logout"), ends_session=True),
     "cancelling.submit": _cancel,
+    "corrections.submit": _correct,
     "returns.import_now": lambda w: Call("POST", w.url("returns.import_now")),
     "returns.refund": lambda w: Call(
         "POST", w.url("returns.refund", return_id=w.refundable_return()), {"qty-1": "1"}),

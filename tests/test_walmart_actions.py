@@ -75,9 +75,9 @@ def test_several_packages_in_one_shipment(sim):
     client = seller.client()
     order = _order_with(seller, client, quantity=2)
     line = order.lines[0].line_number
-    after = _ship(client, order, _package(line, 1, "PKG-A1"), _package(line, 1, "PKG-B2"))
+    after = _ship(client, order, _package(line, 1, "PKGA1"), _package(line, 1, "PKGB2"))
     numbers = [s.tracking.number for s in after.line(line).statuses if s.status == "Shipped"]
-    assert numbers == ["PKG-A1", "PKG-B2"]
+    assert numbers == ["PKGA1", "PKGB2"]
 
 
 def test_over_shipping_is_refused(sim):
@@ -131,6 +131,22 @@ def test_bad_tracking_is_refused_by_field(sim, tracking, field):
     if field == "trackingURL":
         info.pop("trackingURL", None)
     assert _error(lambda: client.ship(order.purchase_order_id, body)).field == field
+
+
+def test_tracking_numbers_walmart_would_not_take_are_refused(sim):
+    """Walmart's valid-tracking policy: letters and digits only, and never the order's own
+    number — a dash, a space or the purchase order number is refused on trackingNumber, and
+    nothing ships; the same number without the dash ships."""
+    seller = sim.seller(seed_orders=5)
+    client = seller.client()
+    order = _order_with(seller, client)
+    line = order.lines[0].line_number
+    for number in ("1Z999AA1-0123456784", "1Z999 AA10123456784", order.purchase_order_id):
+        error = _error(lambda n=number: _ship(client, order, _package(line, 1, n)))
+        assert error.field == "trackingNumber", number
+    assert client.get_order(order.purchase_order_id).line(line).quantity_in("Shipped") == 0
+    shipped = _ship(client, order, _package(line, 1, "1Z999AA10123456784"))
+    assert shipped.line(line).quantity_in("Shipped") == 1
 
 
 def test_quantities_must_be_strings(sim):

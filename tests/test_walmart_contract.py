@@ -84,7 +84,7 @@ def traffic(sim):
                           tracking_url="https://www.ups.com/track?tracknum=1Z999AA10123456784")],
         "OD-1001"))
     client.ship(other.purchase_order_id, payloads.shipment(
-        [payloads.Package("LC-55", "Value", now, ((other.lines[0].line_number, 1),),
+        [payloads.Package("LC55", "Value", now, ((other.lines[0].line_number, 1),),
                           other_carrier="Local Courier", tracking_url="https://lc.example/55")],
         "OD-1002", intent_to_cancel_override=True))
     client.cancel(cancelled.purchase_order_id, payloads.cancellation(

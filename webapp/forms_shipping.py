@@ -1,4 +1,5 @@
-"""The Ship form: packages (tracking numbers), each with one quantity per order line."""
+"""The Ship form: packages (tracking numbers), each with one quantity per order line; the
+correction of a refused cancellation (a quantity per line)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from webapp.forms import CancelForm
 from webapp.numbers import digits, whole
 from webapp.walmart.enums import CARRIERS, METHOD_CODES, carrier_label
 
@@ -94,3 +96,8 @@ class ShipForm(FlaskForm):
                                     "and tracking number of every package.")
             return False
         return valid
+
+
+class CancelCorrectionForm(CancelForm):
+    """A refused cancellation, corrected: its reason and its quantity per order line."""
+    lines = IndexedList(FormField(ShipLineForm), min_entries=0, max_entries=200)

@@ -96,6 +96,28 @@ def test_main_pages_have_no_serious_accessibility_violation(axe_page, make_user,
     expect(page.get_by_text("Choose a cancellation reason.")).to_be_visible()
     expect(page.get_by_label("Cancellation reason")).to_be_focused()  # on the field in error
     check(page, "cancel-order-error", tmp_path)
+    # Correct and send again: a shipment and a cancellation Walmart refused, in their forms.
+    with app.app_context():
+        from webapp.models.base import utcnow
+        from webapp.services.cancelling import cancel_order
+        from webapp.services.shipping import PackageInput, ship_order
+
+        two = db.session.scalars(select(Order).where(
+            Order.status == "Open", Order.intent_to_cancel.is_(False), Order.id != open_order)
+            .order_by(Order.id).limit(2)).unique().all()
+        refused = [ship_order(two[0].id, [PackageInput(
+            "1Z999AA1-0123456784", "Standard", {x.line_number: x.quantity for x in two[0].lines},
+            "UPS")], utcnow(), by=None, actor="test", confirm_warnings=True).task,
+            cancel_order(two[1].id, "SELLER_CANCEL_OUT_OF_STOCK", by=None, actor="test").task]
+        for task in refused:  # as Walmart's refusal leaves them
+            task.state, task.last_error_message = "error", "Invalid request content"
+        db.session.commit()
+        refused_ids = [task.id for task in refused]
+    for name, task_id in zip(("correct-shipment", "correct-cancellation"), refused_ids,
+                             strict=True):
+        page.goto(f"/sync/tasks/{task_id}/correct")
+        expect(page.get_by_role("button", name="Send again")).to_be_visible()
+        check(page, name, tmp_path)
     # Going live: the store form's Test connection result, and the read-write confirmation.
     page.goto(f"/stores/{store_id}/edit")
     page.get_by_role("button", name="Test connection").click()

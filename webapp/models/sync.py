@@ -25,6 +25,8 @@ class TaskState(enum.StrEnum):
     SYNCED = "synced"
     ERROR = "error"
     RESOLVED = "resolved"  # fixed by hand in Seller Center
+    # Refused by Walmart, then corrected by a person: replaced_by is the corrected attempt.
+    CORRECTED = "corrected"
 
 
 class SyncTask(db.Model):
@@ -65,7 +67,8 @@ class SyncTask(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # entered Error
-    # "Fixed in Seller Center": who closed it by hand, when, and what they wrote.
+    # "Fixed in Seller Center" or "Correct and send again": who closed it by hand, when, and
+    # (for the first) what they wrote.
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolution_note: Mapped[str | None] = mapped_column(Text)
@@ -75,10 +78,14 @@ class SyncTask(db.Model):
     # Seconds this task waited for a store's refused credentials to be fixed: not counted
     # towards giving up (the give-up clock is paused meanwhile).
     paused_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A refused shipment or cancellation a person corrected: the task that carries the
+    # corrected content (this one keeps what Walmart refused, and Walmart's message).
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("sync_tasks.id"))
 
     order = relationship("Order")
     store = relationship("Store")
     resolved_by = relationship("User")
+    replaced_by = relationship("SyncTask", remote_side=[id], foreign_keys=[replaced_by_id])
 
     @property
     def job_id(self) -> str:

@@ -35,6 +35,8 @@ def record(action: str, *, user: User | None = None, actor: str | None = None,
 ACTION_LABELS = {
     "auth.login": "Signed in", "auth.login_failed": "Failed sign-in", "auth.logout": "Signed out",
     "order.ship": "Shipped", "order.tracking_correction": "Corrected tracking",
+    "order.ship_correction": "Corrected refused shipment",
+    "order.cancel_correction": "Corrected refused cancellation",
     "order.cancel": "Canceled", "return.refund": "Refunded", "sync.retry": "Retried update",
     "sync.resolve": "Fixed in Seller Center", "stock.set": "Set stock",
     "stock.import": "Imported stock CSV", "store.create": "Added store",

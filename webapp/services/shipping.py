@@ -119,7 +119,10 @@ def _check_package(index: int, package: PackageInput, known: dict[str, OrderLine
                         url)
 
 
-def _validate(order: Order, packages: list[PackageInput], ship_time: datetime) -> _Checked:
+def validate(order: Order, packages: list[PackageInput], ship_time: datetime,
+             returning: dict[str, int] | None = None) -> _Checked:
+    """Every value checked; `returning`: units per line a refused shipment being corrected
+    gives back, which the corrected one may ship again."""
     if not packages:
         raise ActionRefused("Add a tracking number.", field="tracking_number")
     checked = _Checked(packages)
@@ -138,15 +141,50 @@ def _validate(order: Order, packages: list[PackageInput], ship_time: datetime) -
         raise ActionRefused("The ship date cannot be in the future.", field="ship_time")
     for number, quantity in checked.per_line.items():
         line = known[number]
-        if quantity > line.open_qty:
-            raise ActionRefused(f"Line {number} ({line.sku}): only {line.open_qty} unit(s) left "
+        room = line.open_qty + (returning or {}).get(number, 0)
+        if quantity > room:
+            raise ActionRefused(f"Line {number} ({line.sku}): only {room} unit(s) left "
                                 f"to ship, not {quantity}.", field="lines")
     return checked
 
 
-def _take_units(order: Order, per_line: dict[str, int]) -> None:
+def refuse_reused(order: Order, checked: _Checked, but: Shipment | None = None) -> None:
+    """Walmart's read-back tells shipments apart by tracking number: one per package of the
+    order (`but`: the shipment being corrected, whose numbers may stay)."""
+    mine = but.id if but is not None else None
+    used = {p.tracking_number for s in order_queries.shipments_of(order) if s.id != mine
+            for p in s.packages}
+    reused = [p.tracking_number for p in checked.packages if p.tracking_number in used]
+    if reused:
+        raise ActionRefused(f"Tracking number {reused[0]} is already on a shipment of this "
+                            "order; each package needs its own.", field="tracking_number")
+
+
+def new_packages(order: Order, checked: _Checked) -> list[ShipmentPackage]:
+    """The checked packages as rows (one per tracking number, with their line quantities)."""
+    by_number = {line.line_number: line for line in order.lines}
+    return [ShipmentPackage(
+        carrier=p.carrier, other_carrier=p.other_carrier, method_code=p.method_code,
+        tracking_number=p.tracking_number, tracking_url=p.tracking_url,
+        lines=[ShipmentLine(order_line_id=by_number[n].id, quantity=q)
+               for n, q in p.lines.items()]) for p in checked.packages]
+
+
+def shipment_body(order: Order, checked: _Checked, ship_time: datetime,
+                  intent_to_cancel_override: bool) -> dict:
+    """Walmart's shipping body for the checked packages (stored on the sync task)."""
+    return payloads.shipment(
+        [payloads.Package(p.tracking_number, p.method_code, ship_time, tuple(p.lines.items()),
+                          carrier=p.carrier, other_carrier=p.other_carrier,
+                          tracking_url=p.tracking_url) for p in checked.packages],
+        seller_order_id=order.number or order.purchase_order_id,
+        intent_to_cancel_override=intent_to_cancel_override)
+
+
+def take_units(order: Order, per_line: dict[str, int]) -> None:
     """Add the shipped units with conditional updates: two people shipping the same line at
-    the same moment can never ship more than remains (the loser gets a clear message)."""
+    the same moment can never ship more than remains (the loser gets a clear message). A
+    negative quantity gives units back (a corrected shipment that ships fewer)."""
     for line in sorted(order.lines, key=lambda x: x.id):
         quantity = per_line.get(line.line_number)
         if not quantity:
@@ -184,7 +222,7 @@ def ship_order(order_id: int, packages: list[PackageInput], ship_time: datetime,
     if order.intent_to_cancel and not override_intent:
         raise ActionRefused("The buyer asked Walmart to cancel this order. Cancel it, or confirm "
                             "that you ship it anyway.", field="override_intent")
-    checked = _validate(order, packages, ship_time)
+    checked = validate(order, packages, ship_time)
     if checked.warnings and not confirm_warnings:
         raise NeedsConfirmation(checked.warnings)
     if form_token and len(form_token) > 64:
@@ -193,30 +231,14 @@ def ship_order(order_id: int, packages: list[PackageInput], ship_time: datetime,
     if form_token and db.session.scalar(select(Shipment.id).where(
             Shipment.form_token == form_token)):
         raise ActionRefused("This shipment was already submitted.", field="form_token")
-    used = {p.tracking_number for s in order_queries.shipments_of(order) for p in s.packages}
-    reused = [p.tracking_number for p in checked.packages if p.tracking_number in used]
-    if reused:  # Walmart's read-back tells shipments apart by tracking number
-        raise ActionRefused(f"Tracking number {reused[0]} is already on a shipment of this "
-                            "order; each package needs its own.", field="tracking_number")
-    _take_units(order, checked.per_line)
+    refuse_reused(order, checked)
+    take_units(order, checked.per_line)
     shipment = Shipment(order_id=order.id, ship_time=ship_time, created_by_id=by.id if by else None,
                         created_by=actor or (by.email if by else "system"),
                         intent_to_cancel_override=bool(override_intent and order.intent_to_cancel),
                         form_token=form_token)
-    by_number = {line.line_number: line for line in order.lines}
-    for package in checked.packages:
-        shipment.packages.append(ShipmentPackage(
-            carrier=package.carrier, other_carrier=package.other_carrier,
-            method_code=package.method_code, tracking_number=package.tracking_number,
-            tracking_url=package.tracking_url,
-            lines=[ShipmentLine(order_line_id=by_number[n].id, quantity=q)
-                   for n, q in package.lines.items()]))
-    body = payloads.shipment(
-        [payloads.Package(p.tracking_number, p.method_code, ship_time, tuple(p.lines.items()),
-                          carrier=p.carrier, other_carrier=p.other_carrier,
-                          tracking_url=p.tracking_url) for p in checked.packages],
-        seller_order_id=order.number or order.purchase_order_id,
-        intent_to_cancel_override=shipment.intent_to_cancel_override)
+    shipment.packages = new_packages(order, checked)
+    body = shipment_body(order, checked, ship_time, shipment.intent_to_cancel_override)
     task = outbox.add_task(order.store_id, TaskKind.SHIP, order.purchase_order_id, order=order,
                            payload=body)
     shipment.task = task

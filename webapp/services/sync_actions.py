@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from webapp.extensions import db
 from webapp.models import Order, Refund, Return, Store, SyncTask, TaskKind, TaskState, User
@@ -25,6 +25,21 @@ def _failed_task(task_id: int, verb: str) -> SyncTask:
     return task
 
 
+def claim_failed(task: SyncTask, state: str, **values) -> None:
+    """Move a failed task on — only while it is still failed, in one conditional UPDATE: of
+    two people acting on it at once (Retry, Correct and send again, Fixed in Seller Center)
+    one wins; the other is told, and nothing of theirs is written."""
+    result = db.session.execute(
+        update(SyncTask).where(SyncTask.id == task.id, SyncTask.state == TaskState.ERROR.value)
+        .values(state=state, **values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        outbox.forget_pending()
+        raise ActionRefused("Someone else acted on this update meanwhile (retried, corrected "
+                            "or closed it). Reload the page to see where it is.")
+    db.session.refresh(task)
+
+
 def _follow(task: SyncTask) -> None:
     """The order's status (and the return's, for a refund) follows the task's new state."""
     if task.order_id:
@@ -43,7 +58,7 @@ def _subject(task: SyncTask) -> str:
 
 def _reopen(task: SyncTask, by: User | None) -> None:
     refuse_if_read_only(db.session.get(Store, task.store_id))
-    task.state = TaskState.PENDING.value
+    claim_failed(task, TaskState.PENDING.value)
     task.next_attempt_at, task.lease_until = utcnow(), None
     # Read Walmart back first: the failed attempt may have been applied after all.
     task.ambiguous, task.stuck, task.urgent = True, False, True
@@ -92,7 +107,7 @@ def resolve_task(task_id: int, note: str, *, by: User | None) -> SyncTask:
     if len(note) > NOTE_MAX:
         raise ActionRefused(f"Keep the note under {NOTE_MAX} characters.")
     task = _failed_task(task_id, "resolved")
-    task.state = TaskState.RESOLVED.value
+    claim_failed(task, TaskState.RESOLVED.value)
     task.resolved_at, task.resolved_by_id, task.resolution_note = utcnow(), \
         by.id if by else None, note
     task.stuck, task.lease_until = False, None

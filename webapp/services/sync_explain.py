@@ -57,7 +57,8 @@ RULES: tuple[_Rule, ...] = (
           "Walmart has fewer open units on this line than the shipment claims — often because "
           "part of it was already shipped or canceled in Seller Center or by the buyer.",
           "Open the order in Seller Center and compare. If it is already shipped there, choose "
-          "Fixed in Seller Center; otherwise correct the quantities and ship again."),
+          "Fixed in Seller Center; otherwise choose Correct and send again with the quantities "
+          "Walmart has left."),
     _rule(r"^ship .*(in SHIPPED status|already shipped|once marked as shipped)",
           "This line was already shipped at Walmart",
           "Walmart does not accept a second shipment for units it already has as shipped.",
@@ -72,26 +73,27 @@ RULES: tuple[_Rule, ...] = (
     _rule(r"cancellationReason",
           "Walmart did not accept the cancellation reason",
           "Walmart accepts only its five cancellation reasons.",
-          "Cancel again choosing one of the listed reasons."),
+          "Choose Correct and send again with one of the listed reasons."),
     _rule(r"cannot cancel|in CANCELLED status",
           "These units cannot be canceled",
           "Walmart has the units as shipped or already canceled, so there is nothing left for "
           "this cancellation.",
           "Check the order in Seller Center. If it shows what you wanted, choose Fixed in "
-          "Seller Center."),
+          "Seller Center; otherwise choose Correct and send again with only the units still "
+          "open."),
     _rule(r"methodCode|Method code",
           "Walmart did not accept the shipping method",
           "Walmart accepts only Standard, Express, OneDay, Freight, WhiteGlove and Value.",
-          "Ship again choosing one of these methods."),
+          "Choose Correct and send again with one of these methods."),
     _rule(r"trackingURL",
           "A tracking URL is missing",
           "For a carrier Walmart does not list, Walmart needs the carrier's tracking page URL.",
-          "Ship again with the carrier's tracking URL filled in."),
+          "Choose Correct and send again with the carrier's tracking URL filled in."),
     _rule(r"carrier",
           "Walmart did not accept the carrier",
           "The carrier name is not one Walmart knows.",
-          "Ship again choosing a listed carrier, or Other shipping company with its name and "
-          "tracking URL."),
+          "Choose Correct and send again with a listed carrier, or Other shipping company with "
+          "its name and tracking URL."),
     _rule(r"Tracking can only be updated within",
           "Too late to correct the tracking number",
           "Walmart lets a tracking number be changed only within 4 hours of shipping.",
@@ -99,8 +101,10 @@ RULES: tuple[_Rule, ...] = (
           "Center."),
     _rule(r"trackingNumber|tracking number",
           "Walmart did not accept the tracking number",
-          "The tracking number is missing or does not match a shipment Walmart has.",
-          "Check the number on the label and ship (or correct tracking) again."),
+          "The tracking number is missing, not one Walmart takes (letters and digits only, "
+          "never the order's own number), or does not match a shipment Walmart has.",
+          "Check the number on the label, then choose Correct and send again (or Correct "
+          "tracking, for a shipment Walmart already took)."),
     _rule(r"^refund .*(refundable|Refund amount exceeds|exceeds the charged|SHIPPED status"
           r"|measurementValue|returnOrderLineNumber)",
           "Walmart will not refund this quantity",
@@ -138,8 +142,9 @@ RULES: tuple[_Rule, ...] = (
     _rule(r"INVALID_REQUEST",
           "Walmart refused the content of the update",
           "Walmart found something in this update it does not accept; its message says what.",
-          "Correct what the message names and send the update again, or choose Fixed in "
-          "Seller Center if you did it there."),
+          "Correct what the message names and send the update again (Correct and send again, "
+          "for a shipment or a cancellation), or choose Fixed in Seller Center if you did it "
+          "there."),
 )
 
 FALLBACK = Explanation(

@@ -14,7 +14,8 @@ from webapp.numbers import row_id
 PAGE_SIZE = 50
 STATE_LABELS = {TaskState.ERROR.value: "Error", TaskState.PENDING.value: "Pending",
                 TaskState.SYNCED.value: "Synced",
-                TaskState.RESOLVED.value: "Fixed in Seller Center"}
+                TaskState.RESOLVED.value: "Fixed in Seller Center",
+                TaskState.CORRECTED.value: "Corrected"}
 # Errors first (they need a person), then what is on its way, then the settled ones.
 _RANK = case((SyncTask.state == TaskState.ERROR.value, 0),
              (SyncTask.state == TaskState.PENDING.value, 1), else_=2)

@@ -8,6 +8,7 @@ def register_blueprints(app: Flask) -> None:
         audit,
         auth,
         cancelling,
+        corrections,
         home,
         orders,
         returns,
@@ -18,6 +19,6 @@ def register_blueprints(app: Flask) -> None:
         users,
     )
 
-    for module in (auth, home, orders, shipping, cancelling, returns, stock, stores, sync, audit,
-                   users):
+    for module in (auth, home, orders, shipping, cancelling, corrections, returns, stock, stores,
+                   sync, audit, users):
         app.register_blueprint(module.bp)

@@ -16,8 +16,10 @@ from webapp.htmx import hx_redirect, is_htmx, render_page
 from webapp.models import Order, Role, ShipmentPackage
 from webapp.security import require_role
 from webapp.services import bulk_shipping, order_money, order_queries, walmart_differences
+from webapp.services.correcting import correctable
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
+from webapp.services.sync_explain import summary
 from webapp.services.tracking_correction import correct_tracking, correction_deadline
 from webapp.walmart import enums
 
@@ -67,6 +69,8 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
         x.open_qty for x in order.lines) and order.status != "Canceled" and \
         not order.store.read_only
     extra.setdefault("cancel_form", None)
+    extra.setdefault("correcting", None)  # a refused task whose correction the page shows
+    extra.setdefault("room", {})  # per line, what that correction may hold
     block = block if is_htmx() else "content"
     # Payment information is in the page itself only: a poll of a block needs no refunds.
     payment = order_money.payment(order) if block == "content" else None
@@ -78,7 +82,8 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
                        correction_deadline=correction_deadline, can_cancel=can_ship,
                        differences=walmart_differences.open_for(order),
                        difference_advice=walmart_differences.ADVICE,
-                       update_names=walmart_differences.UPDATE_NAMES, **extra)
+                       update_names=walmart_differences.UPDATE_NAMES,
+                       correctable=correctable, summary=summary, **extra)
 
 
 @bp.post("/orders/<int:order_id>/ship")
