@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, request, stream_with_context, url_
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
+from webapp import list_versions
 from webapp.extensions import db
 from webapp.htmx import is_htmx, render_page, stop_polling
 from webapp.models import Order, OrderStatus, Store
@@ -61,14 +62,20 @@ def _nothing_new() -> bool:
 def index():
     """Orders with status cards, filters, search and keyset pages; htmx gets the results.
 
-    While rows are in flight the results poll; a poll answers 204 (nothing to swap) until one
-    of those rows changes, so polling costs one indexed query, not a page."""
-    if _nothing_new():
+    The results always poll. While rows are in flight, every POLL_INTERVAL_MS, answered 204
+    until one of those rows changes (one indexed query); otherwise every IDLE_POLL_MS,
+    answered 204 until the orders' change marker moves (one Redis call, no SQL): a colleague's
+    ship, the CLI, an import."""
+    if _nothing_new() or (is_htmx() and request.args.get("poll")
+                          and list_versions.unchanged("orders")):
         return Response(status=204)
+    version = list_versions.mark("orders")  # before the rows: a change after it shows later
     f = parse_filter()
     result = order_queries.page(f, after=request.args.get("after"),
                                 before=request.args.get("before"))
     watched = [order for order in result.orders if order.in_flight]
+    watch = dict(watch=",".join(str(o.id) for o in watched),
+                 since=order_queries.stamp(watched)) if watched else dict(v=version)
     context = dict(
         f=f, page=result, counts=order_queries.status_counts(f), statuses=list(OrderStatus),
         stores=db.session.execute(db.select(Store.id, Store.name).order_by(Store.name)).all(),
@@ -77,14 +84,10 @@ def index():
         line_break=Markup("<br>"),
         poll_url=url_for("orders.index", **filter_args(f), poll=1,
                          after=request.args.get("after"), before=request.args.get("before"),
-                         watch=",".join(str(o.id) for o in watched),
-                         since=order_queries.stamp(watched)))
+                         **watch))
     if not result.orders:  # an empty list says why: an import running, or failing
         context["import_health"] = store_health.all_health(count_today=False)
-    response = render_page("orders/index.html", "results", **context)
-    if is_htmx() and request.args.get("poll") and not watched:
-        stop_polling(response)
-    return response
+    return render_page("orders/index.html", "results", **context)
 
 
 @bp.get("/orders.csv")
