@@ -51,6 +51,7 @@ ROUTE_POLICY: dict[str, str | None] = {
     "users.change_role": ADMIN,
     "users.set_active": ADMIN,
     "sync.retry": OPERATOR,
+    "sync.send_now": OPERATOR,
     "sync.retry_selected": OPERATOR,
     "sync.resolve": OPERATOR,
 }
@@ -152,6 +153,23 @@ class World:
                 db.session.add(task)
             task.state, task.last_error_message = "error", "Walmart refused it"
             order_status.refresh(db.session.get(Order, order.id))
+            db.session.commit()
+            return task.id
+
+    def waiting_task(self) -> int:
+        """A stock update of its own, waiting out its retry delay after a Walmart 503."""
+        from datetime import timedelta
+
+        from webapp.extensions import db
+        from webapp.models import SyncTask
+        from webapp.models.base import utcnow
+
+        with self.app.app_context():
+            task = SyncTask(store_id=self.store_id, kind="inventory",
+                            target=f"SEC-{self.number()}", attempts=1, last_error_code="HTTP_503",
+                            last_error_message="Walmart answered 503",
+                            next_attempt_at=utcnow() + timedelta(hours=1))
+            db.session.add(task)
             db.session.commit()
             return task.id
 
@@ -306,6 +324,7 @@ ACTIONS: dict[str, Callable[[World], Call]] = {
         "POST", w.url("returns.refund", return_id=w.refundable_return()), {"qty-1": "1"}),
     "shipping.ship": _ship,
     "sync.retry": lambda w: Call("POST", w.url("sync.retry", task_id=w.failed_task())),
+    "sync.send_now": lambda w: Call("POST", w.url("sync.send_now", task_id=w.waiting_task())),
     "sync.retry_selected": lambda w: Call("POST", w.url("sync.retry_selected"),
                                           {"task": [w.failed_task(), w.failed_task()]}),
     "sync.resolve": lambda w: Call("POST", w.url("sync.resolve", task_id=w.failed_task()),

@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "auth.login": "Signed in", "auth.login_failed": "Failed sign-in", "auth.logout": "Signed out",
     "order.ship": "Shipped", "order.tracking_correction": "Corrected tracking",
     "order.cancel": "Canceled", "return.refund": "Refunded", "sync.retry": "Retried update",
+    "sync.send_now": "Sent update now",
     "sync.resolve": "Fixed in Seller Center", "stock.set": "Set stock",
     "stock.import": "Imported stock CSV", "store.create": "Added store",
     "store.update": "Changed store", "store.import": "Started import",
