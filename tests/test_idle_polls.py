@@ -151,3 +151,61 @@ def test_returns_poll_shows_a_return_changed_elsewhere(app, signed_in, client, r
     fresh = client.get(poll, headers=HX)
     assert fresh.status_code == 200 and "Walmart refunded it itself" in fresh.text
     assert fresh.text.lstrip().startswith('<div id="returns-results"')
+
+
+def test_a_colleagues_ship_shows_while_this_pages_own_rows_are_in_flight(
+        app, signed_in, client, shop):
+    """The fast poll of rows in flight (a shipment waiting out a retry, say) does not hide
+    other orders' changes until they settle."""
+    from webapp.extensions import db
+    from webapp.models import Order
+    from webapp.models.base import utcnow
+    from webapp.services.shipping import PackageInput, ship_order
+
+    with app.app_context():
+        first, second = [(o.id, {x.line_number: x.open_qty for x in o.lines})
+                         for o in db.session.scalars(select(Order).where(
+                             Order.status == "Open", Order.intent_to_cancel.is_(False))
+                             .order_by(Order.id.desc()).limit(2)).unique()]
+        ship_order(first[0], [PackageInput("1Z999AA10123456784", "Standard", first[1], "UPS")],
+                   utcnow(), by=None, actor="test")
+    signed_in("viewer")
+    html = client.get("/orders/", headers=HX).text
+    poll = _poll_url(html)
+    assert f"watch={first[0]}" in poll and 'every 500ms, wake' in html
+    assert client.get(poll, headers=HX).status_code == 204
+    with app.app_context():
+        ship_order(second[0], [PackageInput("1Z999AA10123456785", "Standard", second[1],
+                                            "UPS")], utcnow(), by=None, actor="colleague")
+    fresh = client.get(poll, headers=HX)
+    assert fresh.status_code == 200
+    assert "Sending shipment" in _row_of(fresh.text, second[0])
+
+
+def _row_of(html: str, order_id: int) -> str:
+    return re.search(rf'<tr id="order-{order_id}".*?</tr>', html, re.S).group(0)
+
+
+def test_without_redis_polls_refresh_and_rows_in_flight_use_their_last_update(
+        app, signed_in, client, shop, monkeypatch):
+    """Redis down: an idle poll always refreshes (nothing says the list is unchanged); the
+    fast poll still answers 204 while the rows it watches are unchanged (one indexed query)."""
+    from webapp import list_versions
+    from webapp.extensions import db
+    from webapp.models import Order
+    from webapp.models.base import utcnow
+    from webapp.services.shipping import PackageInput, ship_order
+
+    signed_in("viewer")
+    monkeypatch.setattr(list_versions, "current", lambda name: None)
+    idle = _poll_url(client.get("/orders/", headers=HX).text)
+    assert "v=" not in idle and "watch=" not in idle
+    assert client.get(idle, headers=HX).status_code == 200
+    with app.app_context():
+        order = db.session.scalars(select(Order).where(
+            Order.status == "Open", Order.intent_to_cancel.is_(False))).first()
+        ship_order(order.id, [PackageInput("1Z999AA10123456784", "Standard",
+                                           {x.line_number: x.open_qty for x in order.lines},
+                                           "UPS")], utcnow(), by=None, actor="test")
+    fast = _poll_url(client.get("/orders/", headers=HX).text)
+    assert "watch=" in fast and client.get(fast, headers=HX).status_code == 204

@@ -92,3 +92,35 @@ def test_read_only_and_ship_node_migration_keeps_existing_data(tmp_path, redis_u
         assert tuple(stock) == ("MUG-1", 5, "")
         assert tuple(task) == (2, None, 0)
         db.engine.dispose()
+
+
+def test_tracking_uploads_migration_keeps_existing_data(tmp_path, redis_url):
+    """An install at the previous schema upgrades with its shipments and users untouched; the
+    new table of tracking uploads starts empty, takes one, and goes away on downgrade."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import _settings
+    from webapp import create_app
+    from webapp.extensions import db
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'old.sqlite'}", redis_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="b7e2c4a91d05")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (id, email, password_hash, role, active, session_token, "
+                "created_at) "
+                "VALUES (1, 'op@example.com', 'x', 'operator', 1, 't1', '2026-12-01 00:00:00')"))
+        upgrade(revision="c41d7a2e9f60")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM tracking_uploads")).scalar() == 0
+            conn.execute(text(
+                "INSERT INTO tracking_uploads (created_at, created_by_id, created_by, outcomes)"
+                " VALUES ('2026-12-06 00:00:00', 1, 'op@example.com', '[]')"))
+            assert conn.execute(text("SELECT email FROM users")).scalar() == "op@example.com"
+        downgrade(revision="b7e2c4a91d05")
+        assert "tracking_uploads" not in inspect(db.engine).get_table_names()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT email FROM users")).scalar() == "op@example.com"
+        db.engine.dispose()

@@ -61,6 +61,7 @@ ROUTE_POLICY: dict[str, str | None] = {
 READ_POLICY: dict[str, str] = {
     "cancelling.form": OPERATOR,
     "shipping.upload": OPERATOR,
+    "shipping.upload_result": OPERATOR,
     "stores.new": ADMIN,
     "stores.edit": ADMIN,
     "stores.read_write": ADMIN,
@@ -89,7 +90,7 @@ class World:
 
     def __init__(self, app, make_user, store_id: int, shipped_order_id: int, sim_url: str):
         from webapp.extensions import db
-        from webapp.models import Return, Shipment, ShipmentPackage, Store
+        from webapp.models import Return, Shipment, ShipmentPackage, Store, TrackingUpload
 
         self.app, self.make_user, self.sim_url = app, make_user, sim_url
         self.store_id, self._used = store_id, {shipped_order_id}
@@ -101,6 +102,15 @@ class World:
             self.package_id = db.session.scalar(select(ShipmentPackage.id).join(Shipment).where(
                 Shipment.order_id == shipped_order_id))
             self.return_id = db.session.scalar(select(Return.id))
+            shipment = db.session.scalars(select(Shipment).where(
+                Shipment.order_id == shipped_order_id)).first()
+            upload = TrackingUpload(created_by="op@example.com", outcomes=[{
+                "order_id": shipped_order_id, "order": shipment.order.number,
+                "shipment_id": shipment.id, "task_id": shipment.task_id, "result": "Shipped",
+                "message": "1 package, 2 units"}])
+            db.session.add(upload)
+            db.session.commit()
+            self.upload_id = upload.id
         self.order_id = self.open_order().id  # the order the GET pages show
         self.task_id = self.failed_task()
         self.user_id = self.new_user().id
@@ -199,7 +209,8 @@ class World:
         """Real ids for a rule's URL parameters."""
         known = {"order_id": self.order_id, "return_id": self.return_id, "task_id": self.task_id,
                  "package_id": self.package_id, "store_id": self.store_id,
-                 "user_id": self.user_id, "filename": "css/app.css"}
+                 "user_id": self.user_id, "upload_id": self.upload_id,
+                 "filename": "css/app.css"}
         missing = set(rule.arguments) - known.keys()
         assert not missing, f"{rule.endpoint}: give URL parameter(s) {missing} a real row in " \
                             "World.url_args"

@@ -4,7 +4,7 @@ from webapp.models.audit import AuditEvent
 from webapp.models.cancellations import Cancellation, CancellationLine
 from webapp.models.orders import ImportRun, Order, OrderLine, OrderStatus, SkuStock
 from webapp.models.returns import Refund, Return, ReturnLine, ReturnStatus
-from webapp.models.shipments import Shipment, ShipmentLine, ShipmentPackage
+from webapp.models.shipments import Shipment, ShipmentLine, ShipmentPackage, TrackingUpload
 from webapp.models.stores import Environment, Store
 from webapp.models.sync import SyncTask, TaskKind, TaskState
 from webapp.models.users import Role, User
@@ -12,4 +12,4 @@ from webapp.models.users import Role, User
 __all__ = ["AuditEvent", "Cancellation", "CancellationLine", "Environment", "ImportRun", "Order",
            "OrderLine", "OrderStatus", "Refund", "Return", "ReturnLine", "ReturnStatus", "Role",
            "Shipment", "ShipmentLine", "ShipmentPackage", "SkuStock", "Store", "SyncTask",
-           "TaskKind", "TaskState", "User"]
+           "TaskKind", "TaskState", "TrackingUpload", "User"]

@@ -58,16 +58,24 @@ def _nothing_new() -> bool:
     return since is not None and order_queries.unchanged_since(watch, since)
 
 
+def _list_unchanged() -> bool:
+    """A poll of results nothing changed since they were rendered: the orders' change marker
+    is the one they carry (one Redis call, no SQL) — any order, a colleague's or this page's
+    own. Without Redis: rows in flight, none of which changed (one indexed query)."""
+    current = list_versions.mark("orders")
+    if current is not None:
+        return request.args.get("v", "")[:64] == current
+    return _nothing_new()
+
+
 @bp.get("/orders/")
 def index():
     """Orders with status cards, filters, search and keyset pages; htmx gets the results.
 
-    The results always poll. While rows are in flight, every POLL_INTERVAL_MS, answered 204
-    until one of those rows changes (one indexed query); otherwise every IDLE_POLL_MS,
-    answered 204 until the orders' change marker moves (one Redis call, no SQL): a colleague's
-    ship, the CLI, an import."""
-    if _nothing_new() or (is_htmx() and request.args.get("poll")
-                          and list_versions.unchanged("orders")):
+    The results always poll: every POLL_INTERVAL_MS while rows are in flight, else every
+    IDLE_POLL_MS; a poll answers 204 until an order changes — this page's own work, a
+    colleague's ship, the CLI, an import (_list_unchanged)."""
+    if is_htmx() and request.args.get("poll") and _list_unchanged():
         return Response(status=204)
     version = list_versions.mark("orders")  # before the rows: a change after it shows later
     f = parse_filter()
@@ -75,7 +83,7 @@ def index():
                                 before=request.args.get("before"))
     watched = [order for order in result.orders if order.in_flight]
     watch = dict(watch=",".join(str(o.id) for o in watched),
-                 since=order_queries.stamp(watched)) if watched else dict(v=version)
+                 since=order_queries.stamp(watched)) if watched else {}
     context = dict(
         f=f, page=result, counts=order_queries.status_counts(f), statuses=list(OrderStatus),
         stores=db.session.execute(db.select(Store.id, Store.name).order_by(Store.name)).all(),
@@ -84,7 +92,7 @@ def index():
         line_break=Markup("<br>"),
         poll_url=url_for("orders.index", **filter_args(f), poll=1,
                          after=request.args.get("after"), before=request.args.get("before"),
-                         **watch))
+                         v=version, **watch))
     if not result.orders:  # an empty list says why: an import running, or failing
         context["import_health"] = store_health.all_health(count_today=False)
     return render_page("orders/index.html", "results", **context)
