@@ -32,6 +32,11 @@
   document.addEventListener("htmx:afterSettle", function (evt) {
     var active = document.activeElement;
     if (active && active !== document.body && active.isConnected) return;
+    if (polling(evt)) {  // a poll: the same control back in focus if it had it, nothing more
+      var again = focusedId && document.getElementById(focusedId);
+      if (again) again.focus();
+      return;
+    }
     var target = evt.detail.target;
     var scope = target && target.isConnected ? target :
       (target && target.id && document.getElementById(target.id)) || document.getElementById("main");
