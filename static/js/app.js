@@ -32,7 +32,9 @@
   document.addEventListener("htmx:afterSettle", function (evt) {
     var active = document.activeElement;
     if (active && active !== document.body && active.isConnected) return;
-    if (polling(evt)) {  // a poll: the same control back in focus if it had it, nothing more
+    // A poll (told by its request: afterSettle fires on the new content, which may poll no
+    // more): the same control back in focus if it had it, nothing more.
+    if (evt.detail.xhr && evt.detail.xhr.orderdeckPoll) {
       var again = focusedId && document.getElementById(focusedId);
       if (again) again.focus();
       return;
@@ -60,7 +62,9 @@
   // "wake". A poll never swaps a list from under a field being typed in (the Stock page's
   // on-hand inputs): it is skipped, and the next poll brings the change.
   document.addEventListener("htmx:beforeRequest", function (evt) {
-    if (polling(evt) && document.visibilityState === "hidden") evt.preventDefault();
+    if (!polling(evt)) return;
+    if (document.visibilityState === "hidden") evt.preventDefault();
+    else if (evt.detail.xhr) evt.detail.xhr.orderdeckPoll = true;
   });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState !== "visible" || !window.htmx) return;

@@ -56,6 +56,7 @@ def test_upload_tracking_correct_a_bad_row_and_confirm(page, sign_in, app, shop,
     # The result follows each shipment by itself until Walmart has it.
     expect(page.locator("#upload-result .tag.ok", has_text="Synced")).to_have_count(
         2, timeout=15000)
+    expect(page.locator("#upload-result h2")).not_to_be_focused()  # polls move no focus
     page.get_by_role("link", name=two, exact=True).click()
     expect(page.locator("#order-live .badge")).to_have_text("Partially Shipped")
     page.goto(f"/orders/{one_id}")
