@@ -165,6 +165,9 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "SYNC_GIVE_UP_HOURS": float(_env("ORDERDECK_SYNC_GIVE_UP_HOURS", "24")),
         # How often pages poll while an update is on its way to Walmart (milliseconds).
         "POLL_INTERVAL_MS": int(_env("ORDERDECK_POLL_MS", "500")),
+        # How often the lists people keep open (Orders, Stock, Returns) look for changes made
+        # elsewhere — by a colleague, a worker, the CLI — while nothing of theirs is in flight.
+        "IDLE_POLL_MS": int(_env("ORDERDECK_IDLE_POLL_MS", "15000")),
         # A banner shows when a store has had no successful import for this long.
         "IMPORT_STALE_MINUTES": int(_env("ORDERDECK_IMPORT_STALE_MINUTES", "15")),
         # Optional notifications (a sync task entering Error, a store's import failing for

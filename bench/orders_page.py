@@ -333,9 +333,11 @@ def report(results: list[dict], count: int, requests: int) -> str:
              "else. Ratio = p95 / baseline p95.", "",
              "Rendered rows are kept by their content (`webapp/row_cache.py`), so repeated "
              "requests of a shape reuse them, as people and polls do; the row \"first page, "
-             "rows not yet cached\" empties that cache before every request. A poll answers "
-             "204 while none of the rows it watches changed. The Home page (its to-do counts "
-             "and 30-day chart over the same orders) is reported without a target.", "",
+             "rows not yet cached\" empties that cache before every request. The Orders "
+             "page's poll answers 204 while the orders' change marker in Redis is the one it "
+             "carries (no SQL); the order page's while its order's last update is. The Home "
+             "page (its to-do counts and 30-day chart over the same orders) is reported "
+             "without a target.", "",
              "| database | shape | p50 | p95 | baseline p50 | baseline p95 | raw SQL p50 | ratio | "
              "target | meets |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:

@@ -230,3 +230,35 @@ def test_corrected_tasks_migration_keeps_existing_tasks(tmp_path, redis_url):
         assert {"constrained_columns": ["replaced_by_id"], "referred_table": "sync_tasks"} in [
             {k: key[k] for k in ("constrained_columns", "referred_table")} for key in keys]
         db.engine.dispose()
+
+
+def test_tracking_uploads_migration_keeps_existing_data(tmp_path, redis_url):
+    """An install at the previous schema upgrades with its shipments and users untouched; the
+    new table of tracking uploads starts empty, takes one, and goes away on downgrade."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import _settings
+    from webapp import create_app
+    from webapp.extensions import db
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'old.sqlite'}", redis_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="c4f1a8e2d9b3")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (id, email, password_hash, role, active, session_token, "
+                "created_at) "
+                "VALUES (1, 'op@example.com', 'x', 'operator', 1, 't1', '2026-12-01 00:00:00')"))
+        upgrade(revision="c41d7a2e9f60")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM tracking_uploads")).scalar() == 0
+            conn.execute(text(
+                "INSERT INTO tracking_uploads (created_at, created_by_id, created_by, outcomes)"
+                " VALUES ('2026-12-06 00:00:00', 1, 'op@example.com', '[]')"))
+            assert conn.execute(text("SELECT email FROM users")).scalar() == "op@example.com"
+        downgrade(revision="c4f1a8e2d9b3")
+        assert "tracking_uploads" not in inspect(db.engine).get_table_names()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT email FROM users")).scalar() == "op@example.com"
+        db.engine.dispose()

@@ -121,21 +121,27 @@ def test_sort_by_ship_by_puts_the_most_urgent_first(app, signed_in, client, impo
     assert dates == sorted(dates)
 
 
-def test_rows_in_flight_poll_once_per_page_and_stop(app, signed_in, client, imported,
-                                                    worker):
-    """While acknowledgements are in flight the results poll (one element); while nothing
-    changed a poll answers 204 (nothing to swap); once synced it answers 286 and stops."""
+def test_rows_in_flight_poll_once_per_page_then_idle(app, signed_in, client, imported,
+                                                     worker):
+    """While acknowledgements are in flight the results poll (one element) every 500 ms;
+    while nothing changed a poll answers 204 (nothing to swap); once synced the results come
+    back with the idle poll (changes made elsewhere), which answers 204 too."""
     signed_in("viewer")
     html = client.get("/orders/").text
-    assert html.count('hx-trigger="every 500ms"') == 1 and "Acknowledging with Walmart" in html
+    assert html.count('hx-trigger="every 500ms, wake"') == 1
+    assert "Acknowledging with Walmart" in html
     poll = re.search(r'hx-get="([^"]*poll=1[^"]*)"', html).group(1).replace("&amp;", "&")
     assert "watch=" in poll and "since=" in poll
     still = client.get(poll, headers={"HX-Request": "true"})
     assert still.status_code == 204 and still.data == b""
     worker()
     done = client.get(poll, headers={"HX-Request": "true"})
-    assert done.status_code == 286
-    assert 'hx-trigger="every 500ms"' not in done.text
+    assert done.status_code == 200 and "Acknowledging with Walmart" not in done.text
+    assert 'hx-trigger="every 500ms' not in done.text
+    assert done.text.count('hx-trigger="every 15000ms, wake"') == 1
+    idle = re.search(r'hx-get="([^"]*poll=1[^"]*)"', done.text).group(1).replace("&amp;", "&")
+    assert "watch=" not in idle and "v=" in idle
+    assert client.get(idle, headers={"HX-Request": "true"}).status_code == 204
 
 
 FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+cmd|' /C calc'!A0", "-2+3",

@@ -53,6 +53,7 @@ ROUTE_POLICY: dict[str, str | None] = {
     "users.change_role": ADMIN,
     "users.set_active": ADMIN,
     "sync.retry": OPERATOR,
+    "sync.send_now": OPERATOR,
     "sync.retry_selected": OPERATOR,
     "sync.resolve": OPERATOR,
 }
@@ -63,6 +64,7 @@ READ_POLICY: dict[str, str] = {
     "cancelling.form": OPERATOR,
     "corrections.form": OPERATOR,
     "shipping.upload": OPERATOR,
+    "shipping.upload_result": OPERATOR,
     "stores.new": ADMIN,
     "stores.edit": ADMIN,
     "stores.read_write": ADMIN,
@@ -91,7 +93,7 @@ class World:
 
     def __init__(self, app, make_user, store_id: int, shipped_order_id: int, sim_url: str):
         from webapp.extensions import db
-        from webapp.models import Return, Shipment, ShipmentPackage, Store
+        from webapp.models import Return, Shipment, ShipmentPackage, Store, TrackingUpload
 
         self.app, self.make_user, self.sim_url = app, make_user, sim_url
         self.store_id, self._used = store_id, {shipped_order_id}
@@ -103,6 +105,15 @@ class World:
             self.package_id = db.session.scalar(select(ShipmentPackage.id).join(Shipment).where(
                 Shipment.order_id == shipped_order_id))
             self.return_id = db.session.scalar(select(Return.id))
+            shipment = db.session.scalars(select(Shipment).where(
+                Shipment.order_id == shipped_order_id)).first()
+            upload = TrackingUpload(created_by="op@example.com", outcomes=[{
+                "order_id": shipped_order_id, "order": shipment.order.number,
+                "shipment_id": shipment.id, "task_id": shipment.task_id, "result": "Shipped",
+                "message": "1 package, 2 units"}])
+            db.session.add(upload)
+            db.session.commit()
+            self.upload_id = upload.id
         self.order_id = self.open_order().id  # the order the GET pages show
         self.task_id = self.failed_task()
         self.user_id = self.new_user().id
@@ -197,6 +208,23 @@ class World:
             self._refused = task.id
             return task.id
 
+    def waiting_task(self) -> int:
+        """A stock update of its own, waiting out its retry delay after a Walmart 503."""
+        from datetime import timedelta
+
+        from webapp.extensions import db
+        from webapp.models import SyncTask
+        from webapp.models.base import utcnow
+
+        with self.app.app_context():
+            task = SyncTask(store_id=self.store_id, kind="inventory",
+                            target=f"SEC-{self.number()}", attempts=1, last_error_code="HTTP_503",
+                            last_error_message="Walmart answered 503",
+                            next_attempt_at=utcnow() + timedelta(hours=1))
+            db.session.add(task)
+            db.session.commit()
+            return task.id
+
     def refundable_return(self) -> int:
         """The return, any earlier refund of it marked synced (as if Walmart had taken it)."""
         from webapp.extensions import db
@@ -236,7 +264,8 @@ class World:
         """Real ids for a rule's URL parameters."""
         known = {"order_id": self.order_id, "return_id": self.return_id, "task_id": self.task_id,
                  "package_id": self.package_id, "store_id": self.store_id,
-                 "user_id": self.user_id, "filename": "css/app.css"}
+                 "user_id": self.user_id, "upload_id": self.upload_id,
+                 "filename": "css/app.css"}
         missing = set(rule.arguments) - known.keys()
         assert not missing, f"{rule.endpoint}: give URL parameter(s) {missing} a real row in " \
                             "World.url_args"
@@ -386,6 +415,7 @@ ACTIONS: dict[str, Callable[[World], Call]] = {
         {"line": "1", "on_hand": "4"}),
     "shipping.ship": _ship,
     "sync.retry": lambda w: Call("POST", w.url("sync.retry", task_id=w.failed_task())),
+    "sync.send_now": lambda w: Call("POST", w.url("sync.send_now", task_id=w.waiting_task())),
     "sync.retry_selected": lambda w: Call("POST", w.url("sync.retry_selected"),
                                           {"task": [w.failed_task(), w.failed_task()]}),
     "sync.resolve": lambda w: Call("POST", w.url("sync.resolve", task_id=w.failed_task()),

@@ -502,7 +502,9 @@ def test_bulk_upload_previews_then_ships(app, signed_in, client, shop, worker):
     assert preview.status_code == 200 and "Create shipments" in preview.text
     assert "2 order(s) will ship" in preview.text and _shipments(app) == 0
     done = _upload(client, text, confirm=True)
-    assert done.text.count('<span class="tag ok">Shipped</span>') == 2
+    assert done.status_code == 303 and "/orders/ship-upload/" in done.location
+    result = client.get(done.location).text
+    assert result.count('<span class="tag ok">Shipped</span>') == 2
     worker()
     assert _walmart_line(seller, one_po) == [("Shipped", one_qty, "1Z999AA10123456784", "UPS")]
     assert sorted(t for _s, _q, t, _c in _walmart_line(seller, two_po)) == [

@@ -41,6 +41,8 @@ def init_database(app: Flask) -> None:
     import webapp.models  # noqa: F401  (registers the tables)
 
     db.init_app(app)
+    from webapp.list_versions import init_list_versions
+    init_list_versions()  # lists' change markers move with every commit that changes them
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     with app.app_context():
         engine: Engine = db.engine

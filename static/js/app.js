@@ -32,6 +32,13 @@
   document.addEventListener("htmx:afterSettle", function (evt) {
     var active = document.activeElement;
     if (active && active !== document.body && active.isConnected) return;
+    // A poll (told by its request: afterSettle fires on the new content, which may poll no
+    // more): the same control back in focus if it had it, nothing more.
+    if (evt.detail.xhr && evt.detail.xhr.orderdeckPoll) {
+      var again = focusedId && document.getElementById(focusedId);
+      if (again) again.focus();
+      return;
+    }
     var target = evt.detail.target;
     var scope = target && target.isConnected ? target :
       (target && target.id && document.getElementById(target.id)) || document.getElementById("main");
@@ -50,6 +57,32 @@
   function polling(evt) {
     return /every/.test((evt.detail.elt && evt.detail.elt.getAttribute("hx-trigger")) || "");
   }
+  // Polls rest while the tab is hidden (a trigger filter would need eval, which the CSP
+  // forbids), and look at once when it is shown again: elements that poll also listen for
+  // "wake". A poll never swaps a list from under a field being typed in (the Stock page's
+  // on-hand inputs): it is skipped, and the next poll brings the change.
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    if (!polling(evt)) return;
+    if (document.visibilityState === "hidden") evt.preventDefault();
+    else if (evt.detail.xhr) evt.detail.xhr.orderdeckPoll = true;
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState !== "visible" || !window.htmx) return;
+    document.querySelectorAll("[hx-trigger*='wake']").forEach(function (el) {
+      window.htmx.trigger(el, "wake");
+    });
+  });
+  function editing(scope) {
+    var active = document.activeElement;
+    if (active && scope.contains(active) && active.matches("input, select, textarea")) return true;
+    return Array.prototype.some.call(scope.querySelectorAll("input, textarea"), function (el) {
+      return el.type !== "hidden" && el.type !== "checkbox" && el.value !== el.defaultValue;
+    });
+  }
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var target = evt.detail.target;
+    if (polling(evt) && target && editing(target)) evt.detail.shouldSwap = false;
+  });
   document.addEventListener("htmx:beforeRequest", function (evt) {
     if (polling(evt)) return;
     if (evt.detail.target) evt.detail.target.setAttribute("aria-busy", "true");

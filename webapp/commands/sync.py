@@ -29,3 +29,18 @@ def drain(timeout: float) -> None:
                    + (f", last error: {task.last_error_message}" if task.last_error_message
                       else ""))
     sys.exit(1)
+
+
+@sync_cli.command("send-now")
+@click.argument("task_id", type=click.IntRange(1, 2**31 - 1))
+def send_now(task_id: int) -> None:
+    """Send now a task waiting out its retry delay (its next try is due at once)."""
+    from webapp.services.errors import ActionRefused
+    from webapp.services.sync_actions import send_now as send
+
+    try:
+        sent = send(task_id, by=None, actor="cli")
+    except ActionRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Task {task_id} is being sent to Walmart now." if sent else
+               f"Task {task_id} is already on its way to Walmart.")

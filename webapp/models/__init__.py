@@ -5,7 +5,7 @@ from webapp.models.cancellations import Cancellation, CancellationLine
 from webapp.models.differences import WalmartDifference
 from webapp.models.orders import ImportRun, Order, OrderLine, OrderStatus, SkuStock
 from webapp.models.returns import Refund, Return, ReturnLine, ReturnStatus
-from webapp.models.shipments import Shipment, ShipmentLine, ShipmentPackage
+from webapp.models.shipments import Shipment, ShipmentLine, ShipmentPackage, TrackingUpload
 from webapp.models.stores import Environment, Store
 from webapp.models.sync import SyncTask, TaskKind, TaskState
 from webapp.models.users import Role, User
@@ -13,4 +13,4 @@ from webapp.models.users import Role, User
 __all__ = ["AuditEvent", "Cancellation", "CancellationLine", "Environment", "ImportRun", "Order",
            "OrderLine", "OrderStatus", "Refund", "Return", "ReturnLine", "ReturnStatus", "Role",
            "Shipment", "ShipmentLine", "ShipmentPackage", "SkuStock", "Store", "SyncTask",
-           "TaskKind", "TaskState", "User", "WalmartDifference"]
+           "TaskKind", "TaskState", "TrackingUpload", "User", "WalmartDifference"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -63,3 +63,16 @@ class ShipmentLine(db.Model):
 
     package: Mapped[ShipmentPackage] = relationship(back_populates="lines")
     order_line = relationship("OrderLine")
+
+
+class TrackingUpload(db.Model):
+    """One confirmed tracking file and what it did per order: [{order_id, order, result
+    ("Shipped", "Partially Shipped" or "Refused"), message, shipment_id, task_id}]. Its result
+    page reads it back (a reload never ships twice) and follows each shipment to Walmart."""
+    __tablename__ = "tracking_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[str] = mapped_column(String(254))
+    outcomes: Mapped[list] = mapped_column(JSON, default=list)

@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "order.ship_correction": "Corrected refused shipment",
     "order.cancel_correction": "Corrected refused cancellation",
     "order.cancel": "Canceled", "return.refund": "Refunded", "sync.retry": "Retried update",
+    "sync.send_now": "Sent update now",
     "sync.resolve": "Fixed in Seller Center", "stock.set": "Set stock",
     "stock.import": "Imported stock CSV", "store.create": "Added store",
     "store.update": "Changed store", "store.import": "Started import",

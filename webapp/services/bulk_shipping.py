@@ -1,4 +1,5 @@
-"""Bulk tracking upload: a CSV becomes a checked preview, then shipments through ship_order."""
+"""Bulk tracking upload: a CSV becomes a checked preview (Shipped or Partially Shipped per
+order), then shipments through ship_order, kept as a TrackingUpload for the result page."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from webapp.models import Order, User
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from webapp.extensions import db
+from webapp.models import Order, OrderStatus, SyncTask, TrackingUpload, User
 from webapp.models.base import utcnow
 from webapp.numbers import MAX_QUANTITY, whole
 from webapp.services import order_queries, tracking
@@ -140,22 +145,75 @@ def _check(plan: Plan) -> None:
 
 
 @dataclass
-class Outcome:
-    order: str
-    shipped: bool
-    message: str
+class OrderPlan:
+    """What the file does to one order: the units it ships, and the order's status after."""
+    order: Order
+    packages: list[PackageInput]
+    units: int
+    left: int  # units still to ship after the file's
+
+    @property
+    def becomes(self) -> str:
+        return OrderStatus.SHIPPED.value if self.left == 0 else \
+            OrderStatus.PARTIALLY_SHIPPED.value
 
 
-def apply(plan: Plan, *, by: User | None) -> list[Outcome]:
-    """Create the shipments of a checked plan (each through ship_order and the sync engine)."""
+def order_plans(plan: Plan) -> list[OrderPlan]:
+    """Per order of a checked plan: Shipped when the file ships every unit left, else
+    Partially Shipped (what the preview shows before anything ships)."""
+    out = []
+    for order, packages in plan.shipments():
+        units = sum(sum(p.lines.values()) for p in packages)
+        out.append(OrderPlan(order, packages, units,
+                             sum(x.open_qty for x in order.lines) - units))
+    return out
+
+
+def apply(plan: Plan, *, by: User | None) -> TrackingUpload:
+    """Create the shipments of a checked plan (each through ship_order and the sync engine),
+    and keep what happened per order for the result page."""
     if not plan.ok:
         raise ActionRefused("Fix the errors in the file first; nothing was shipped.")
     outcomes = []
-    for order, packages in plan.shipments():
+    for item in order_plans(plan):
+        order, packages = item.order, item.packages
+        outcome = {"order_id": order.id, "order": order.number, "shipment_id": None,
+                   "task_id": None}
         try:
-            ship_order(order.id, packages, utcnow(), by=by, actor=by.email if by else "upload",
-                       confirm_warnings=True)
-            outcomes.append(Outcome(order.number, True, f"{len(packages)} package(s) sent"))
+            shipment = ship_order(order.id, packages, utcnow(), by=by,
+                                  actor=by.email if by else "upload", confirm_warnings=True)
         except ActionRefused as exc:
-            outcomes.append(Outcome(order.number, False, str(exc)))
-    return outcomes
+            db.session.rollback()
+            outcomes.append({**outcome, "result": "Refused", "message": str(exc)})
+            continue
+        left = sum(x.open_qty for x in order.lines)  # (ship_order reread the lines)
+        outcomes.append({**outcome, "shipment_id": shipment.id, "task_id": shipment.task_id,
+                         "result": OrderStatus.SHIPPED.value if left == 0 else
+                         OrderStatus.PARTIALLY_SHIPPED.value,
+                         "message": f"{len(packages)} package{'s' if len(packages) != 1 else ''}"
+                                    f", {item.units} unit{'s' if item.units != 1 else ''}"
+                                    + (f"; {left} left to ship" if left else "")})
+    upload = TrackingUpload(created_by_id=by.id if by else None,
+                            created_by=by.email if by else "upload", outcomes=outcomes)
+    db.session.add(upload)
+    db.session.commit()
+    return upload
+
+
+@dataclass
+class ResultRow:
+    order_id: int
+    order: str
+    result: str
+    message: str
+    task: SyncTask | None
+
+
+def result_rows(upload: TrackingUpload) -> list[ResultRow]:
+    """The upload's outcomes with each shipment's sync task as it is now (one query)."""
+    ids = [o["task_id"] for o in upload.outcomes if o.get("task_id")]
+    tasks = {t.id: t for t in db.session.scalars(
+        select(SyncTask).where(SyncTask.id.in_(ids)).options(selectinload(SyncTask.store)))
+    } if ids else {}
+    return [ResultRow(o["order_id"], o["order"], o["result"], o["message"],
+                      tasks.get(o.get("task_id"))) for o in upload.outcomes]

@@ -11,6 +11,7 @@ when Walmart accepts it, as any cancellation's.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -80,6 +81,21 @@ def _close(task: SyncTask, by: User | None) -> None:
                  resolved_by_id=by.id if by else None, stuck=False, lease_until=None)
 
 
+@contextmanager
+def _claimed(task: SyncTask, by: User | None):
+    """Claim the refused task before checking the correction: of two people sending the same
+    correction at once, the second waits for the first's claim and is told someone acted —
+    it never checks its form against what the first one just wrote. A correction found wrong
+    gives the claim back (nothing of it is written)."""
+    _close(task, by)
+    try:
+        yield
+    except (ActionRefused, shipping.NeedsConfirmation):
+        db.session.rollback()
+        outbox.forget_pending()
+        raise
+
+
 def _settle(order: Order, old: SyncTask, new: SyncTask) -> None:
     """The refused task points at its correction; the order shows where it is now."""
     db.session.flush()
@@ -127,21 +143,22 @@ def correct_shipment(task_id: int, packages: list[shipping.PackageInput], ship_t
     task, shipment = refused(task_id)
     order = db.session.get(Order, shipment.order_id)
     refuse_if_read_only(order.store)
-    if order.import_error:
-        raise ActionRefused("This order could not be imported from Walmart; it cannot ship yet.")
-    if order.intent_to_cancel and not override_intent:
-        raise ActionRefused("The buyer asked Walmart to cancel this order. Cancel it, or confirm "
-                            "that you ship it anyway.", field="override_intent")
-    old = _shipment_units(shipment)
-    checked = shipping.validate(order, packages, ship_time, returning=old)
-    if checked.warnings and not confirm_warnings:
-        raise shipping.NeedsConfirmation(checked.warnings)
-    shipping.refuse_reused(order, checked, but=shipment)
-    if _shipment_shape(checked.packages, ship_time) == _shipment_shape(shipment.packages,
-                                                                       shipment.ship_time):
-        raise ActionRefused(SAME)
+    with _claimed(task, by):
+        if order.import_error:
+            raise ActionRefused("This order could not be imported from Walmart; it cannot ship "
+                                "yet.")
+        if order.intent_to_cancel and not override_intent:
+            raise ActionRefused("The buyer asked Walmart to cancel this order. Cancel it, or "
+                                "confirm that you ship it anyway.", field="override_intent")
+        old = _shipment_units(shipment)
+        checked = shipping.validate(order, packages, ship_time, returning=old)
+        if checked.warnings and not confirm_warnings:
+            raise shipping.NeedsConfirmation(checked.warnings)
+        shipping.refuse_reused(order, checked, but=shipment)
+        if _shipment_shape(checked.packages, ship_time) == _shipment_shape(
+                shipment.packages, shipment.ship_time):
+            raise ActionRefused(SAME)
     was = [p.tracking_number for p in shipment.packages]
-    _close(task, by)
     shipping.take_units(order, {n: checked.per_line.get(n, 0) - old.get(n, 0)
                                 for n in old.keys() | checked.per_line.keys()})
     override = bool(override_intent and order.intent_to_cancel)
@@ -219,12 +236,13 @@ def correct_cancellation(task_id: int, reason: str, lines: dict[str, int], *,
     task, cancellation = refused(task_id)
     order = db.session.get(Order, cancellation.order_id)
     refuse_if_read_only(order.store)
-    wanted = _check_cancel(order, cancellation, reason, lines)
-    if cancel_in_flight(order):
-        raise ActionRefused("A cancellation of this order is already on its way to Walmart.")
+    with _claimed(task, by):
+        wanted = _check_cancel(order, cancellation, reason, lines)
+        if cancel_in_flight(order):
+            raise ActionRefused("A cancellation of this order is already on its way to "
+                                "Walmart.")
     old = {x.order_line.line_number: x.quantity for x in cancellation.lines}
     was_reason = cancellation.reason
-    _close(task, by)
     _move_canceled(order, old, wanted)
     by_number = {line.line_number: line for line in order.lines}
     cancellation.reason = reason

@@ -1,4 +1,5 @@
-"""What people do with failed sync tasks: retry them, or close them as fixed in Seller Center."""
+"""What people do with sync tasks: retry failed ones, close them as fixed in Seller Center, or
+send one waiting out its retry delay now."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from webapp.models import Order, Refund, Return, Store, SyncTask, TaskKind, Task
 from webapp.models.base import utcnow
 from webapp.services import audit, order_queries, order_status, outbox, return_status, store_health
 from webapp.services.cancelling import release_stock
+from webapp.services.credentials import problem as credentials_problem
 from webapp.services.errors import ActionRefused
-from webapp.services.store_mode import refuse_if_read_only
+from webapp.services.store_mode import PARKED, refuse_if_read_only
 from webapp.services.sync_explain import target
 
 NOTE_MAX = 500
@@ -121,3 +123,57 @@ def resolve_task(task_id: int, note: str, *, by: User | None) -> SyncTask:
     store_health.forget_banner()
     outbox.publish_pending()  # the stock a cancellation released
     return task
+
+
+# Waits that Send now cannot cut short: Walmart named the time (its rate limit), or nothing is
+# sent for the store until a person changes it (read-only).
+WAITS_FOR_WALMART = {"RATE_LIMITED", PARKED}
+STATE_WORDS = {TaskState.SYNCED.value: "synced", TaskState.ERROR.value: "failed (Retry it)",
+               TaskState.RESOLVED.value: "fixed in Seller Center"}
+
+
+def waits_to_retry(task: SyncTask) -> bool:
+    """A task waiting out the delay before its next try after a failure — not one being sent,
+    waiting for Walmart's rate limit or for the store's credentials: Send now is offered."""
+    store = task.store
+    return (task.state == TaskState.PENDING.value and task.lease_until is None
+            and bool(task.last_error_message) and task.last_error_code not in WAITS_FOR_WALMART
+            and task.next_attempt_at > utcnow()
+            and not (store is not None and store.credentials_problem))
+
+
+def send_now(task_id: int, *, by: User | None, actor: str | None = None) -> bool:
+    """Send now a task waiting out its retry delay: it is due at once (urgent: a person
+    waits) and its job goes to the front of the queue; Walmart is read back first as usual
+    when the last try may have reached it. Returns False, doing nothing, when the task is
+    already on its way (a second click). Refused when it no longer waits, or waits for
+    something a person must put right first."""
+    task = db.session.get(SyncTask, task_id)
+    if task is None:
+        raise ActionRefused("There is no such update.")
+    if task.state != TaskState.PENDING.value:
+        raise ActionRefused("This update is no longer waiting: it is "
+                            f"{STATE_WORDS.get(task.state, task.state)}.")
+    store = db.session.get(Store, task.store_id)
+    refuse_if_read_only(store)
+    found = credentials_problem(store)
+    if found is not None:
+        raise ActionRefused(f"This update waits for the store's credentials: {found.title}. "
+                            f"{found.fix}")
+    if task.last_error_code in WAITS_FOR_WALMART:
+        raise ActionRefused("Walmart asked Orderdeck to wait until its rate limit refills; "
+                            "the update goes then by itself.")
+    now = utcnow()
+    woken = db.session.execute(
+        update(SyncTask).where(SyncTask.id == task.id, SyncTask.state == TaskState.PENDING.value,
+                               SyncTask.lease_until.is_(None), SyncTask.next_attempt_at > now)
+        .values(next_attempt_at=now, urgent=True)
+        .execution_options(synchronize_session=False)).rowcount
+    if woken != 1:  # due already, or being sent: nothing to cut short
+        db.session.rollback()
+        return False
+    audit.record("sync.send_now", user=by, actor=actor, store_id=task.store_id,
+                 subject=_subject(task), task=task.id, kind=task.kind)
+    db.session.commit()
+    outbox.wake([task.id])  # its scheduled job to the front of the queue (or a new one)
+    return True

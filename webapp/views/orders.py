@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, request, stream_with_context, url_
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
+from webapp import list_versions
 from webapp.extensions import db
 from webapp.htmx import is_htmx, render_page, stop_polling
 from webapp.models import Order, OrderStatus, Store
@@ -57,18 +58,32 @@ def _nothing_new() -> bool:
     return since is not None and order_queries.unchanged_since(watch, since)
 
 
+def _list_unchanged() -> bool:
+    """A poll of results nothing changed since they were rendered: the orders' change marker
+    is the one they carry (one Redis call, no SQL) — any order, a colleague's or this page's
+    own. Without Redis: rows in flight, none of which changed (one indexed query)."""
+    current = list_versions.mark("orders")
+    if current is not None:
+        return request.args.get("v", "")[:64] == current
+    return _nothing_new()
+
+
 @bp.get("/orders/")
 def index():
     """Orders with status cards, filters, search and keyset pages; htmx gets the results.
 
-    While rows are in flight the results poll; a poll answers 204 (nothing to swap) until one
-    of those rows changes, so polling costs one indexed query, not a page."""
-    if _nothing_new():
+    The results always poll: every POLL_INTERVAL_MS while rows are in flight, else every
+    IDLE_POLL_MS; a poll answers 204 until an order changes — this page's own work, a
+    colleague's ship, the CLI, an import (_list_unchanged)."""
+    if is_htmx() and request.args.get("poll") and _list_unchanged():
         return Response(status=204)
+    version = list_versions.mark("orders")  # before the rows: a change after it shows later
     f = parse_filter()
     result = order_queries.page(f, after=request.args.get("after"),
                                 before=request.args.get("before"))
     watched = [order for order in result.orders if order.in_flight]
+    watch = dict(watch=",".join(str(o.id) for o in watched),
+                 since=order_queries.stamp(watched)) if watched else {}
     context = dict(
         f=f, page=result, counts=order_queries.status_counts(f), statuses=list(OrderStatus),
         stores=db.session.execute(db.select(Store.id, Store.name).order_by(Store.name)).all(),
@@ -77,14 +92,10 @@ def index():
         line_break=Markup("<br>"),
         poll_url=url_for("orders.index", **filter_args(f), poll=1,
                          after=request.args.get("after"), before=request.args.get("before"),
-                         watch=",".join(str(o.id) for o in watched),
-                         since=order_queries.stamp(watched)))
+                         v=version, **watch))
     if not result.orders:  # an empty list says why: an import running, or failing
         context["import_health"] = store_health.all_health(count_today=False)
-    response = render_page("orders/index.html", "results", **context)
-    if is_htmx() and request.args.get("poll") and not watched:
-        stop_polling(response)
-    return response
+    return render_page("orders/index.html", "results", **context)
 
 
 @bp.get("/orders.csv")

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from webapp import list_versions
 from webapp.extensions import db
 from webapp.htmx import hx_trigger, is_htmx, render_block, render_page, stop_polling
-from webapp.models import Order, Refund, Return, ReturnLine, ReturnStatus, Role, Store
+from webapp.models import (
+    Order,
+    Refund,
+    Return,
+    ReturnLine,
+    ReturnStatus,
+    Role,
+    Store,
+    SyncTask,
+    TaskState,
+)
 from webapp.numbers import MAX_QUANTITY, whole
 from webapp.security import require_role
 from webapp.services import refund_amounts
@@ -25,7 +36,12 @@ bp = Blueprint("returns", __name__, url_prefix="/returns")
 
 @bp.get("/")
 def index():
-    """Returns with status cards, search, and the most urgent first."""
+    """Returns with status cards, search, and the most urgent first. The list polls: fast
+    while a refund is on its way, idle otherwise; a poll answers 204 until the returns'
+    change marker moves."""
+    if is_htmx() and request.args.get("poll") and list_versions.unchanged("returns"):
+        return Response(status=204)
+    version = list_versions.mark("returns")  # before the rows: a change after it shows later
     status = next((s for s in ReturnStatus if s.slug == request.args.get("status")), None)
     q = request.args.get("q", "").strip()[:100]
     query = select(Return).options(selectinload(Return.lines).selectinload(ReturnLine.order))
@@ -41,8 +57,15 @@ def index():
     counts = dict(db.session.execute(select(Return.status, func.count(Return.id))
                                      .group_by(Return.status)).all())
     stores = db.session.scalars(select(Store).order_by(Store.name)).all()
-    return render_page("returns/index.html", "content", rows=rows, counts=counts,
-                       statuses=list(ReturnStatus), selected=status, q=q, stores=stores)
+    in_flight = bool(rows) and db.session.scalar(
+        select(Refund.id).join(SyncTask, Refund.task_id == SyncTask.id)
+        .where(Refund.return_id.in_([r.id for r in rows]),
+               SyncTask.state == TaskState.PENDING.value).limit(1)) is not None
+    return render_page("returns/index.html", "results", rows=rows, counts=counts,
+                       statuses=list(ReturnStatus), selected=status, q=q, stores=stores,
+                       in_flight=in_flight,
+                       poll_url=url_for("returns.index", status=status.slug if status else None,
+                                        q=q or None, poll=1, v=version))
 
 
 @bp.post("/import")

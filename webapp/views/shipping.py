@@ -6,20 +6,22 @@ import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from webapp import list_versions
 from webapp.extensions import db
 from webapp.forms_shipping import ShipForm
-from webapp.htmx import hx_redirect, is_htmx, render_page
-from webapp.models import Order, Role, ShipmentPackage
+from webapp.htmx import hx_redirect, is_htmx, render_page, stop_polling
+from webapp.models import Order, Role, ShipmentPackage, TaskState, TrackingUpload
 from webapp.security import require_role
 from webapp.services import bulk_shipping, order_money, order_queries, walmart_differences
 from webapp.services.correcting import correctable
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
-from webapp.services.sync_explain import summary
+from webapp.services.sync_actions import waits_to_retry
+from webapp.services.sync_explain import summary, waiting
 from webapp.services.tracking_correction import correct_tracking, correction_deadline
 from webapp.walmart import enums
 
@@ -131,13 +133,37 @@ def upload():
         plan = bulk_shipping.parse(text) if text is not None else bulk_shipping.Plan(
             [], ["The file must be UTF-8 text (save it from your spreadsheet as CSV UTF-8)."])
         if plan.ok and request.form.get("confirm"):
-            outcomes = bulk_shipping.apply(plan, by=current_user)
-            return render_page("orders/upload.html", "content", plan=None, outcomes=outcomes,
-                               csv_text="")
+            upload = bulk_shipping.apply(plan, by=current_user)
+            # The result has its own address: a reload shows it again, never ships again.
+            return redirect(url_for("shipping.upload_result", upload_id=upload.id), 303)
         status = 200 if plan.ok else 422
         return render_page("orders/upload.html", "content", status=status, plan=plan,
-                           outcomes=None, csv_text=text or "")
-    return render_page("orders/upload.html", "content", plan=None, outcomes=None, csv_text="")
+                           orders=bulk_shipping.order_plans(plan) if plan.ok else [],
+                           upload=None, csv_text=text or "")
+    return render_page("orders/upload.html", "content", plan=None, upload=None, csv_text="")
+
+
+@bp.get("/orders/ship-upload/<int:upload_id>")
+@require_role(Role.OPERATOR)
+def upload_result(upload_id: int):
+    """What a confirmed upload did per order, each shipment followed to Walmart: the result
+    polls (204 until an order changes) until every shipment has settled."""
+    if is_htmx() and request.args.get("poll") and list_versions.unchanged("orders"):
+        return Response(status=204)
+    version = list_versions.mark("orders")  # before the rows: a change after it shows later
+    upload = db.session.get(TrackingUpload, upload_id) or abort(404)
+    rows = bulk_shipping.result_rows(upload)
+    pending = [r.task for r in rows if r.task and r.task.state == TaskState.PENDING.value]
+    response = render_page(
+        "orders/upload.html", "result", plan=None, upload=upload, rows=rows, csv_text="",
+        in_flight=bool(pending), waiting=waiting,
+        # Fast while a shipment is being sent; slower while all wait out a retry delay.
+        poll_ms=current_app.config["POLL_INTERVAL_MS"] if any(
+            not waits_to_retry(t) for t in pending) else current_app.config["IDLE_POLL_MS"],
+        poll_url=url_for("shipping.upload_result", upload_id=upload.id, poll=1, v=version))
+    if is_htmx() and request.args.get("poll") and not pending:
+        stop_polling(response)
+    return response
 
 
 @bp.post("/packages/<int:package_id>/correct")

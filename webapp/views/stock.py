@@ -3,13 +3,14 @@ node when the store knows several)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from webapp import list_versions
 from webapp.extensions import db
-from webapp.htmx import render_page
-from webapp.models import Role, SkuStock, Store, SyncTask, TaskKind
+from webapp.htmx import is_htmx, render_page
+from webapp.models import Role, SkuStock, Store, SyncTask, TaskKind, TaskState
 from webapp.numbers import row_id
 from webapp.security import require_role
 from webapp.services import ship_nodes
@@ -40,10 +41,14 @@ def _node_choices(store: Store | None, nodes: list[str]) -> list[tuple[str, str]
 
 @bp.get("/")
 def index():
-    """SKUs of a store with their stock and last push."""
+    """SKUs of a store with their stock and last push. The table polls: fast while a push is
+    on its way, idle otherwise; a poll answers 204 until the stock's change marker moves."""
+    if is_htmx() and request.args.get("poll") and list_versions.unchanged("stock"):
+        return Response(status=204)
+    version = list_versions.mark("stock")  # before the rows: a change after it shows later
     stores = db.session.scalars(select(Store).order_by(Store.name)).all()
     store_id = row_id(request.args.get("store")) or (stores[0].id if stores else None)
-    q = request.args.get("q", "").strip()
+    q = request.args.get("q", "").strip()[:100]
     query = select(SkuStock).where(SkuStock.store_id == store_id)
     if q:
         query = query.where(SkuStock.sku.ilike(f"%{q}%"))
@@ -52,16 +57,19 @@ def index():
     store = db.session.get(Store, store_id or 0)
     known = ship_nodes.known_nodes(store) if store else []
     nodes = _node_choices(store, known)
-    return render_page("stock/index.html", "content", stores=stores, store_id=store_id, q=q,
+    tasks = _latest_tasks(store_id, [r.sku for r in rows]) if rows else {}
+    return render_page("stock/index.html", "results", stores=stores, store_id=store_id, q=q,
                        store=store, can_edit=current_user.can(Role.OPERATOR) and bool(
                            store and not store.read_only),
-                       rows=rows, tasks=_latest_tasks(store_id, [r.sku for r in rows])
-                       if rows else {}, nodes=nodes,
+                       rows=rows, tasks=tasks, nodes=nodes,
                        # A node column whenever a row is not at the default node.
                        show_nodes=bool(nodes) or any(r.ship_node for r in rows),
                        node_labels=dict(nodes) or {"": "Default node"},
                        # Orders name nodes, none is the default: their stock stays apart.
-                       unnamed_default=known if store and not store.default_ship_node else [])
+                       unnamed_default=known if store and not store.default_ship_node else [],
+                       in_flight=any(t.state == TaskState.PENDING.value for t in tasks.values()),
+                       poll_url=url_for("stock.index", store=store_id, q=q or None, poll=1,
+                                        v=version))
 
 
 @bp.post("/set")

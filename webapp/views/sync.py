@@ -74,6 +74,22 @@ def retry_selected():
     return _back()
 
 
+@bp.post("/tasks/<int:task_id>/send-now")
+@require_role(Role.OPERATOR)
+def send_now(task_id: int):
+    """Send now an update waiting out its retry delay (from the Sync page or an order)."""
+    task = db.session.get(SyncTask, task_id) or abort(404)
+    try:
+        if sync_actions.send_now(task.id, by=current_user):
+            flash("Sending it to Walmart now.", "success")
+        else:
+            flash("It is already on its way to Walmart.", "info")
+    except ActionRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return _back(url_for("orders.show", order_id=task.order_id) if task.order_id else None)
+
+
 @bp.post("/tasks/<int:task_id>/resolve")
 @require_role(Role.OPERATOR)
 def resolve(task_id: int):

@@ -1,0 +1,139 @@
+"""A tracking upload says per order what it did — Shipped, or Partially Shipped when units are
+left — in the preview and in the result, links each order, and follows each shipment to
+Walmart (the result polls until they settle); the result has its own address, so a reload
+shows it again and ships nothing twice."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from sqlalchemy import func, select
+
+from simulator import control
+from tests.conftest import csrf_from
+
+HX = {"HX-Request": "true"}
+
+
+def _orders(app, quantity: int, count: int) -> list[tuple[int, str, str]]:
+    """(id, number, purchase order id) of open single-line orders of `quantity` units."""
+    from webapp.extensions import db
+    from webapp.models import Order
+
+    with app.app_context():
+        found = [(o.id, o.number, o.purchase_order_id)
+                 for o in db.session.scalars(select(Order).where(
+                     Order.status == "Open", Order.intent_to_cancel.is_(False))
+                     .order_by(Order.id)).unique()
+                 if len(o.lines) == 1 and o.lines[0].quantity == quantity]
+    assert len(found) >= count, "the shop has too few such orders"
+    return found[:count]
+
+
+def _check(client, text: str):
+    token = csrf_from(client.get("/orders/ship-upload").text)
+    return client.post("/orders/ship-upload", content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO(text.encode()), "tracking.csv")})
+
+
+def _confirm(client, text: str):
+    token = csrf_from(client.get("/orders/ship-upload").text)
+    return client.post("/orders/ship-upload", data={"csrf_token": token, "csv": text,
+                                                    "confirm": "1"})
+
+
+def _row(html: str, prefix: str, order_id: int) -> str:
+    return re.search(rf'<tr id="{prefix}-{order_id}".*?</tr>', html, re.S).group(0)
+
+
+def _shipments(app) -> int:
+    from webapp.extensions import db
+    from webapp.models import Shipment
+
+    with app.app_context():
+        return db.session.scalar(select(func.count(Shipment.id)))
+
+
+def _poll_url(html: str) -> str | None:
+    found = re.search(r'hx-get="([^"]*poll=1[^"]*)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_partly_and_fully_shipped_orders_read_as_such_and_are_followed_to_walmart(
+        app, signed_in, client, shop, worker):
+    (part_id, part, _p1), = _orders(app, 2, 1)
+    (full_id, full, _p2), = _orders(app, 1, 1)
+    text = ("order,line,quantity,carrier,tracking number\n"
+            f"{part},1,1,UPS,1Z999AA10123456784\n"
+            f"{full},1,1,FedEx,123456789012\n")
+    signed_in("operator")
+    preview = _check(client, text).text
+    planned = _row(preview, "plan-order", part_id)
+    assert "Partially Shipped" in planned and f'href="/orders/{part_id}"' in planned
+    assert re.search(r'class="num">1</td>', planned)  # one unit left to ship after the file
+    planned = _row(preview, "plan-order", full_id)
+    assert '<span class="tag ok">Shipped</span>' in planned and "Partially" not in planned
+    assert f'<a href="/orders/{full_id}">{full}</a>' in preview  # the rows link too
+    assert _shipments(app) == 0
+
+    done = _confirm(client, text)
+    assert done.status_code == 303
+    result = client.get(done.location).text
+    row = _row(result, "upload-order", part_id)
+    assert "Partially Shipped" in row and "1 left to ship" in row
+    assert f'href="/orders/{part_id}"' in row and "Sending to Walmart" in row
+    row = _row(result, "upload-order", full_id)
+    assert '<span class="tag ok">Shipped</span>' in row and "Sending to Walmart" in row
+    poll = _poll_url(result)
+    assert poll and 'id="upload-result"' in result
+    assert client.get(poll, headers=HX).status_code == 204  # nothing changed yet
+
+    worker()
+    settled = client.get(poll, headers=HX)
+    assert settled.status_code == 286  # every shipment settled: the poll stops
+    assert settled.text.lstrip().startswith('<section id="upload-result"')
+    assert settled.text.count('<span class="tag ok">Synced</span>') == 2
+    assert _poll_url(settled.text) is None
+    again = client.get(done.location)  # a reload: the same result, nothing shipped again
+    assert again.status_code == 200 and _shipments(app) == 2
+    assert again.text.count('<span class="tag ok">Synced</span>') == 2
+
+
+def test_a_refused_order_and_a_failed_shipment_say_so(app, signed_in, client, shop, worker):
+    """Walmart refuses one shipment (Error, with its message and the way to the order); an
+    order of a store switched read-only between check and confirm is refused, nothing sent."""
+    from webapp.extensions import db
+    from webapp.models import Store
+
+    store_id, seller = shop
+    (one_id, one, _po1), (two_id, two, _po2) = _orders(app, 1, 2)
+    text = ("order,line,quantity,carrier,tracking number\n"
+            f"{one},1,1,UPS,1Z999AA10123456784\n")
+    signed_in("operator")
+    control.set_faults(seller.sim.conn, "shipping", reject_rate=1.0)
+    result = client.get(_confirm(client, text).location).text
+    worker()
+    failed = client.get(_poll_url(result), headers=HX)
+    assert failed.status_code == 286
+    row = _row(failed.text, "upload-order", one_id)
+    assert '<span class="tag bad">Error</span>' in row and "Retry it on the order" in row
+    control.clear_faults(seller.sim.conn)
+
+    with app.app_context():
+        db.session.get(Store, store_id).read_only = True
+        db.session.commit()
+    text = f"order,line,quantity,carrier,tracking number\n{two},1,1,UPS,1Z999AA10123456785\n"
+    refused = client.get(_confirm(client, text).location).text
+    row = _row(refused, "upload-order", two_id)
+    assert '<span class="tag bad">Refused</span>' in row and "read-only" in row
+    assert "1 refused" in refused and _poll_url(refused) is None
+    assert _shipments(app) == 1
+
+
+def test_an_upload_result_is_for_operators_and_must_exist(app, signed_in, client, auth, shop):
+    signed_in("viewer")
+    assert client.get("/orders/ship-upload/1").status_code == 403
+    auth.logout()
+    signed_in("operator")
+    assert client.get("/orders/ship-upload/999999").status_code == 404
