@@ -57,6 +57,12 @@ def correctable(task: SyncTask) -> bool:
     return task.kind == TaskKind.SHIP.value and body.get("processMode") != "PARTIAL_UPDATE"
 
 
+def _refuse_unless_failed(task: SyncTask) -> None:
+    if task.state != TaskState.ERROR.value:
+        raise ActionRefused(f"This update cannot be corrected any more: "
+                            f"{GONE.get(task.state, task.state)}. Reload the order.")
+
+
 def refused(task_id: int) -> tuple[SyncTask, Shipment | Cancellation]:
     """The refused task and the shipment or cancellation it carries, or a clear refusal."""
     task = db.session.get(SyncTask, task_id)
@@ -65,12 +71,14 @@ def refused(task_id: int) -> tuple[SyncTask, Shipment | Cancellation]:
     if task.kind not in (TaskKind.SHIP.value, TaskKind.CANCEL.value) or task.order_id is None:
         raise ActionRefused("Only a shipment or a cancellation Walmart refused can be corrected "
                             "here; use Retry or Fixed in Seller Center for this update.")
-    if task.state != TaskState.ERROR.value:
-        raise ActionRefused(f"This update cannot be corrected any more: "
-                            f"{GONE.get(task.state, task.state)}. Reload the order.")
+    db.session.refresh(task)  # (the view read it earlier: a colleague may have acted since)
+    _refuse_unless_failed(task)
     model = Shipment if task.kind == TaskKind.SHIP.value else Cancellation
     row = db.session.scalar(select(model).where(model.task_id == task.id))
-    if row is None:  # a refused tracking correction: the shipment points at its first task
+    if row is None:
+        db.session.refresh(task)  # corrected meanwhile: its shipment points at the new task
+        _refuse_unless_failed(task)
+        # a refused tracking correction: the shipment points at its first task
         raise ActionRefused("This update is a tracking correction: send a new one with Correct "
                             "tracking, or choose Fixed in Seller Center.")
     return task, row
