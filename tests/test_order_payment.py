@@ -194,6 +194,9 @@ def test_refunded_amount_is_the_refunds_recorded(app, signed_in, client, returne
     [line] = _walmart_lines(seller, po)
     rows = _payment(client.get(f"/orders/{order_id}").text)
     assert _amount(rows["Refunded"]) == amount + _d(line["unitPrice"]) + _d(line["tax"])
+    with app.app_context():  # Status details' "Refunded $…" is the same figure
+        from webapp.services.refund_amounts import for_order
+        assert for_order(order_id) == _amount(rows["Refunded"])
 
 
 def test_a_refund_walmart_refused_is_not_counted(app, signed_in, client, returned, return_id,

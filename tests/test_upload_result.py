@@ -137,3 +137,39 @@ def test_an_upload_result_is_for_operators_and_must_exist(app, signed_in, client
     auth.logout()
     signed_in("operator")
     assert client.get("/orders/ship-upload/999999").status_code == 404
+
+
+def test_a_refused_upload_shipment_corrected_is_followed_to_its_new_attempt(
+        app, signed_in, client, shop, worker):
+    """A shipment of the upload that Walmart refused offers Correct and send again; once
+    corrected, the result follows the new attempt (polling again) until Walmart has it —
+    not the refused one, closed as corrected."""
+    from webapp.extensions import db
+    from webapp.models import SyncTask
+    from webapp.models.base import utcnow
+    from webapp.services.correcting import correct_shipment
+    from webapp.services.shipping import PackageInput
+
+    _store_id, seller = shop
+    (one_id, one, _po), = _orders(app, 1, 1)
+    signed_in("operator")
+    control.set_faults(seller.sim.conn, "shipping", reject_rate=1.0)
+    text = f"order,line,quantity,carrier,tracking number\n{one},1,1,UPS,1Z999AA10123456784\n"
+    location = _confirm(client, text).location
+    worker()
+    control.clear_faults(seller.sim.conn)
+    failed = client.get(location).text
+    row = _row(failed, "upload-order", one_id)
+    assert "Correct and send again" in row and _poll_url(failed) is None
+    with app.app_context():
+        refused = db.session.scalars(select(SyncTask).where(SyncTask.order_id == one_id,
+                                                            SyncTask.state == "error")).one()
+        correct_shipment(refused.id, [PackageInput("1Z999AA10123456799", "Standard",
+                                                   {"1": 1}, "UPS")], utcnow(), by=None)
+    following = client.get(location).text
+    assert "Sending to Walmart" in _row(following, "upload-order", one_id)
+    assert _poll_url(following)  # follows the new attempt
+    worker()
+    settled = client.get(_poll_url(following), headers=HX)
+    assert settled.status_code == 286
+    assert '<span class="tag ok">Synced</span>' in _row(settled.text, "upload-order", one_id)

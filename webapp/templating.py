@@ -131,6 +131,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["live_stamp"] = stamp  # what a poll was rendered at
     from webapp.services.sync_actions import waits_to_retry
     app.jinja_env.globals["waits_to_retry"] = waits_to_retry  # Send now is offered
+    from webapp.services.correcting import correctable
+    app.jinja_env.globals["correctable"] = correctable  # Correct and send again is offered
 
     @app.context_processor
     def _team_time() -> dict:

@@ -210,10 +210,21 @@ class ResultRow:
 
 
 def result_rows(upload: TrackingUpload) -> list[ResultRow]:
-    """The upload's outcomes with each shipment's sync task as it is now (one query)."""
-    ids = [o["task_id"] for o in upload.outcomes if o.get("task_id")]
-    tasks = {t.id: t for t in db.session.scalars(
-        select(SyncTask).where(SyncTask.id.in_(ids)).options(selectinload(SyncTask.store)))
-    } if ids else {}
+    """The upload's outcomes with each shipment's sync task as it is now: a shipment Walmart
+    refused and a person corrected is followed to the task that replaced it (a query per
+    round of corrections, one in the common case)."""
+    latest: dict[int, int] = {o["task_id"]: o["task_id"] for o in upload.outcomes
+                              if o.get("task_id")}
+    tasks: dict[int, SyncTask] = {}
+    wanted = set(latest)
+    while wanted:
+        found = db.session.scalars(select(SyncTask).where(SyncTask.id.in_(wanted))
+                                   .options(selectinload(SyncTask.store))).all()
+        tasks.update({t.id: t for t in found})
+        moved = {t.id: t.replaced_by_id for t in found if t.replaced_by_id}
+        for first, now in latest.items():
+            if now in moved:
+                latest[first] = moved[now]
+        wanted = set(moved.values()) - tasks.keys()
     return [ResultRow(o["order_id"], o["order"], o["result"], o["message"],
-                      tasks.get(o.get("task_id"))) for o in upload.outcomes]
+                      tasks.get(latest.get(o.get("task_id")))) for o in upload.outcomes]

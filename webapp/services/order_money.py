@@ -4,20 +4,15 @@ and what of it was canceled or refunded."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
 from webapp.models import Order, OrderLine, Refund, ReturnLine, TaskState
-
-CENT = Decimal("0.01")
-ZERO = Decimal("0")
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+from webapp.services.refund_amounts import ZERO
+from webapp.services.refund_amounts import cents as _cents
 
 
 @dataclass(frozen=True)
@@ -93,8 +88,14 @@ def _refunds(order: Order) -> tuple[Decimal, Decimal]:
 
 
 def _share(refund: Refund, by_number: dict, order_id: int) -> Decimal:
-    """The part of a refund's amount that is this order's: all of it when every line it
-    refunds is this order's (the usual case), else in proportion to the lines' prices."""
+    """The part of a refund's amount that is this order's: the totals of its lines that are
+    this order's, as the return page shows them (a refund from before per-line figures: all
+    of it when every line is this order's, else in proportion to the lines' prices)."""
+    if refund.amounts is not None:
+        return sum((Decimal(str(figures.get("total") or "0"))
+                    for number, figures in refund.amounts.items()
+                    if (x := by_number.get((refund.return_id, int(number)))) is not None
+                    and x.order_id == order_id), ZERO)
     parts = [(x, int(quantity)) for number, quantity in refund.lines.items()
              if (x := by_number.get((refund.return_id, int(number)))) is not None]
     mine = [(x, q) for x, q in parts if x.order_id == order_id]

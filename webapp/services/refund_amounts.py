@@ -51,13 +51,14 @@ class LineAmount:
                    estimated=bool(data.get("estimated")))
 
 
-def _cents(value: Decimal) -> Decimal:
+def cents(value: Decimal) -> Decimal:
+    """Rounded to the cent, half up (as money is shown and sent)."""
     return value.quantize(CENT, ROUND_HALF_UP)
 
 
 def _share(amount: Decimal, units: int, of: int) -> Decimal:
     """The first `units` of `of` units' share of an amount, to the cent."""
-    return _cents(amount * units / of) if of else ZERO
+    return cents(amount * units / of) if of else ZERO
 
 
 def whole_line(line: ReturnLine) -> tuple[Decimal, Decimal, Decimal, Decimal, bool]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from webapp.extensions import db, redis_connection
 from webapp.models import (
@@ -114,12 +114,23 @@ def _settle_failed_refunds(ret: Return, data: ReturnOrder) -> None:
     failed = db.session.scalars(select(SyncTask).join(Refund, Refund.task_id == SyncTask.id)
                                 .where(Refund.return_id == ret.id,
                                        SyncTask.state == TaskState.ERROR.value)).all()
-    settled = [task for task in failed if RefundReturn.applied(task, data)]
-    for task in settled:
-        task.state, task.synced_at, task.ambiguous = TaskState.SYNCED.value, utcnow(), False
-        task.last_error_code = task.last_error_field = task.last_error_message = None
-        task.note = (f"Synced by read-back: {RefundReturn.read_back_note} (found by the "
-                     "returns import).")
+    settled = []
+    for task in failed:
+        if not RefundReturn.applied(task, data):
+            continue
+        # Only while it is still failed (as Retry and Fixed in Seller Center move it): a
+        # person acting on it at this moment wins, and this import leaves it to them.
+        moved = db.session.execute(
+            update(SyncTask).where(SyncTask.id == task.id,
+                                   SyncTask.state == TaskState.ERROR.value)
+            .values(state=TaskState.SYNCED.value, synced_at=utcnow(), ambiguous=False,
+                    last_error_code=None, last_error_field=None, last_error_message=None,
+                    note=f"Synced by read-back: {RefundReturn.read_back_note} (found by the "
+                         "returns import).")
+            .execution_options(synchronize_session=False))
+        if moved.rowcount == 1:
+            db.session.refresh(task)
+            settled.append(task)
     if settled:
         db.session.flush()
         store_health.forget_banner()

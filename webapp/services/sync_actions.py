@@ -129,7 +129,8 @@ def resolve_task(task_id: int, note: str, *, by: User | None) -> SyncTask:
 # sent for the store until a person changes it (read-only).
 WAITS_FOR_WALMART = {"RATE_LIMITED", PARKED}
 STATE_WORDS = {TaskState.SYNCED.value: "synced", TaskState.ERROR.value: "failed (Retry it)",
-               TaskState.RESOLVED.value: "fixed in Seller Center"}
+               TaskState.RESOLVED.value: "fixed in Seller Center",
+               TaskState.CORRECTED.value: "corrected and sent again as a new update"}
 
 
 def waits_to_retry(task: SyncTask) -> bool:

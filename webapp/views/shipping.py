@@ -17,7 +17,6 @@ from webapp.htmx import hx_redirect, is_htmx, render_page, stop_polling
 from webapp.models import Order, Role, ShipmentPackage, TaskState, TrackingUpload
 from webapp.security import require_role
 from webapp.services import bulk_shipping, order_money, order_queries, walmart_differences
-from webapp.services.correcting import correctable
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
 from webapp.services.sync_actions import waits_to_retry
@@ -85,7 +84,7 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
                        differences=walmart_differences.open_for(order),
                        difference_advice=walmart_differences.ADVICE,
                        update_names=walmart_differences.UPDATE_NAMES,
-                       correctable=correctable, summary=summary, **extra)
+                       summary=summary, **extra)
 
 
 @bp.post("/orders/<int:order_id>/ship")

@@ -14,7 +14,6 @@ from webapp.models import Role, Store, SyncTask, TaskKind, TaskState
 from webapp.numbers import page_number, row_id
 from webapp.security import require_role
 from webapp.services import sync_actions, sync_queries
-from webapp.services.correcting import correctable
 from webapp.services.errors import ActionRefused
 from webapp.services.sync_explain import explain, summary, target, waiting
 from webapp.views.auth import safe_next
@@ -31,7 +30,7 @@ def index():
     response = render_page(
         "sync/index.html", "results", f=f, result=result, counts=sync_queries.state_counts(f),
         state_labels=sync_queries.STATE_LABELS, kinds=list(TaskKind), explain=explain,
-        summary=summary, waiting=waiting, target=target, correctable=correctable,
+        summary=summary, waiting=waiting, target=target,
         stores=db.session.scalars(select(Store).order_by(Store.name)).all(),
         resolve_form=ResolveForm(), in_flight=in_flight,
         poll_url=url_for("sync.index", **f.args(page=result.page), poll=1))
