@@ -97,7 +97,7 @@ def test_the_demo_returns_show_their_shipments(app, sim, demo_seller, worker, cl
     from webapp.extensions import db
     from webapp.models import Order, Return
     from webapp.services.importer import import_store
-    from webapp.services.order_queries import shipments_of
+    from webapp.services.order_detail import shipments_of
     from webapp.services.returns_import import import_returns
 
     store_id = _demo_store(app, sim, demo_seller)

@@ -23,7 +23,7 @@ def _shipments(app, order_id: int) -> list[tuple[str, str, list[tuple[str, int]]
     """(carrier, tracking number, [(line, quantity)], sent from here) per package."""
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services.order_queries import shipments_of
+    from webapp.services.order_detail import shipments_of
 
     with app.app_context():
         return [(p.carrier_name, p.tracking_number,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import OrderStatus, Store
 from webapp.numbers import whole
-from webapp.services import importer, order_money, order_queries
+from webapp.services import importer, order_detail, order_money, order_queries
 from webapp.templating import money as money_text
 
 orders_cli = AppGroup("orders", help="Walmart orders.")
@@ -74,7 +74,7 @@ def list_orders(store_name: str | None, status: str | None, limit: int, as_json:
     listed = order_queries.page(f, size=limit)
     orders = listed.orders
     if as_json:
-        click.echo(json.dumps([order_queries.summary(o) for o in orders], indent=2))
+        click.echo(json.dumps([order_detail.summary(o) for o in orders], indent=2))
     else:
         for o in orders:
             click.echo(f"{o.number}\t{o.purchase_order_id}\t{o.store_name}\t{o.status}\t"
@@ -91,10 +91,10 @@ def list_orders(store_name: str | None, status: str | None, limit: int, as_json:
 @click.option("--json", "as_json", is_flag=True)
 def show(order: str, as_json: bool) -> None:
     """One order (ORDER is our number or Walmart's purchase order id)."""
-    found = order_queries.find(order)
+    found = order_detail.find(order)
     if found is None:
         raise click.ClickException(f"No order {order}.")
-    data = order_queries.detail(found)
+    data = order_detail.detail(found)
     money = order_money.payment(found)
     data["payment"] = {name: str(getattr(money, name)) for name in PAYMENT}
     if as_json:

@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 
 from webapp.models.base import utcnow
 from webapp.numbers import MAX_QUANTITY, whole
-from webapp.services import order_queries
+from webapp.services import order_detail
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
 
@@ -40,7 +40,7 @@ def ship(order: str, lines: tuple[str, ...], carrier: str | None, other_carrier:
          tracking_url: str | None, tracking_number: str, method_code: str | None,
          override_buyer_cancel: bool, yes: bool) -> None:
     """Ship units of ORDER (our number or Walmart's PO) through the sync engine."""
-    found = order_queries.find(order)
+    found = order_detail.find(order)
     if found is None:
         raise click.ClickException(f"No order {order}.")
     package = PackageInput(tracking_number, method_code or found.ship_method or "Standard",

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Store
-from webapp.services import order_queries
+from webapp.services import order_detail
 from webapp.services.cancelling import cancel_order
 from webapp.services.errors import ActionRefused
 from webapp.services.stock import set_on_hand
@@ -47,7 +47,7 @@ def cancel(order: str, reason: str) -> None:
     if reason not in codes:
         raise click.ClickException(f"Unknown reason {reason!r}. Use one of: " + ", ".join(
             f"{r.code} ({r.label})" for r in CANCELLATION_REASONS))
-    found = order_queries.find(order)
+    found = order_detail.find(order)
     if found is None:
         raise click.ClickException(f"No order {order}.")
     try:

@@ -15,7 +15,7 @@ from webapp.extensions import db
 from webapp.models import Order, OrderStatus, SyncTask, TrackingUpload, User
 from webapp.models.base import utcnow
 from webapp.numbers import MAX_QUANTITY, whole
-from webapp.services import order_queries, tracking
+from webapp.services import order_detail, tracking
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import PackageInput, ship_order
 from webapp.walmart import enums
@@ -113,7 +113,7 @@ def _check(plan: Plan) -> None:
                 row.errors.append(f"{name.replace('_', ' ').capitalize()} is empty.")
         if row.errors:
             continue
-        row.order = order_queries.find(v["order"])
+        row.order = order_detail.find(v["order"])
         if row.order is None:
             row.errors.append(f"No order {v['order']}.")
             continue

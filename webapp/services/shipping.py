@@ -23,6 +23,7 @@ from webapp.models import (
 from webapp.models.base import utcnow
 from webapp.services import (
     audit,
+    order_detail,
     order_queries,
     order_status,
     outbox,
@@ -152,7 +153,7 @@ def refuse_reused(order: Order, checked: _Checked, but: Shipment | None = None) 
     """Walmart's read-back tells shipments apart by tracking number: one per package of the
     order (`but`: the shipment being corrected, whose numbers may stay)."""
     mine = but.id if but is not None else None
-    used = {p.tracking_number for s in order_queries.shipments_of(order) if s.id != mine
+    used = {p.tracking_number for s in order_detail.shipments_of(order) if s.id != mine
             for p in s.packages}
     reused = [p.tracking_number for p in checked.packages if p.tracking_number in used]
     if reused:

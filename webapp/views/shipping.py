@@ -16,7 +16,12 @@ from webapp.forms_shipping import ShipForm
 from webapp.htmx import hx_redirect, is_htmx, render_page, stop_polling
 from webapp.models import Order, Role, ShipmentPackage, TaskState, TrackingUpload
 from webapp.security import require_role
-from webapp.services import bulk_shipping, order_money, order_queries, walmart_differences
+from webapp.services import (
+    bulk_shipping,
+    order_detail,
+    order_money,
+    walmart_differences,
+)
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
 from webapp.services.sync_actions import waits_to_retry
@@ -76,8 +81,8 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
     # Payment information is in the page itself only: a poll of a block needs no refunds.
     payment = order_money.payment(order) if block == "content" else None
     return render_page("orders/show.html", block, status=status, payment=payment,
-                       order=order, tasks=order_queries.tasks_of(order),
-                       shipments=order_queries.shipments_of(order),
+                       order=order, tasks=order_detail.tasks_of(order),
+                       shipments=order_detail.shipments_of(order),
                        form=form or (blank_form(order) if can_ship else None),
                        can_ship=can_ship, warnings=warnings or [], carriers=enums.CARRIERS,
                        correction_deadline=correction_deadline, can_cancel=can_ship,
