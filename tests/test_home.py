@@ -83,7 +83,8 @@ def test_home_counts_what_needs_doing_and_links_to_those_orders(shop_day, signed
     count, url = _tile(html, "Failed updates to Walmart")
     assert count == 1 and url == "/sync/?state=error"
     count, url = _tile(html, "Awaiting refund")
-    assert count == 1 and url == "/returns/?status=received"
+    assert count == 1 and url == "/returns/?status=awaiting"
+    assert "RMA-77" in client.get(url).text
     assert "RMA RMA-77" in html and "Soon" in html  # its deadline is tomorrow
     assert "Act now" in html  # the overdue order and the failed update say so in words
 

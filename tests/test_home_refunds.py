@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from simulator import control
 from simulator import returns as sim_returns
+from tests.test_home import _tile
 
 
 def _return_id(app, rma):
@@ -83,6 +84,9 @@ def test_a_failed_refund_that_walmart_shows_done_leaves_home(app, returned, work
     worker()
     count, card = _deadlines(session, live_server)
     assert count == 1 and f"RMA {rma}" in card and "Error" in card
+    link = _tile(session.get(f"{live_server}/", timeout=30).text, "Awaiting refund")[1]
+    listed = session.get(f"{live_server}{link}", timeout=30).text
+    assert f'id="return-{return_id}"' in listed  # the tile's link shows what it counts
     with app.app_context():
         import_returns(store_id)  # Walmart still shows nothing refunded: no change
     assert _deadlines(session, live_server)[0] == 1
@@ -91,6 +95,8 @@ def test_a_failed_refund_that_walmart_shows_done_leaves_home(app, returned, work
         import_returns(store_id)
     count, card = _deadlines(session, live_server)
     assert count == 0 and rma not in card
+    listed = session.get(f"{live_server}{link}", timeout=30).text
+    assert f'id="return-{return_id}"' not in listed  # refunded: no longer awaiting
     with app.app_context():
         assert db.session.get(Return, return_id).status == "Refunded"
         task = db.session.get(SyncTask, db.session.scalar(

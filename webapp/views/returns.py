@@ -26,12 +26,14 @@ from webapp.models import (
 from webapp.numbers import MAX_QUANTITY, whole
 from webapp.security import require_role
 from webapp.services import refund_amounts
+from webapp.services.dashboard import AWAITING_REFUND
 from webapp.services.errors import ActionRefused
 from webapp.services.refunding import refund_return, stock_rows
 from webapp.services.returns_import import request_returns_import
 from webapp.services.stock import start_tracking
 
 bp = Blueprint("returns", __name__, url_prefix="/returns")
+AWAITING = "awaiting"  # the filter of returns still to refund: Received, or a refund that failed
 
 
 @bp.get("/")
@@ -43,10 +45,13 @@ def index():
         return Response(status=204)
     version = list_versions.mark("returns")  # before the rows: a change after it shows later
     status = next((s for s in ReturnStatus if s.slug == request.args.get("status")), None)
+    awaiting = request.args.get("status") == AWAITING  # Home's "Awaiting refund": both kinds
     q = request.args.get("q", "").strip()[:100]
     query = select(Return).options(selectinload(Return.lines).selectinload(ReturnLine.order))
     if status:
         query = query.where(Return.status == status.value)
+    elif awaiting:
+        query = query.where(Return.status.in_(AWAITING_REFUND))
     if q:
         lines = select(ReturnLine.return_id).outerjoin(Order, ReturnLine.order_id == Order.id) \
             .where(or_(ReturnLine.sku == q, ReturnLine.purchase_order_id == q, Order.number == q))
@@ -61,11 +66,14 @@ def index():
         select(Refund.id).join(SyncTask, Refund.task_id == SyncTask.id)
         .where(Refund.return_id.in_([r.id for r in rows]),
                SyncTask.state == TaskState.PENDING.value).limit(1)) is not None
+    status_arg = status.slug if status else (AWAITING if awaiting else None)
     return render_page("returns/index.html", "results", rows=rows, counts=counts,
-                       statuses=list(ReturnStatus), selected=status, q=q, stores=stores,
-                       in_flight=in_flight,
-                       poll_url=url_for("returns.index", status=status.slug if status else None,
-                                        q=q or None, poll=1, v=version))
+                       statuses=list(ReturnStatus), selected=status, awaiting=awaiting,
+                       awaiting_count=sum(counts.get(s, 0) for s in AWAITING_REFUND),
+                       status_arg=status_arg, q=q,
+                       stores=stores, in_flight=in_flight,
+                       poll_url=url_for("returns.index", status=status_arg, q=q or None,
+                                        poll=1, v=version))
 
 
 @bp.post("/import")
