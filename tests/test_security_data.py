@@ -36,7 +36,7 @@ def hostile(app, walmart_store, worker):
     refunded; B open; C failed to import. Walmart's error texts (a refused shipment, refund
     and stock push, a failed import) carry markup too. Returns the ids."""
     from webapp.extensions import db
-    from webapp.models import Order, Return, Store, SyncTask
+    from webapp.models import Order, Return, Store, SyncTask, TrackingUpload
     from webapp.models.base import utcnow
     from webapp.services import order_status, return_status
     from webapp.services.importer import import_store
@@ -79,6 +79,10 @@ def hostile(app, walmart_store, worker):
             task.state, task.last_error_code = "error", "INVALID_REQUEST_CONTENT"
             task.last_error_field, task.last_error_message = SCRIPT, f"Walmart says {SCRIPT}{ATTR}"
         db.session.get(Order, c).import_error = f"Walmart sent {SCRIPT}"
+        upload = TrackingUpload(created_by=f"ops{ATTR}", outcomes=[{  # a refusal's words
+            "order_id": a, "order": db.session.get(Order, a).number, "result": "Refused",
+            "message": f"Walmart says {SCRIPT}", "shipment_id": None, "task_id": failed[2]}])
+        db.session.add(upload)
         store = db.session.get(Store, store_id)
         store.last_import_error, store.last_import_error_at = f"{SCRIPT}{ATTR}", utcnow()
         for order_id in (a, c):
@@ -86,7 +90,7 @@ def hostile(app, walmart_store, worker):
         return_status.refresh(ret)
         db.session.commit()
         return {"a": a, "b": b, "c": c, "return_id": ret.id, "store_id": store_id,
-                "task_id": failed[0]}
+                "task_id": failed[0], "upload_id": upload.id}
 
 
 def test_walmart_data_is_shown_escaped_on_every_page(app, signed_in, client, hostile):
@@ -101,7 +105,8 @@ def test_walmart_data_is_shown_escaped_on_every_page(app, signed_in, client, hos
         user_id = db.session.scalar(select(User.id))
     ids = {"order_id": [hostile["a"], hostile["b"], hostile["c"]],
            "return_id": [hostile["return_id"]], "store_id": [hostile["store_id"]],
-           "task_id": [hostile["task_id"]], "package_id": [package_id], "user_id": [user_id]}
+           "task_id": [hostile["task_id"]], "package_id": [package_id], "user_id": [user_id],
+           "upload_id": [hostile["upload_id"]]}
     reflected = {name: ATTR for name in ("q", "status", "store", "sort", "from", "to", "after",
                                          "before", "page", "kind", "state", "user", "action",
                                          "order", "next", "poll", "since", "watch")}
@@ -140,6 +145,7 @@ def test_walmart_data_is_shown_escaped_on_every_page(app, signed_in, client, hos
     assert shows(f"/returns/{hostile['return_id']}", SCRIPT, ATTR)  # customer, reason, message
     assert shows("/stock/", SCRIPT, ATTR)
     assert shows("/stores/", SCRIPT, ATTR)
+    assert shows(f"/orders/ship-upload/{hostile['upload_id']}", SCRIPT, ATTR)
 
 
 def _combinations(rule, ids: dict[str, list[int]]):
@@ -250,7 +256,7 @@ def test_too_many_rows_and_overlong_values_ship_nothing(app, signed_in, client, 
         token = csrf_from(client.get("/orders/ship-upload").text)
         done = client.post("/orders/ship-upload", data={"csrf_token": token, "confirm": "1",
                                                         "csv": SHIP_HEADER + row + "\n"})
-        assert done.status_code == 200 and "too long" in done.text
+        assert done.status_code == 422 and "too long" in done.text
     assert changed(before, snapshot(app)) == []
 
 

@@ -102,12 +102,14 @@ def test_partly_and_fully_shipped_orders_read_as_such_and_are_followed_to_walmar
 
 def test_a_refused_order_and_a_failed_shipment_say_so(app, signed_in, client, shop, worker):
     """Walmart refuses one shipment (Error, with its message and the way to the order); an
-    order of a store switched read-only between check and confirm is refused, nothing sent."""
+    order a colleague shipped between check and confirm is refused while the others ship; when
+    every order is refused (the store switched read-only meanwhile) nothing is recorded and the
+    preview says why."""
     from webapp.extensions import db
-    from webapp.models import Store
+    from webapp.models import Store, TrackingUpload
 
     store_id, seller = shop
-    (one_id, one, _po1), (two_id, two, _po2) = _orders(app, 1, 2)
+    (one_id, one, _po1), (two_id, two, _po2), (three_id, three, _po3) = _orders(app, 1, 3)
     text = ("order,line,quantity,carrier,tracking number\n"
             f"{one},1,1,UPS,1Z999AA10123456784\n")
     signed_in("operator")
@@ -120,15 +122,27 @@ def test_a_refused_order_and_a_failed_shipment_say_so(app, signed_in, client, sh
     assert '<span class="tag bad">Error</span>' in row and "Retry it on the order" in row
     control.clear_faults(seller.sim.conn)
 
+    text = ("order,line,quantity,carrier,tracking number,tracking url\n"  # a carrier too long
+            f"{two},1,1,{'C' * 121},T1,https://track.example/T1\n"      # to store: refused
+            f"{three},1,1,UPS,1Z999AA10123456786,\n")
+    result = client.get(_confirm(client, text).location).text
+    row = _row(result, "upload-order", two_id)
+    assert '<span class="tag bad">Refused</span>' in row
+    assert "Shipped" in _row(result, "upload-order", three_id)
+    assert "1 refused" in result and _shipments(app) == 2
+
     with app.app_context():
         db.session.get(Store, store_id).read_only = True
         db.session.commit()
-    text = f"order,line,quantity,carrier,tracking number\n{two},1,1,UPS,1Z999AA10123456785\n"
-    refused = client.get(_confirm(client, text).location).text
-    row = _row(refused, "upload-order", two_id)
-    assert '<span class="tag bad">Refused</span>' in row and "read-only" in row
-    assert "1 refused" in refused and _poll_url(refused) is None
-    assert _shipments(app) == 1
+        uploads = db.session.query(TrackingUpload).count()
+    (four_id, four, _po4), = _orders(app, 1, 1)
+    text = f"order,line,quantity,carrier,tracking number\n{four},1,1,UPS,1Z999AA10123456788\n"
+    refused = _confirm(client, text)
+    assert refused.status_code == 422 and "Nothing was shipped" in refused.text
+    assert "read-only" in refused.text
+    with app.app_context():
+        assert db.session.query(TrackingUpload).count() == uploads
+    assert _shipments(app) == 2
 
 
 def test_an_upload_result_is_for_operators_and_must_exist(app, signed_in, client, auth, shop):

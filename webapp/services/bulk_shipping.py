@@ -171,7 +171,8 @@ def order_plans(plan: Plan) -> list[OrderPlan]:
 
 def apply(plan: Plan, *, by: User | None) -> TrackingUpload:
     """Create the shipments of a checked plan (each through ship_order and the sync engine),
-    and keep what happened per order for the result page."""
+    and keep what happened per order for the result page; when Walmart's rules or this
+    store refuse every order, nothing is recorded and the refusal says why."""
     if not plan.ok:
         raise ActionRefused("Fix the errors in the file first; nothing was shipped.")
     outcomes = []
@@ -193,6 +194,9 @@ def apply(plan: Plan, *, by: User | None) -> TrackingUpload:
                          "message": f"{len(packages)} package{'s' if len(packages) != 1 else ''}"
                                     f", {item.units} unit{'s' if item.units != 1 else ''}"
                                     + (f"; {left} left to ship" if left else "")})
+    if not any(o["shipment_id"] for o in outcomes):  # bad input changes nothing: no record
+        raise ActionRefused("Nothing was shipped: " + "; ".join(
+            f"order {o['order']}: {o['message']}" for o in outcomes))
     upload = TrackingUpload(created_by_id=by.id if by else None,
                             created_by=by.email if by else "upload", outcomes=outcomes)
     db.session.add(upload)

@@ -137,9 +137,13 @@ def upload():
         plan = bulk_shipping.parse(text) if text is not None else bulk_shipping.Plan(
             [], ["The file must be UTF-8 text (save it from your spreadsheet as CSV UTF-8)."])
         if plan.ok and request.form.get("confirm"):
-            upload = bulk_shipping.apply(plan, by=current_user)
-            # The result has its own address: a reload shows it again, never ships again.
-            return redirect(url_for("shipping.upload_result", upload_id=upload.id), 303)
+            try:
+                upload = bulk_shipping.apply(plan, by=current_user)
+            except ActionRefused as exc:  # every order refused: the preview says why
+                plan.file_errors.append(str(exc))
+            else:
+                # The result has its own address: a reload shows it again, never ships again.
+                return redirect(url_for("shipping.upload_result", upload_id=upload.id), 303)
         status = 200 if plan.ok else 422
         return render_page("orders/upload.html", "content", status=status, plan=plan,
                            orders=bulk_shipping.order_plans(plan) if plan.ok else [],
