@@ -14,14 +14,13 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import (
     Cancellation,
     CancellationLine,
     Order,
-    OrderLine,
     Shipment,
     SyncTask,
     TaskKind,
@@ -224,18 +223,10 @@ def _move_canceled(order: Order, old: dict[str, int], wanted: dict[str, int]) ->
         delta = wanted.get(line.line_number, 0) - old.get(line.line_number, 0)
         if not delta:
             continue
-        result = db.session.execute(
-            update(OrderLine).where(
-                OrderLine.id == line.id,
-                OrderLine.quantity - OrderLine.shipped_qty - OrderLine.canceled_qty >= delta)
-            .values(canceled_qty=OrderLine.canceled_qty + delta)
-            .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            db.session.rollback()
-            outbox.forget_pending()
-            raise ActionRefused(f"Line {line.line_number} ({line.sku}) no longer has {delta} "
-                                "unit(s) open: someone just shipped or canceled it. Reload the "
-                                "order.", field="lines")
+        shipping.add_while_open(
+            line, "canceled_qty", delta,
+            f"Line {line.line_number} ({line.sku}) no longer has {delta} unit(s) open: someone "
+            "just shipped or canceled it. Reload the order.")
 
 
 def correct_cancellation(task_id: int, reason: str, lines: dict[str, int], *,

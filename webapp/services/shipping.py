@@ -182,26 +182,33 @@ def shipment_body(order: Order, checked: _Checked, ship_time: datetime,
         intent_to_cancel_override=intent_to_cancel_override)
 
 
+def add_while_open(line: OrderLine, column: str, quantity: int, refusal: str) -> None:
+    """Add `quantity` to the line's shipped or canceled units in one conditional UPDATE, only
+    while that many are still open: of two people taking the same units at the same moment
+    one wins, the other gets `refusal` and nothing of theirs is written. A negative quantity
+    gives units back."""
+    result = db.session.execute(
+        update(OrderLine).where(
+            OrderLine.id == line.id,
+            OrderLine.quantity - OrderLine.shipped_qty - OrderLine.canceled_qty >= quantity)
+        .values({column: getattr(OrderLine, column) + quantity})
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        outbox.forget_pending()
+        raise ActionRefused(refusal, field="lines")
+
+
 def take_units(order: Order, per_line: dict[str, int]) -> None:
-    """Add the shipped units with conditional updates: two people shipping the same line at
-    the same moment can never ship more than remains (the loser gets a clear message). A
-    negative quantity gives units back (a corrected shipment that ships fewer)."""
+    """Add the shipped units (a negative quantity gives units back: a corrected shipment that
+    ships fewer); never more than remains."""
     for line in sorted(order.lines, key=lambda x: x.id):
         quantity = per_line.get(line.line_number)
         if not quantity:
             continue
-        result = db.session.execute(
-            update(OrderLine).where(
-                OrderLine.id == line.id,
-                OrderLine.quantity - OrderLine.shipped_qty - OrderLine.canceled_qty >= quantity)
-            .values(shipped_qty=OrderLine.shipped_qty + quantity)
-            .execution_options(synchronize_session=False))
-        if result.rowcount != 1:
-            db.session.rollback()
-            outbox.forget_pending()
-            raise ActionRefused(f"Line {line.line_number} ({line.sku}) no longer has {quantity} "
-                                "unit(s) to ship: someone else just shipped or canceled it. "
-                                "Reload the order.", field="lines")
+        add_while_open(line, "shipped_qty", quantity,
+                       f"Line {line.line_number} ({line.sku}) no longer has {quantity} unit(s) "
+                       "to ship: someone else just shipped or canceled it. Reload the order.")
         # The units leave: reservation and on hand go down together.
         stock.adjust(order.store_id, line.sku, reserved=-quantity, on_hand=-quantity,
                      node=ship_nodes.stock_node(order.store, order.ship_node))
