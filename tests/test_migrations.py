@@ -5,6 +5,18 @@ from __future__ import annotations
 from sqlalchemy import inspect
 
 
+def _old_store(conn, day: str) -> None:
+    """Store 1 ("Old") as an install at an earlier schema holds it, created on `day`."""
+    from sqlalchemy import text
+
+    conn.execute(text(
+        "INSERT INTO stores (id, name, environment, base_url, client_id, "
+        "client_secret_encrypted, import_enabled, import_failures, rate_limits, "
+        "created_at, updated_at) VALUES (1, 'Old', 'sandbox', "
+        "'https://sandbox.walmartapis.com', 'id', 'x', 1, 0, '{}', "
+        f"'{day} 00:00:00', '{day} 00:00:00')"))
+
+
 def test_models_and_migrations_agree(app_ctx):
     """Autogenerate finds nothing to add: every model change has its migration."""
     from alembic.autogenerate import compare_metadata
@@ -68,12 +80,7 @@ def test_read_only_and_ship_node_migration_keeps_existing_data(tmp_path, redis_u
     with app.app_context():
         upgrade(revision="2c025b6d482e")
         with db.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO stores (id, name, environment, base_url, client_id, "
-                "client_secret_encrypted, import_enabled, import_failures, rate_limits, "
-                "created_at, updated_at) VALUES (1, 'Old', 'sandbox', "
-                "'https://sandbox.walmartapis.com', 'id', 'x', 1, 0, '{}', "
-                "'2026-11-30 00:00:00', '2026-11-30 00:00:00')"))
+            _old_store(conn, "2026-11-30")
             conn.execute(text("INSERT INTO sku_stock (id, store_id, sku, on_hand, reserved, "
                               "updated_at) VALUES (1, 1, 'MUG-1', 5, 1, '2026-11-30 00:00:00')"))
             conn.execute(text(
@@ -109,12 +116,7 @@ def test_walmart_differences_migration_keeps_existing_orders(tmp_path, redis_url
     with app.app_context():
         upgrade(revision="b7e2c4a91d05")
         with db.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO stores (id, name, environment, base_url, client_id, "
-                "client_secret_encrypted, import_enabled, import_failures, rate_limits, "
-                "created_at, updated_at) VALUES (1, 'Old', 'sandbox', "
-                "'https://sandbox.walmartapis.com', 'id', 'x', 1, 0, '{}', "
-                "'2026-11-30 00:00:00', '2026-11-30 00:00:00')"))
+            _old_store(conn, "2026-11-30")
             conn.execute(text(
                 "INSERT INTO orders (id, store_id, number, purchase_order_id, currency, "
                 "order_value, status, intent_to_cancel, in_flight, return_open, created_at, "
@@ -161,12 +163,7 @@ def test_refund_amounts_migration_keeps_returns_and_refunds(tmp_path, redis_url)
     with app.app_context():
         upgrade(revision="c4d8e2f61a37")
         with db.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO stores (id, name, environment, base_url, client_id, "
-                "client_secret_encrypted, import_enabled, import_failures, rate_limits, "
-                "created_at, updated_at) VALUES (1, 'Old', 'sandbox', "
-                "'https://sandbox.walmartapis.com', 'id', 'x', 1, 0, '{}', "
-                "'2026-11-30 00:00:00', '2026-11-30 00:00:00')"))
+            _old_store(conn, "2026-11-30")
             conn.execute(text(
                 "INSERT INTO returns (id, store_id, rma, customer_order_id, "
                 "total_refund_amount, currency, status, created_at, updated_at) VALUES "
@@ -209,12 +206,7 @@ def test_corrected_tasks_migration_keeps_existing_tasks(tmp_path, redis_url):
     with app.app_context():
         upgrade(revision="c4d1a8e2f310")
         with db.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO stores (id, name, environment, base_url, client_id, "
-                "client_secret_encrypted, import_enabled, import_failures, rate_limits, "
-                "created_at, updated_at) VALUES (1, 'Old', 'sandbox', "
-                "'https://sandbox.walmartapis.com', 'id', 'x', 1, 0, '{}', "
-                "'2026-12-01 00:00:00', '2026-12-01 00:00:00')"))
+            _old_store(conn, "2026-12-01")
             conn.execute(text(
                 "INSERT INTO sync_tasks (id, store_id, kind, target, state, attempts, claims, "
                 "next_attempt_at, ambiguous, stuck, urgent, last_error_message, created_at, "
