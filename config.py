@@ -145,7 +145,7 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": secure_cookies,
         "PERMANENT_SESSION_LIFETIME": 12 * 3600,
-        # Sign-in throttling (webapp/services/login_throttle.py): failed attempts per client
+        # Sign-in throttling (webapp/services/users/login_throttle.py): failed attempts per client
         # address in a window; per account a few free tries, then a delay doubling from 1 s
         # up to LOGIN_DELAY_CAP seconds between tries.
         "LOGIN_LIMIT_PER_ADDRESS": _env("ORDERDECK_LOGIN_LIMIT_ADDRESS", "20 per 15 minutes"),

@@ -42,8 +42,8 @@ def prepare(folder: Path, redis: str, sim, count: int):
 
         from webapp.extensions import db
         from webapp.models import Order
-        from webapp.services.importer import import_store
-        from webapp.services.users import create_user
+        from webapp.services.orders.importer import import_store
+        from webapp.services.users.accounts import create_user
 
         create_user("bench@example.com", "operator", PASSWORD)
         import_store(shop.store_id, "bench")

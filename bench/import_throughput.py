@@ -96,7 +96,7 @@ def worker_main(database_url: str, redis: str, instance: str, store_id: int) -> 
 
         from webapp.extensions import db
         from webapp.models import Order
-        from webapp.services.importer import import_store
+        from webapp.services.orders.importer import import_store
 
         started = time.perf_counter()
         run = import_store(store_id, "bench")

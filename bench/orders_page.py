@@ -68,7 +68,7 @@ def prepare(app, database_url: str, count: int) -> dict:
         engine.dispose()
     with app.app_context():
         upgrade()
-        from webapp.services.users import create_user
+        from webapp.services.users.accounts import create_user
 
         create_user("bench@example.com", "operator", "correct horse battery")
         stores = make_stores(3)
@@ -97,7 +97,7 @@ def deep_cursor(app, row: int) -> str:
 
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services.order_queries import _encode
+    from webapp.services.orders.queries import _encode
 
     with app.app_context():
         order = db.session.scalars(select(Order).order_by(Order.order_date.desc(),
@@ -112,7 +112,7 @@ def page_sql(app, args: dict) -> str:
 
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services import order_queries
+    from webapp.services.orders import queries as order_queries
 
     with app.test_request_context("/orders/", query_string=MultiDict(args)):
         from webapp.views.orders import parse_filter
@@ -208,7 +208,8 @@ def in_flight_order(app) -> int:
 
     from webapp.extensions import db
     from webapp.models import Order, TaskKind
-    from webapp.services import order_status, outbox
+    from webapp.services.orders import status as order_status
+    from webapp.services.sync import outbox
 
     with app.app_context():
         order = db.session.scalars(select(Order).where(Order.status == "Open")

@@ -36,7 +36,7 @@ def prepare(folder: Path, redis: str, sim, count: int, scale: float):
     limits.update(orders=100000, order=100000)  # reads: not what is measured
     shop = open_shop(folder, redis, sim, client_id, secret, limits)
     with shop.app.app_context():
-        from webapp.services.importer import import_store
+        from webapp.services.orders.importer import import_store
 
         assert import_store(shop.store_id, "bench").created == count
     return shop, seller
@@ -49,7 +49,7 @@ def ship_all(app) -> int:
     from webapp.extensions import db
     from webapp.models import Order
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     with app.app_context():
         orders = db.session.scalars(select(Order).order_by(Order.id)).unique().all()

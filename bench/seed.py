@@ -22,7 +22,7 @@ STATUSES = [("Shipped", 0.70), ("Open", 0.08), ("Partially Shipped", 0.03),
 
 def make_stores(count: int = 3) -> list[int]:
     from webapp.models import Environment
-    from webapp.services.stores import StoreInput, create_store
+    from webapp.services.stores.editing import StoreInput, create_store
 
     ids = []
     for n in range(count):

@@ -48,7 +48,7 @@ def open_shop(folder: Path, redis: str, sim, client_id: str, secret: str,
     app = build_app(database_url, redis, folder, encryption_key=key, simulator_url=sim.url)
     with app.app_context():
         upgrade()
-        from webapp.services.stores import StoreInput, create_store
+        from webapp.services.stores.editing import StoreInput, create_store
 
         store = create_store(StoreInput(
             name="Bench", environment=Environment.SIMULATOR, base_url=sim.url,

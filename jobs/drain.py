@@ -12,7 +12,7 @@ from jobs.queue import QUEUE_NAME
 from webapp.extensions import db, redis_connection
 from webapp.models import SyncTask, TaskState
 from webapp.models.base import utcnow
-from webapp.services import sync_engine
+from webapp.services.sync import engine as sync_engine
 
 
 def pending_tasks() -> list[SyncTask]:

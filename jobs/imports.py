@@ -12,7 +12,8 @@ from jobs.queue import enqueue
 from webapp.extensions import db
 from webapp.models import Store
 from webapp.models.base import utcnow
-from webapp.services import credentials, importer
+from webapp.services.orders import importer
+from webapp.services.stores import credentials
 from webapp.walmart import WalmartError
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def import_store(store_id: int, trigger: str = "schedule", run_id: int | None = 
 @app_job
 def import_returns(store_id: int) -> str:
     """One returns pass of one store."""
-    from webapp.services.returns_import import import_returns as run
+    from webapp.services.returns.importer import import_returns as run
 
     try:
         return f"{run(store_id)} return(s) read"

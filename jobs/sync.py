@@ -7,7 +7,8 @@ import logging
 from jobs.app import app_job
 from jobs.maintenance import clean_registries
 from webapp.extensions import db
-from webapp.services import notifications, sync_engine
+from webapp.services.stores import notifications
+from webapp.services.sync import engine as sync_engine
 
 log = logging.getLogger(__name__)
 

@@ -329,7 +329,7 @@ def worker(app):
 @pytest.fixture
 def shop(app, walmart_store, worker):
     """40 imported orders, acknowledged at the simulator; returns (store_id, seller)."""
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, seller = walmart_store(orders=40, seed=32)
     with app.app_context():
@@ -348,8 +348,8 @@ def returned(app, shop, worker):
     from webapp.extensions import db
     from webapp.models import Order
     from webapp.models.base import utcnow
-    from webapp.services.returns_import import import_returns
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.returns.importer import import_returns
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     store_id, seller = shop
     with app.app_context():

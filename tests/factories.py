@@ -11,7 +11,7 @@ PASSWORD = "correct horse battery"
 
 
 def make_user(**overrides):
-    from webapp.services.users import create_user
+    from webapp.services.users.accounts import create_user
 
     n = next(_seq)
     user = create_user(overrides.pop("email", f"user{n}@example.com"),
@@ -26,7 +26,7 @@ def make_user(**overrides):
 
 def make_store(**overrides):
     from webapp.models import Environment
-    from webapp.services.stores import StoreInput, create_store
+    from webapp.services.stores.editing import StoreInput, create_store
 
     n = next(_seq)
     data = StoreInput(name=overrides.pop("name", f"Store {n}"),

@@ -21,7 +21,7 @@ def make_due(app) -> None:
 
 def run_task(app, task_id):
     """One attempt at one task, as a job makes it."""
-    from webapp.services.sync_engine import process_task
+    from webapp.services.sync.engine import process_task
 
     with app.app_context():
         return process_task(task_id)

@@ -32,7 +32,7 @@ def _failing_import_alert(app) -> None:
     from webapp.extensions import db
     from webapp.models import Store
     from webapp.models.base import utcnow
-    from webapp.services.notifications import check_import_alerts
+    from webapp.services.stores.notifications import check_import_alerts
 
     with app.app_context():
         store = db.session.get(Store, make_store(name=HOSTILE_NAME[:80]).id)

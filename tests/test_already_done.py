@@ -19,7 +19,7 @@ def acknowledged(app, walmart_store, worker):
     qty})]) for the one-line orders whose buyer did not ask to cancel."""
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, seller = walmart_store(orders=6, seed=7)
     with app.app_context():
@@ -34,7 +34,7 @@ def acknowledged(app, walmart_store, worker):
 
 def _ship(app, order_id: int, lines: dict, number: str) -> int:
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     with app.app_context():
         return ship_order(order_id, [PackageInput(number, "Standard", lines, "UPS")], utcnow(),
@@ -42,7 +42,7 @@ def _ship(app, order_id: int, lines: dict, number: str) -> int:
 
 
 def _cancel(app, order_id: int) -> int:
-    from webapp.services.cancelling import cancel_order
+    from webapp.services.stock.cancelling import cancel_order
 
     with app.app_context():
         return cancel_order(order_id, "SELLER_CANCEL_OUT_OF_STOCK", by=None,
@@ -52,7 +52,7 @@ def _cancel(app, order_id: int) -> int:
 def _run(app, task_id: int):
     from webapp.extensions import db
     from webapp.models import SyncTask
-    from webapp.services.sync_engine import process_task
+    from webapp.services.sync.engine import process_task
 
     with app.app_context():
         process_task(task_id)

@@ -12,7 +12,7 @@ def _ship_one(app, shop):
     from webapp.extensions import db
     from webapp.models import Order, User
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     with app.app_context():
         order = db.session.scalars(select(Order).where(Order.intent_to_cancel.is_(False))
@@ -61,8 +61,8 @@ def test_retry_and_resolve_are_audited(app, signed_in, client, shop):
     from webapp.extensions import db
     from webapp.models import AuditEvent, Order
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
-    from webapp.services.sync_engine import process_task
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.sync.engine import process_task
 
     _store_id, seller = shop
     control.set_faults(seller.sim.conn, "shipping", reject_rate=1.0)

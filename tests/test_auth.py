@@ -53,7 +53,7 @@ def test_deactivated_user_cannot_sign_in_and_loses_open_sessions(app, make_user,
     """Deactivating an account ends its session at the next request and blocks sign-in."""
     from webapp.extensions import db
     from webapp.models import User
-    from webapp.services.users import set_active
+    from webapp.services.users.accounts import set_active
 
     admin = make_user(role="admin")
     user = make_user()
@@ -90,7 +90,7 @@ def test_htmx_request_when_signed_out_redirects_the_whole_page(client):
 def test_failed_sign_ins_are_throttled_per_account(make_user, auth, app, monkeypatch):
     """After 5 failed attempts on one account, even the right password is refused for a while,
     however the e-mail is spelt (letter case, spaces) and from whichever address."""
-    from webapp.services import login_throttle
+    from webapp.services.users import login_throttle
 
     monkeypatch.setattr(login_throttle, "now", lambda: 1_000_000.0)  # no time passes
     user = make_user()

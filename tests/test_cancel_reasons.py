@@ -43,8 +43,8 @@ def _csrf(client, url: str) -> str:
 def test_service_refuses_the_buyer_reason_without_a_buyer_request(app, shop):
     """cancel_order with the customer-requested reason on an order the buyer did not ask to
     cancel is refused, on the reason, saying why; nothing is created."""
-    from webapp.services.cancelling import cancel_order
     from webapp.services.errors import ActionRefused
+    from webapp.services.stock.cancelling import cancel_order
 
     order_id, _po = _plain_order(app)
     before = _counts(app)
@@ -83,7 +83,7 @@ def test_cli_refuses_the_buyer_reason_without_a_buyer_request(app, runner, shop)
 def test_buyer_reason_is_accepted_when_the_buyer_asked(app, signed_in, client, shop, worker):
     """With the buyer's request imported, the form offers the customer-requested reason and
     cancelling with it reaches Walmart with that reason."""
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, seller = shop
     order_id, po = _plain_order(app)
@@ -105,7 +105,7 @@ def test_a_line_request_is_a_buyer_request(app, shop):
     """A buyer's request on one line (the order's own flag unset) allows the reason too."""
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services.cancelling import cancel_order
+    from webapp.services.stock.cancelling import cancel_order
 
     order_id, _po = _plain_order(app)
     with app.app_context():

@@ -43,7 +43,7 @@ def test_cancel_an_open_order_releases_and_pushes_stock(app, signed_in, client, 
     available quantity rises and is pushed."""
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services.stock import set_on_hand
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, seller = shop
     order_id, po, lines = _pick(app, lines=2)
@@ -80,8 +80,8 @@ def test_cancel_a_partially_shipped_order_cancels_only_the_rest(app, shop, worke
     from webapp.extensions import db
     from webapp.models import Order
     from webapp.models.base import utcnow
-    from webapp.services.cancelling import cancel_order
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.stock.cancelling import cancel_order
 
     _store_id, seller = shop
     order_id, po, lines = _pick(app, qty=3)
@@ -105,8 +105,8 @@ def test_refused_cancellations_change_and_send_nothing(app, signed_in, client, s
     from webapp.extensions import db
     from webapp.models import Cancellation, SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.cancelling import cancel_order
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.stock.cancelling import cancel_order
 
     _store_id, seller = shop
     order_id, po, lines = _pick(app)
@@ -138,7 +138,7 @@ def test_refused_cancellations_change_and_send_nothing(app, signed_in, client, s
 
 def test_buyer_request_preselects_customer_requested(app, signed_in, client, shop):
     """A buyer's cancellation request pre-selects the customer-requested reason."""
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, seller = shop
     order_id, po, _lines = _pick(app)
@@ -174,7 +174,7 @@ def test_cli_cancel_and_stock_set(app, runner, shop, worker):
 def test_twenty_quick_changes_send_few_updates_and_the_last_wins(app, walmart_store, runner):
     """Twenty quick changes of one SKU send far fewer than twenty updates; Walmart ends with
     the last quantity."""
-    from webapp.services.stock import set_on_hand
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, seller = walmart_store()
     with app.app_context():
@@ -206,8 +206,8 @@ def test_walmart_cancellations_release_stock(app, shop, worker):
     reservation, which a tracked SKU pushes."""
     from webapp.extensions import db
     from webapp.models import SkuStock
-    from webapp.services.importer import import_store
-    from webapp.services.stock import set_on_hand
+    from webapp.services.orders.importer import import_store
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, seller = shop
     order_id, po, lines = _pick(app)
@@ -257,9 +257,9 @@ def test_a_cancellation_walmart_refuses_releases_and_pushes_nothing(app, shop, w
     hand) releases them and pushes."""
     from webapp.extensions import db
     from webapp.models import SkuStock, SyncTask
-    from webapp.services.cancelling import cancel_order
-    from webapp.services.stock import set_on_hand
-    from webapp.services.sync_actions import resolve_task
+    from webapp.services.stock.cancelling import cancel_order
+    from webapp.services.stock.levels import set_on_hand
+    from webapp.services.sync.actions import resolve_task
 
     store_id, seller = shop
     order_id, _po, lines = _pick(app, lines=1)

@@ -31,7 +31,7 @@ def _pick(app, qty: int = 1, lines: int = 1) -> tuple[int, str, str]:
 
 def _ship(app, order_id: int, number: str, units: dict[str, int]) -> int:
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     with app.app_context():
         return ship_order(order_id, [PackageInput(number, "Standard", units, "UPS")], utcnow(),
@@ -73,8 +73,8 @@ def test_a_shipment_refused_for_its_tracking_number_is_corrected_and_synced(app,
     order is Shipped, the shipment shows the new number, the correction is audited."""
     from webapp.extensions import db
     from webapp.models import AuditEvent, Order, Shipment, SyncTask
-    from webapp.services.correcting import correct_shipment
-    from webapp.services.shipping import PackageInput
+    from webapp.services.shipping.correcting import correct_shipment
+    from webapp.services.shipping.ship import PackageInput
 
     _store_id, seller = shop
     order_id, po, _sku = _pick(app, qty=2)
@@ -117,9 +117,9 @@ def test_a_shipment_refused_as_overshipped_ships_what_is_left_and_gives_the_rest
     """One unit was shipped in Seller Center: Walmart refuses our shipment of both ("Qty
     OverShipped"). Corrected to one unit, it syncs; the unit no longer shipped by it is open,
     reserved and on hand again."""
-    from webapp.services.correcting import correct_shipment
-    from webapp.services.shipping import PackageInput
-    from webapp.services.stock import set_on_hand
+    from webapp.services.shipping.correcting import correct_shipment
+    from webapp.services.shipping.ship import PackageInput
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, seller = shop
     order_id, po, sku = _pick(app, qty=2)
@@ -148,9 +148,9 @@ def test_a_refused_cancellation_corrected_releases_its_units_only_once_accepted(
     accepts, then the canceled unit is released (with the one shipped elsewhere) and pushed."""
     from webapp.extensions import db
     from webapp.models import Cancellation, Order
-    from webapp.services.cancelling import cancel_order
-    from webapp.services.correcting import correct_cancellation
-    from webapp.services.stock import set_on_hand
+    from webapp.services.shipping.correcting import correct_cancellation
+    from webapp.services.stock.cancelling import cancel_order
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, seller = shop
     order_id, po, sku = _pick(app, qty=2)
@@ -211,9 +211,9 @@ BAD_SHIPMENTS = [
 def test_a_bad_shipment_correction_changes_nothing(app, refused_shipment):
     """Quantities beyond what is open, odd numbers, unknown lines, nothing, the refused
     content itself or no tracking number: a clear refusal, and no row or job changes."""
-    from webapp.services.correcting import correct_shipment
     from webapp.services.errors import ActionRefused
-    from webapp.services.shipping import PackageInput
+    from webapp.services.shipping.correcting import correct_shipment
+    from webapp.services.shipping.ship import PackageInput
 
     _order_id, task_id = refused_shipment
     when = _task(app, task_id).created_at
@@ -230,10 +230,10 @@ def test_only_a_refusal_still_in_error_is_corrected_once(app, refused_shipment, 
     one (pending) cannot be corrected; an acknowledgement is not a correctable update."""
     from webapp.extensions import db
     from webapp.models import SyncTask
-    from webapp.services.correcting import correct_shipment
     from webapp.services.errors import ActionRefused
-    from webapp.services.shipping import PackageInput
-    from webapp.services.sync_actions import resolve_task, retry_task
+    from webapp.services.shipping.correcting import correct_shipment
+    from webapp.services.shipping.ship import PackageInput
+    from webapp.services.sync.actions import resolve_task, retry_task
 
     order_id, task_id = refused_shipment
     when = _task(app, task_id).created_at
@@ -267,10 +267,10 @@ def test_a_concurrent_action_on_the_refusal_wins_cleanly(app, refused_shipment):
 
     from webapp.extensions import db
     from webapp.models import Shipment, SyncTask
-    from webapp.services import sync_actions
-    from webapp.services.correcting import correct_shipment
     from webapp.services.errors import ActionRefused
-    from webapp.services.shipping import PackageInput
+    from webapp.services.shipping.correcting import correct_shipment
+    from webapp.services.shipping.ship import PackageInput
+    from webapp.services.sync import actions as sync_actions
 
     order_id, task_id = refused_shipment
     when = _task(app, task_id).created_at
@@ -282,7 +282,7 @@ def test_a_concurrent_action_on_the_refusal_wins_cleanly(app, refused_shipment):
         return real(task, state, **values)
 
     with app.app_context():
-        from webapp.services import correcting
+        from webapp.services.shipping import correcting
         correcting.claim_failed = retried_meanwhile
         try:
             with pytest.raises(ActionRefused, match="Someone else acted on this update"):

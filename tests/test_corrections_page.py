@@ -156,7 +156,7 @@ def test_a_refused_cancellation_is_corrected_from_its_form(app, client, signed_i
     more units than it may cancel answer 422 and change nothing; a fewer-units correction
     goes to Walmart."""
     from simulator import control
-    from webapp.services.cancelling import cancel_order
+    from webapp.services.stock.cancelling import cancel_order
 
     _store_id, seller = shop
     order_id, po, _sku = _pick(app, qty=2)

@@ -20,7 +20,7 @@ def store(app, walmart_store, worker):
     [(order id, {line: qty})] of one-line orders without a buyer cancel request)."""
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
     from webapp.walmart.client import forget_tokens
 
     store_id, seller = walmart_store(orders=6, seed=5)
@@ -38,7 +38,7 @@ def store(app, walmart_store, worker):
 
 def _ship(app, order_id: int, lines: dict) -> int:
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     with app.app_context():
         return ship_order(order_id, [PackageInput("1Z999AA10123456784", "Standard", lines,
@@ -47,7 +47,7 @@ def _ship(app, order_id: int, lines: dict) -> int:
 
 
 def _run(app, task_id: int) -> str:
-    from webapp.services.sync_engine import process_task
+    from webapp.services.sync.engine import process_task
 
     with app.app_context():
         return process_task(task_id).state
@@ -111,7 +111,7 @@ def _section(page: str, start: str, end: str) -> str:
 def _update_secret(app, store_id: int, secret: str) -> None:
     from webapp.extensions import db
     from webapp.models import Store
-    from webapp.services.stores import StoreInput, update_store
+    from webapp.services.stores.editing import StoreInput, update_store
 
     with app.app_context():
         store = db.session.get(Store, store_id)
@@ -180,7 +180,7 @@ def test_a_fix_made_in_seller_center_alone_is_picked_up_by_the_next_check(app, s
     interval has passed) gets a token, which clears the problem and wakes every paused
     update."""
     from webapp.extensions import redis_connection
-    from webapp.services.credentials import PROBE_KEY
+    from webapp.services.stores.credentials import PROBE_KEY
 
     store_id, seller, orders = store
     first, second = (_ship(app, order_id, lines) for order_id, lines in orders[:2])
@@ -264,7 +264,7 @@ def test_a_pause_still_going_on_does_not_count_towards_giving_up(app, store):
     from webapp.extensions import db
     from webapp.models import Store, SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.sync_engine import _gives_up
+    from webapp.services.sync.engine import _gives_up
 
     store_id, _seller, orders = store
     order_id, lines = orders[0]
@@ -287,8 +287,8 @@ def test_an_import_refused_sets_the_store_state_and_waits_for_its_turn(app, stor
     Walmart accepts clears it."""
     from jobs.imports import import_all
     from webapp.extensions import redis_connection
-    from webapp.services.credentials import PROBE_KEY
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
+    from webapp.services.stores.credentials import PROBE_KEY
 
     store_id, seller, _orders = store
     original = seller.client_secret

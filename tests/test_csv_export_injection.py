@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
-from webapp.services.order_export import safe
+from webapp.services.orders.export import safe
 
 
 def test_formulas_after_a_separator_or_leading_spaces_are_neutralised():
@@ -29,7 +29,7 @@ def test_export_quotes_every_cell_and_neutralises_hidden_formulas(app, walmart_s
     every cell is quoted (a spreadsheet splitting on ; keeps the cell whole)."""
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, _seller = walmart_store(orders=2)
     with app.app_context():

@@ -44,7 +44,7 @@ def test_the_demo_store_tracks_stock_with_the_demo_limits(app, sim, demo_seller,
     and the available quantities reach the simulator."""
     from webapp.extensions import db
     from webapp.models import SkuStock, Store
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id = _demo_store(app, sim, demo_seller)
     wanted = demo.demo_stock()
@@ -96,9 +96,9 @@ def test_the_demo_returns_show_their_shipments(app, sim, demo_seller, worker, cl
     each shows its shipment — carrier, tracking number, lines — not "No shipment yet"."""
     from webapp.extensions import db
     from webapp.models import Order, Return
-    from webapp.services.importer import import_store
-    from webapp.services.order_detail import shipments_of
-    from webapp.services.returns_import import import_returns
+    from webapp.services.orders.detail import shipments_of
+    from webapp.services.orders.importer import import_store
+    from webapp.services.returns.importer import import_returns
 
     store_id = _demo_store(app, sim, demo_seller)
     with app.app_context():

@@ -139,7 +139,7 @@ def _configure(app, **extra) -> None:
 
 def _import_until_complete(app, store_id: int, passes: int = 60) -> int:
     """Import passes, as the schedule would run them, until one completes."""
-    from webapp.services.importer import ImportDeferred, import_store
+    from webapp.services.orders.importer import ImportDeferred, import_store
     from webapp.walmart import WalmartError
 
     for n in range(1, passes + 1):
@@ -154,8 +154,8 @@ def _import_until_complete(app, store_id: int, passes: int = 60) -> int:
 
 
 def _import_returns_until_complete(app, store_id: int, passes: int = 60) -> int:
-    from webapp.services.importer import ImportDeferred
-    from webapp.services.returns_import import import_returns
+    from webapp.services.orders.importer import ImportDeferred
+    from webapp.services.returns.importer import import_returns
     from webapp.walmart import WalmartError
 
     for n in range(1, passes + 1):
@@ -209,7 +209,7 @@ def _wait_settled(app, workers: Workers, timeout: float, where=None, sweep_every
 
 def _ship(order_id: int, number: str, lines: dict[str, int]):
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     return ship_order(order_id, [PackageInput(number, METHOD, lines, CARRIER)], utcnow(),
                       by=None, actor="fault campaign", confirm_warnings=True)
@@ -371,9 +371,9 @@ def test_every_update_reaches_walmart_exactly_once_under_a_fault_campaign(
     exactly once and Orderdeck agrees with Walmart line by line."""
     from webapp.extensions import db
     from webapp.models import Order, Return, SyncTask
-    from webapp.services.cancelling import cancel_order
-    from webapp.services.refunding import refund_return
-    from webapp.services.sync_actions import retry_tasks
+    from webapp.services.returns.refunding import refund_return
+    from webapp.services.stock.cancelling import cancel_order
+    from webapp.services.sync.actions import retry_tasks
 
     _configure(app)
     store_id, seller = walmart_store(orders=240, seed=84)
@@ -537,7 +537,7 @@ def test_a_worker_killed_mid_call_sends_nothing_twice(app, walmart_store, worker
     from webapp.extensions import db
     from webapp.models import Order, SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.cancelling import cancel_order
+    from webapp.services.stock.cancelling import cancel_order
 
     _configure(app)
     store_id, seller = walmart_store(orders=16, seed=85)
@@ -619,7 +619,7 @@ def test_a_flushed_redis_loses_no_update(app, walmart_store, workers, redis_url)
     from jobs.sync import sweep
     from webapp.extensions import db, redis_connection
     from webapp.models import Order, SyncTask
-    from webapp.services.cancelling import cancel_order
+    from webapp.services.stock.cancelling import cancel_order
 
     _configure(app)
     store_id, seller = walmart_store(orders=40, seed=86)
@@ -687,8 +687,8 @@ def test_while_walmart_is_down_updates_wait_and_the_pages_stay_usable(
     exactly once."""
     from webapp.extensions import db
     from webapp.models import Order, SyncTask
-    from webapp.services.cancelling import cancel_order
-    from webapp.services.sync_engine import MAX_ATTEMPTS
+    from webapp.services.stock.cancelling import cancel_order
+    from webapp.services.sync.engine import MAX_ATTEMPTS
 
     _configure(app)
     store_id, seller = walmart_store(orders=10, seed=87)

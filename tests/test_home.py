@@ -20,7 +20,7 @@ def shop_day(app, walmart_store):
     from webapp.extensions import db
     from webapp.models import Order, OrderLine, Return, Shipment, SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, _seller = walmart_store(orders=20, seed=3)
     with app.app_context():
@@ -152,7 +152,7 @@ def test_an_empty_orders_list_says_why(app, signed_in, client, walmart_store):
     from webapp.extensions import db
     from webapp.models import ImportRun, Store
     from webapp.models.base import utcnow
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
     from webapp.walmart import WalmartError
 
     store_id, _seller = walmart_store()

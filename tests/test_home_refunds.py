@@ -44,7 +44,7 @@ def test_a_refunded_return_leaves_homes_refund_deadlines(app, returned, worker, 
     """Over HTTP: listed while nothing is refunded, still listed after a partial refund, gone
     once the rest is refunded (on its way, then synced and imported again)."""
     from tests.conftest import http_session
-    from webapp.services.returns_import import import_returns
+    from webapp.services.returns.importer import import_returns
 
     store_id, _seller, _order_id, rma = returned
     return_id = _return_id(app, rma)
@@ -74,7 +74,7 @@ def test_a_failed_refund_that_walmart_shows_done_leaves_home(app, returned, work
     from tests.conftest import http_session
     from webapp.extensions import db
     from webapp.models import Refund, Return, SyncTask
-    from webapp.services.returns_import import import_returns
+    from webapp.services.returns.importer import import_returns
 
     store_id, seller, _order_id, rma = returned
     return_id = _return_id(app, rma)

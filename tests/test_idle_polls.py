@@ -76,7 +76,7 @@ def test_work_that_changes_nothing_shown_keeps_the_lists_quiet(app, shop):
     from webapp.extensions import db
     from webapp.models import Order, SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.sync_lease import claim, sweep
+    from webapp.services.sync.lease import claim, sweep
 
     store_id, _seller = shop
     with app.test_request_context():
@@ -116,7 +116,7 @@ def test_a_redis_restart_never_matches_an_old_marker(app, signed_in, client, sho
 def test_stock_poll_shows_a_quantity_set_elsewhere(app, signed_in, client, shop):
     from webapp.extensions import db
     from webapp.models import SkuStock
-    from webapp.services.stock import set_on_hand
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, _seller = shop
     with app.app_context():
@@ -160,7 +160,7 @@ def test_a_colleagues_ship_shows_while_this_pages_own_rows_are_in_flight(
     from webapp.extensions import db
     from webapp.models import Order
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     with app.app_context():
         first, second = [(o.id, {x.line_number: x.open_qty for x in o.lines})
@@ -194,7 +194,7 @@ def test_without_redis_polls_refresh_and_rows_in_flight_use_their_last_update(
     from webapp.extensions import db
     from webapp.models import Order
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     signed_in("viewer")
     monkeypatch.setattr(list_versions, "current", lambda name: None)

@@ -20,7 +20,7 @@ def _orders(app):
 
 
 def _import(app, store_id):
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     with app.app_context():
         run = import_store(store_id, trigger="test")
@@ -201,7 +201,7 @@ def test_a_page_the_batch_cannot_store_is_stored_order_by_order(app, walmart_sto
 
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services import order_import
+    from webapp.services.orders import storing as order_import
 
     store_id, seller = walmart_store(orders=5)
     refused = _first_po(sim_conn(seller), seller)
@@ -237,7 +237,7 @@ def test_windows_over_walmarts_cap_are_split(app, walmart_store, monkeypatch):
     from webapp.extensions import db
     from webapp.models import Order
     from webapp.models.base import utcnow
-    from webapp.services import importer
+    from webapp.services.orders import importer
 
     store_id, seller = walmart_store(orders=150, import_watermark=utcnow() - timedelta(days=1.5))
     conn = sim_conn(seller)

@@ -18,7 +18,7 @@ PROXY_TEXT = ('Upstream pool orders-east-7 at 10.0.4.17:8443 unreachable; trace=
 
 
 def _import_fails(app, store_id: int) -> None:
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
     from webapp.walmart import WalmartError
 
     with app.app_context():
@@ -99,8 +99,8 @@ def test_walmarts_own_message_on_a_sync_task_stays_visible_to_viewers(app, shop,
     from webapp.extensions import db
     from webapp.models import Order, SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
-    from webapp.services.sync_engine import process_task
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.sync.engine import process_task
 
     _store_id, seller = shop
     control.set_faults(seller.sim.conn, "shipping", reject_rate=1.0)

@@ -16,7 +16,7 @@ def test_every_order_once_and_acknowledged_once_under_faults(app, walmart_store,
     acknowledge each exactly once; the failures are recorded on the store."""
     from webapp.extensions import db
     from webapp.models import ImportRun, Order, Store
-    from webapp.services.importer import ImportDeferred, import_store
+    from webapp.services.orders.importer import ImportDeferred, import_store
     from webapp.walmart import WalmartError
 
     app.config.update(WALMART_READ_TIMEOUT=1.0, SYNC_BACKOFF_BASE=0.2, SYNC_BACKOFF_CAP=2.0)

@@ -40,7 +40,7 @@ def bounded_walks(monkeypatch):
 
 
 def _import(app, store_id) -> dict:
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     with app.app_context():
         run = import_store(store_id, trigger="test")
@@ -182,7 +182,7 @@ def test_acknowledgements_published_during_a_released_walk_skip_no_order(
     from webapp.extensions import db
     from webapp.models import SyncTask
     from webapp.models.base import utcnow
-    from webapp.services import outbox
+    from webapp.services.sync import outbox
 
     store_id, seller = walmart_store(orders=60, import_watermark=utcnow())
     conn = seller.sim.conn
@@ -208,7 +208,7 @@ def test_released_windows_over_the_cap_are_split_by_their_count(app, walmart_sto
     import): 150 released orders older than the watermark are counted first (limit=1) and the
     window halved until each part fits — no search is refused, every order once."""
     from webapp.models.base import utcnow
-    from webapp.services import importer
+    from webapp.services.orders import importer
 
     store_id, seller = walmart_store(orders=150, import_watermark=utcnow())
     conn = seller.sim.conn

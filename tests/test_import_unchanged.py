@@ -49,7 +49,7 @@ def _rows(html: str) -> list[str]:
 
 
 def _import(app, store_id):
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     with app.app_context():
         run = import_store(store_id)
@@ -105,7 +105,7 @@ def test_a_change_at_walmart_moves_only_that_orders_last_update(app, shop):
 def test_a_returns_import_that_finds_nothing_new_leaves_the_order_untouched(app, returned):
     """The returns import links a return to its order once; reading the same return again
     changes nothing on the order (its Last Update stays)."""
-    from webapp.services.returns_import import import_returns
+    from webapp.services.returns.importer import import_returns
 
     store_id, _seller, order_id, _rma = returned
     before = _stamps(app)[order_id]

@@ -27,7 +27,7 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch):
-    from webapp.services import login_throttle
+    from webapp.services.users import login_throttle
 
     fake = Clock()
     monkeypatch.setattr(login_throttle, "now", fake)
@@ -38,7 +38,7 @@ def clock(monkeypatch):
 def hash_checks(monkeypatch):
     """Counts password-hash checks; every check waits at `gate` until the test opens it, so
     parallel requests really are in flight together."""
-    from webapp.services import users
+    from webapp.services.users import accounts as users
 
     real = users.check_password_hash
     state = {"checks": 0, "done": 0, "lock": threading.Lock(), "gate": threading.Event()}
@@ -162,7 +162,7 @@ def test_sign_in_works_and_is_throttled_when_redis_is_down(no_redis, make_user, 
                                                            monkeypatch):
     """Without Redis, signing in still works and failures are still throttled (in the memory of
     the process), and Redis is not tried again at every attempt."""
-    from webapp.services import login_throttle
+    from webapp.services.users import login_throttle
 
     tries = []
     real = login_throttle.redis_connection

@@ -178,7 +178,7 @@ def test_refund_amounts_migration_keeps_returns_and_refunds(tmp_path, redis_url)
                 "'{\"1\": 1}', '2026-11-30 00:00:00', 'ops@example.com')"))
         upgrade()
         from webapp.models import Refund, ReturnLine
-        from webapp.services import refund_amounts
+        from webapp.services.returns import refund_amounts
 
         line = db.session.get(ReturnLine, 1)
         assert (line.tax_total, line.shipping_total, line.line_total) == (None, None, None)

@@ -26,8 +26,8 @@ def _failed_shipment(app, shop) -> tuple[int, str]:
     from webapp.extensions import db
     from webapp.models import Order
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
-    from webapp.services.sync_engine import process_task
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.sync.engine import process_task
 
     _store_id, seller = shop
     control.set_faults(seller.sim.conn, "shipping", reject_rate=1.0)
@@ -85,7 +85,7 @@ def test_an_import_failing_for_15_minutes_alerts_once_per_streak(app, walmart_st
     from webapp.extensions import db
     from webapp.models import Store
     from webapp.models.base import utcnow
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
     from webapp.walmart import WalmartError
 
     hook, _mail = receivers

@@ -78,9 +78,9 @@ def test_canceled_amount_is_the_canceled_units_charges(app, signed_in, client, s
     from webapp.extensions import db
     from webapp.models import Order
     from webapp.models.base import utcnow
-    from webapp.services.cancelling import cancel_order
-    from webapp.services.order_money import payment
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.orders.money import payment
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.stock.cancelling import cancel_order
 
     _store_id, seller = shop
     partly, po = _pick(app, lambda o: len(o.lines) == 1 and o.lines[0].quantity == 3)
@@ -110,7 +110,7 @@ def test_cli_shows_the_payment_information(app, runner, shop):
     """`orders show` prints the same figures as the page; --json gives them as exact text."""
     import json
 
-    from webapp.services.cancelling import cancel_order
+    from webapp.services.stock.cancelling import cancel_order
 
     _store_id, seller = shop
     order_id, po = _pick(app, lambda o: len(o.lines) == 1 and o.lines[0].quantity == 3)
@@ -131,8 +131,8 @@ def test_a_line_first_read_partly_cancelled_keeps_its_unit_price(app, walmart_st
     cancelled still has its real unit price and tax, and its canceled amount is one unit's."""
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services.importer import import_store
-    from webapp.services.order_money import payment
+    from webapp.services.orders.importer import import_store
+    from webapp.services.orders.money import payment
 
     store_id, seller = walmart_store(orders=40, seed=32)
     doc = next(d for d in (sim_orders.load(seller.sim.conn, seller.seller_id, r["po"]) for r in
@@ -172,8 +172,8 @@ def test_refunded_amount_is_the_refunds_recorded(app, signed_in, client, returne
     then refunds itself is added at its price and tax."""
     from webapp.extensions import db
     from webapp.models import Order, Refund
-    from webapp.services.refunding import refund_return
-    from webapp.services.returns_import import import_returns
+    from webapp.services.returns.importer import import_returns
+    from webapp.services.returns.refunding import refund_return
 
     store_id, seller, order_id, rma = returned
     with app.app_context():
@@ -195,7 +195,7 @@ def test_refunded_amount_is_the_refunds_recorded(app, signed_in, client, returne
     rows = _payment(client.get(f"/orders/{order_id}").text)
     assert _amount(rows["Refunded"]) == amount + _d(line["unitPrice"]) + _d(line["tax"])
     with app.app_context():  # Status details' "Refunded $…" is the same figure
-        from webapp.services.refund_amounts import for_order
+        from webapp.services.returns.refund_amounts import for_order
         assert for_order(order_id) == _amount(rows["Refunded"])
 
 
@@ -204,8 +204,8 @@ def test_a_refund_walmart_refused_is_not_counted(app, signed_in, client, returne
     """A refund Walmart rejected refunded nothing: Refunded stays $0.00 until a retry syncs."""
     from webapp.extensions import db
     from webapp.models import Refund
-    from webapp.services.refunding import refund_return
-    from webapp.services.sync_actions import retry_task
+    from webapp.services.returns.refunding import refund_return
+    from webapp.services.sync.actions import retry_task
 
     _store_id, seller, order_id, _rma = returned
     control.set_faults(seller.sim.conn, "return_refund", next={"reject": 1})

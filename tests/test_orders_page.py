@@ -15,7 +15,7 @@ from simulator import control
 @pytest.fixture
 def imported(app, walmart_store):
     """A store with 120 imported orders (acknowledgements still pending)."""
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, seller = walmart_store(orders=120, seed=5)
     with app.app_context():
@@ -63,7 +63,7 @@ def test_status_cards_count_and_filter(app, signed_in, client, imported):
     orders = _orders(app)
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services.order_queries import invalidate_counts
+    from webapp.services.orders.queries import invalidate_counts
     with app.app_context():
         db.session.execute(update(Order).where(Order.id.in_([o.id for o in orders[:7]]))
                            .values(status="Error"))
@@ -215,7 +215,7 @@ def test_order_page_shows_lines_customer_and_sync_history(app, signed_in, client
 
 def test_buyer_cancellation_request_stands_out(app, signed_in, client, imported):
     """A buyer's cancellation request is flagged on the list and the order page."""
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, seller = imported
     order = _orders(app)[0]
@@ -254,7 +254,7 @@ def test_failing_import_is_shown_and_raises_the_banner(app, signed_in, client, w
     from webapp.extensions import db
     from webapp.models import Store
     from webapp.models.base import utcnow
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
     from webapp.walmart import TransientError
 
     store_id, seller = walmart_store(orders=2)

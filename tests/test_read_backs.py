@@ -32,7 +32,7 @@ def _failing_with_read_backs(app, walmart_store, sends: int):
     next `sends` sends answer 500: each try reads the order back, then sends, and fails."""
     from webapp.extensions import db
     from webapp.models import SyncTask
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     app.config.update(SYNC_BACKOFF_BASE=2.0, SYNC_BACKOFF_CAP=600.0)
     store_id, seller = walmart_store(orders=1)
@@ -90,7 +90,7 @@ def test_a_manual_retry_keeps_the_count_and_starts_the_backoff_over(app, walmart
     from webapp.extensions import db
     from webapp.models import SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.sync_actions import retry_task
+    from webapp.services.sync.actions import retry_task
 
     task, _seller = _failing_with_read_backs(app, walmart_store, sends=1)
     with app.app_context():

@@ -16,7 +16,7 @@ def _sent(seller) -> list[tuple[str, str]]:
 
 
 def _read_only_shop(app, walmart_store, orders: int = 6):
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, seller = walmart_store(orders=orders, seed=41, read_only=True)
     with app.app_context():
@@ -47,10 +47,10 @@ def test_every_sending_action_is_refused_for_a_read_only_store(app, shop, worker
     from webapp.extensions import db
     from webapp.models import Order, Shipment, SkuStock, Store
     from webapp.models.base import utcnow
-    from webapp.services import stock
-    from webapp.services.cancelling import cancel_order
     from webapp.services.errors import StoreReadOnly
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.stock import levels as stock
+    from webapp.services.stock.cancelling import cancel_order
 
     store_id, seller = shop
     with app.app_context():
@@ -84,8 +84,8 @@ def test_refund_and_retry_are_refused_for_a_read_only_store(app, returned):
     from webapp.extensions import db
     from webapp.models import Refund, Return, Store, SyncTask
     from webapp.services.errors import StoreReadOnly
-    from webapp.services.refunding import refund_return
-    from webapp.services.sync_actions import retry_task
+    from webapp.services.returns.refunding import refund_return
+    from webapp.services.sync.actions import retry_task
 
     store_id, _seller, _order_id, rma = returned
     with app.app_context():
@@ -110,8 +110,8 @@ def test_pending_updates_wait_while_read_only_and_go_after_the_switch(app, shop,
     from webapp.extensions import db
     from webapp.models import Order, Store, SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
-    from webapp.services.store_mode import set_read_write
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.stores.mode import set_read_write
 
     store_id, seller = shop
     with app.app_context():
@@ -142,7 +142,7 @@ def test_switch_to_read_write_acknowledges_only_what_walmart_still_has_created(
     acknowledged are settled without a call; the others are acknowledged; no stock is pushed."""
     from webapp.extensions import db
     from webapp.models import Order, Store, SyncTask
-    from webapp.services.store_mode import set_read_write, waiting_orders
+    from webapp.services.stores.mode import set_read_write, waiting_orders
 
     store_id, seller = _read_only_shop(app, walmart_store, orders=4)
     with app.app_context():

@@ -24,8 +24,8 @@ def _returned(app, shop, worker, pick, reason="DAMAGED", lines=None):
     from webapp.extensions import db
     from webapp.models import Order, Return
     from webapp.models.base import utcnow
-    from webapp.services.returns_import import import_returns
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.returns.importer import import_returns
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     store_id, seller = shop
     with app.app_context():
@@ -49,7 +49,7 @@ def _two_units_with_shipping(order) -> bool:
 
 
 def _refund(app, return_id, quantities, restock=(), by="test"):
-    from webapp.services.refunding import refund_return
+    from webapp.services.returns.refunding import refund_return
 
     with app.app_context():
         return refund_return(return_id, quantities, set(restock), by=None, actor=by).amount
@@ -160,7 +160,7 @@ def test_refunds_made_outside_orderdeck_show_who_made_them(app, signed_in, clien
     who refunded them (they said "—", or Walmart's code)."""
     from webapp.extensions import db
     from webapp.models import Refund, Return
-    from webapp.services.returns_import import import_returns
+    from webapp.services.returns.importer import import_returns
 
     store_id, seller, _order_id, rma = returned
     with app.app_context():

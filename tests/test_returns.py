@@ -95,8 +95,8 @@ def test_refund_with_return_to_stock_pushes_the_sku(app, returned, worker):
     """Units returned to stock go back on hand and the new available quantity is pushed."""
     from webapp.extensions import db
     from webapp.models import Return, SkuStock
-    from webapp.services.refunding import refund_return
-    from webapp.services.stock import set_on_hand
+    from webapp.services.returns.refunding import refund_return
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, seller, _order_id, rma = returned
     with app.app_context():
@@ -114,7 +114,7 @@ def test_refund_with_return_to_stock_pushes_the_sku(app, returned, worker):
 def test_walmart_refunding_itself_shows_refunded(app, returned):
     """When Walmart refunds on the seller's behalf, the next import shows Refunded."""
     from simulator import returns as sim_returns
-    from webapp.services.returns_import import import_returns
+    from webapp.services.returns.importer import import_returns
 
     store_id, seller, _order_id, rma = returned
     sim_returns.walmart_refunds(seller.sim.conn, seller.seller_id, rma)
@@ -128,7 +128,7 @@ def test_a_rejected_refund_shows_error_and_retry_sends_it(app, signed_in, client
     """Walmart refuses the refund: the return shows Error with the message; Retry syncs it."""
     from webapp.extensions import db
     from webapp.models import Refund
-    from webapp.services.refunding import refund_return
+    from webapp.services.returns.refunding import refund_return
 
     _store_id, seller, _order_id, rma = returned
     return_id, _, _ = _ret(app, rma)

@@ -154,7 +154,7 @@ class World:
         refused it."""
         from webapp.extensions import db
         from webapp.models import Order, SyncTask
-        from webapp.services import order_status
+        from webapp.services.orders import status as order_status
 
         order = self.open_order()
         with self.app.app_context():
@@ -177,7 +177,7 @@ class World:
         from webapp.extensions import db
         from webapp.models import Order, Shipment, ShipmentLine, ShipmentPackage, SyncTask
         from webapp.models.base import utcnow
-        from webapp.services import order_status
+        from webapp.services.orders import status as order_status
         from webapp.walmart import payloads
 
         with self.app.app_context():
@@ -394,7 +394,7 @@ def _upload(w: World) -> Call:
 
 
 def _store_edit(w: World) -> Call:
-    from webapp.services.stores import format_rate_limits
+    from webapp.services.stores.editing import format_rate_limits
 
     return Call("POST", w.url("stores.edit", store_id=w.store_id), {
         "name": f"Renamed {w.number()}", "environment": "simulator", "base_url": w.sim_url,
@@ -625,7 +625,7 @@ def test_secrets_are_on_no_page_log_audit_entry_task_or_row(app, debug_logs, wor
 
     with app.app_context():
         store = db.session.get(Store, world.store_id)
-        from webapp.services.stores import client_secret
+        from webapp.services.stores.editing import client_secret
         real = client_secret(store)
     typed, retyped, rejected = (f"{name}-{secrets.token_hex(6)}" for name in
                                 ("typed", "retyped", "rejected"))

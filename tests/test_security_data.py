@@ -38,12 +38,13 @@ def hostile(app, walmart_store, worker):
     from webapp.extensions import db
     from webapp.models import Order, Return, Store, SyncTask, TrackingUpload
     from webapp.models.base import utcnow
-    from webapp.services import order_status, return_status
-    from webapp.services.importer import import_store
-    from webapp.services.refunding import refund_return
-    from webapp.services.returns_import import import_returns
-    from webapp.services.shipping import PackageInput, ship_order
-    from webapp.services.stock import set_on_hand
+    from webapp.services.orders import status as order_status
+    from webapp.services.orders.importer import import_store
+    from webapp.services.returns import status as return_status
+    from webapp.services.returns.importer import import_returns
+    from webapp.services.returns.refunding import refund_return
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, seller = walmart_store()
     conn = seller.sim.conn
@@ -170,7 +171,7 @@ def orders(app, walmart_store):
     """A store with three imported orders; returns (store id, purchase order ids)."""
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, _seller = walmart_store(orders=3, seed=4)
     with app.app_context():
@@ -292,9 +293,9 @@ def test_overlong_walmart_text_never_stops_an_import(app, walmart_store, worker)
     from webapp.extensions import db
     from webapp.models import Order
     from webapp.models.base import utcnow
-    from webapp.services.importer import import_store
-    from webapp.services.returns_import import import_returns
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.orders.importer import import_store
+    from webapp.services.returns.importer import import_returns
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     store_id, seller = walmart_store()
     conn = seller.sim.conn

@@ -28,7 +28,7 @@ def retrying(app, shop, worker):
     from webapp.extensions import db
     from webapp.models import Order, SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     _store_id, seller = shop
     with app.app_context():
@@ -154,7 +154,7 @@ def test_waits_a_person_must_end_first_are_refused(app, retrying):
     from webapp.extensions import db
     from webapp.models import Store, SyncTask
     from webapp.services.errors import ActionRefused
-    from webapp.services.sync_actions import send_now, waits_to_retry
+    from webapp.services.sync.actions import send_now, waits_to_retry
 
     _order_id, task_id, _seller = retrying
     before = _task(app, task_id).next_attempt_at

@@ -78,7 +78,7 @@ def test_weak_passwords_are_refused_everywhere(app_ctx, make_user, password, mes
     from webapp.extensions import db
     from webapp.models import User
     from webapp.services.errors import ActionRefused
-    from webapp.services.users import create_user, set_password
+    from webapp.services.users.accounts import create_user, set_password
 
     with pytest.raises(ActionRefused, match=message):
         create_user("weak@example.com", "viewer", password)
@@ -108,6 +108,6 @@ def test_users_page_refuses_a_common_password_with_a_message(app, signed_in, aut
 
 def test_an_uncommon_password_is_still_accepted(app_ctx):
     """A long, unusual password passes the checks (the list does not refuse everything)."""
-    from webapp.services.users import create_user
+    from webapp.services.users.accounts import create_user
 
     assert create_user("fine@example.com", "viewer", "plum velvet 42 orbit").id

@@ -19,7 +19,7 @@ def _inventory_calls(seller) -> list[tuple[dict, str]]:
 
 def _seeded(app, walmart_store, nodes: list[str], count: int = 12, **store_fields):
     """A store whose seller's orders come from `nodes` in turn, imported; (store_id, seller)."""
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, seller = walmart_store(**store_fields)
     control.seed_orders(seller.sim.conn, seller.seller_id, count, seed=5, ship_nodes=nodes)
@@ -32,7 +32,7 @@ def _open_by_node(app, store_id: int) -> dict[tuple[str, str], int]:
     """Open units of the store's orders per (SKU, stock node), from the orders themselves."""
     from webapp.extensions import db
     from webapp.models import Order, Store
-    from webapp.services.ship_nodes import stock_node
+    from webapp.services.stock.ship_nodes import stock_node
 
     with app.app_context():
         store = db.session.get(Store, store_id)
@@ -102,7 +102,7 @@ def test_orders_keep_their_ship_node_and_reserve_there(app, walmart_store, path)
     the stored one."""
     from webapp.extensions import db
     from webapp.models import Order, Store
-    from webapp.services.order_import import upsert, upsert_page
+    from webapp.services.orders.storing import upsert, upsert_page
     from webapp.walmart.schema import parse_order
 
     store_id, seller = walmart_store(default_ship_node="N1")
@@ -139,7 +139,7 @@ def test_the_ship_nodes_a_store_knows(app, walmart_store):
     """A store knows its default node first, then every node its orders named (once each)."""
     from webapp.extensions import db
     from webapp.models import Store
-    from webapp.services.ship_nodes import known_nodes
+    from webapp.services.stock.ship_nodes import known_nodes
 
     store_id, _seller = _seeded(app, walmart_store, ["N3", "N2", "", "N3"], count=8,
                                 default_ship_node="N9")
@@ -156,8 +156,8 @@ def test_cancel_and_ship_release_at_the_orders_node(app, walmart_store, worker):
     from webapp.extensions import db
     from webapp.models import Order
     from webapp.models.base import utcnow
-    from webapp.services.cancelling import cancel_order
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.stock.cancelling import cancel_order
 
     store_id, _seller = _seeded(app, walmart_store, ["N1", "N2"], default_ship_node="N1")
     with app.app_context():
@@ -233,7 +233,7 @@ def test_pushes_name_the_ship_node_only_when_the_store_knows_several(app, walmar
     """With one known node, stock goes to Walmart without shipNode (its default node); once the
     store knows two, each node's quantity is sent with its shipNode (the default row with the
     default node's id) and Walmart holds both."""
-    from webapp.services.stock import set_on_hand
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, seller = _seeded(app, walmart_store, ["N1"], count=2, default_ship_node="N1")
     with app.app_context():
@@ -243,7 +243,7 @@ def test_pushes_name_the_ship_node_only_when_the_store_knows_several(app, walmar
         ({"sku": "SOLO-1"}, '{"sku": "SOLO-1", "quantity": {"unit": "EACH", "amount": 4}}')]
     control.seed_orders(seller.sim.conn, seller.seller_id, 2, seed=6, ship_nodes=["N2"])
     with app.app_context():
-        from webapp.services.importer import import_store
+        from webapp.services.orders.importer import import_store
         import_store(store_id)
         set_on_hand(store_id, "TWO-1", 7, by=None)
         set_on_hand(store_id, "TWO-1", 3, by=None, node="N2")
@@ -259,8 +259,8 @@ def test_pushes_at_two_nodes_of_one_sku_do_not_wait_for_each_other(app, walmart_
     another node; a second change at the same node is absorbed by the waiting push."""
     from webapp.extensions import db
     from webapp.models import SyncTask
-    from webapp.services.stock import set_on_hand, task_node
-    from webapp.services.sync_engine import _earlier_pending
+    from webapp.services.stock.levels import set_on_hand, task_node
+    from webapp.services.sync.engine import _earlier_pending
 
     store_id, _seller = _seeded(app, walmart_store, ["N1", "N2"], count=4,
                                 default_ship_node="N1")
@@ -298,7 +298,7 @@ def test_setting_stock_at_a_node_the_store_does_not_know_is_refused(app, walmart
     assert ok.exit_code == 0 and "X-1 at ship node N2: on hand 3" in ok.output
     with app.app_context():
         from webapp.services.errors import ActionRefused
-        from webapp.services.stock import import_csv
+        from webapp.services.stock.levels import import_csv
         with pytest.raises(ActionRefused, match="Row 3: .*knows no ship node 'N8'"):
             import_csv(store_id, "sku,quantity,ship_node\nY-1,2,N2\nY-2,2,N8\n", by=None)
         db.session.rollback()
@@ -316,7 +316,7 @@ def test_stock_page_shows_ship_nodes_when_the_store_knows_several(app, signed_in
     from tests.factories import make_store
     from webapp.extensions import db
     from webapp.models import SkuStock
-    from webapp.services.stock import set_on_hand
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, _seller = _seeded(app, walmart_store, ["N1", "N2"], count=6,
                                 default_ship_node="N1")
@@ -347,7 +347,7 @@ def test_changing_the_default_node_moves_stock_with_it(app, walmart_store, runne
     open orders per node, and Walmart receives each node's new quantity."""
     from webapp.extensions import db
     from webapp.models import SkuStock, Store
-    from webapp.services.stock import set_on_hand
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, seller = _seeded(app, walmart_store, ["N1", "N2"], count=8)
     sku = _pick_sku(app, store_id)
@@ -409,8 +409,8 @@ def test_a_refund_restocks_at_the_node_the_order_shipped_from(app, returned):
     """Units a refund puts back on the shelf go to the stock row of the order's ship node."""
     from webapp.extensions import db
     from webapp.models import Order, Return, SkuStock, Store
-    from webapp.services.refunding import refund_return
-    from webapp.services.stock import set_on_hand
+    from webapp.services.returns.refunding import refund_return
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, _seller, order_id, rma = returned
     with app.app_context():
@@ -430,7 +430,7 @@ def test_a_refund_restocks_at_the_node_the_order_shipped_from(app, returned):
 def test_sync_page_names_the_node_of_a_stock_push(app, signed_in, client, walmart_store):
     """On the Sync page a stock update at a node other than the default names its SKU and node;
     one at the default row names the SKU alone."""
-    from webapp.services.stock import set_on_hand
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, _seller = _seeded(app, walmart_store, ["N1", "N2"], count=4,
                                 default_ship_node="N1")
@@ -448,7 +448,7 @@ def test_an_order_walmart_moves_to_another_node_moves_its_reservation(app, walma
     the old node and reserved at the new one."""
     from webapp.extensions import db
     from webapp.models import Store
-    from webapp.services.order_import import upsert
+    from webapp.services.orders.storing import upsert
     from webapp.walmart.schema import parse_order
 
     store_id, seller = _seeded(app, walmart_store, ["N1", "N2"], count=2,

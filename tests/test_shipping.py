@@ -181,7 +181,7 @@ def test_unusual_tracking_number_warns_and_can_be_confirmed(app, signed_in, clie
 def test_buyer_cancel_request_must_be_overridden(app, signed_in, client, shop):
     """An order the buyer asked to cancel ships only with the explicit override, which
     Walmart receives as intentToCancelOverride."""
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, seller = shop
     order_id, po, _qty = _find(app)
@@ -220,7 +220,7 @@ def test_two_people_shipping_the_same_units_at_once(app, shop):
     """Two shipments of the same last units at the same moment: one wins, one is told."""
     from webapp.models.base import utcnow
     from webapp.services.errors import ActionRefused
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     order_id, _po, qty = _find(app)
     barrier, results = threading.Barrier(2), []
@@ -267,9 +267,9 @@ def test_walmart_rejection_shows_error_and_retry_syncs_it(app, signed_in, client
     from webapp.extensions import db
     from webapp.models import SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.importer import import_store
-    from webapp.services.shipping import PackageInput, ship_order
-    from webapp.services.sync_engine import process_task
+    from webapp.services.orders.importer import import_store
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.sync.engine import process_task
 
     store_id, seller = walmart_store(orders=3)
     with app.app_context():
@@ -302,9 +302,9 @@ def test_a_shipment_waits_for_the_orders_acknowledgement(app, walmart_store, run
     """Shipped before its acknowledgement reached Walmart, the shipment waits for it (Walmart
     refuses to ship an unacknowledged line) and then goes through."""
     from webapp.models.base import utcnow
-    from webapp.services.importer import import_store
-    from webapp.services.shipping import PackageInput, ship_order
-    from webapp.services.sync_engine import process_task
+    from webapp.services.orders.importer import import_store
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.sync.engine import process_task
 
     store_id, seller = walmart_store(orders=2)
     with app.app_context():
@@ -333,7 +333,7 @@ def test_a_tracking_number_is_used_once_per_order(app, shop):
     it when Walmart is read back)."""
     from webapp.models.base import utcnow
     from webapp.services.errors import ActionRefused
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     order_id, _po, qty = _find(app, want_qty=2)
     with app.app_context():
@@ -376,8 +376,8 @@ def test_every_shipment_reaches_walmart_exactly_once_under_faults(app, shop, run
     from webapp.extensions import db
     from webapp.models import Order, SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
-    from webapp.services.sync_engine import claim
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.sync.engine import claim
 
     _store_id, seller = shop
     app.config.update(WALMART_READ_TIMEOUT=0.7, SYNC_BACKOFF_BASE=0.2, SYNC_BACKOFF_CAP=1.0)
@@ -441,8 +441,8 @@ def test_tracking_can_be_corrected_within_walmarts_window(app, signed_in, client
     from webapp.models import ShipmentPackage, SyncTask
     from webapp.models.base import utcnow
     from webapp.services.errors import ActionRefused
-    from webapp.services.shipping import PackageInput, ship_order
-    from webapp.services.tracking_correction import correct_tracking
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.shipping.tracking_correction import correct_tracking
 
     _store_id, seller = shop
     order_id, po, qty = _find(app)

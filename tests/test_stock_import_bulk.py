@@ -17,7 +17,7 @@ def _csv(rows: int = ROWS) -> str:
 def _pushes(store_id: int) -> list[tuple[str, str | None]]:
     from webapp.extensions import db
     from webapp.models import SyncTask, TaskKind
-    from webapp.services.stock import TASK_NODE
+    from webapp.services.stock.levels import TASK_NODE
 
     return sorted(db.session.execute(select(SyncTask.target, TASK_NODE).where(
         SyncTask.store_id == store_id, SyncTask.kind == TaskKind.INVENTORY.value)).all())
@@ -29,7 +29,7 @@ def test_a_20000_row_file_imports_and_a_concurrent_change_is_kept(app):
     from tests.factories import make_store
     from webapp.extensions import db
     from webapp.models import SkuStock
-    from webapp.services import stock
+    from webapp.services.stock import levels as stock
 
     with app.app_context():
         store_id = make_store().id
@@ -96,7 +96,7 @@ def test_import_queues_one_push_per_sku_and_node_and_the_last_row_wins(app):
     from tests.factories import make_store
     from webapp.extensions import db
     from webapp.models import SkuStock, Store
-    from webapp.services import stock
+    from webapp.services.stock import levels as stock
 
     with app.app_context():
         store_id = make_store().id
@@ -116,7 +116,7 @@ def test_an_imported_file_reaches_walmart(app, walmart_store, worker):
     and its push ends Synced."""
     from webapp.extensions import db
     from webapp.models import SyncTask, TaskKind
-    from webapp.services import stock
+    from webapp.services.stock import levels as stock
 
     store_id, seller = walmart_store()
     with app.app_context():

@@ -41,7 +41,7 @@ def test_admin_adds_a_store_and_the_secret_is_encrypted(app, signed_in, auth, ca
     assert store.base_url == "https://sandbox.walmartapis.com"
     assert "s3cret-value-xyz" not in store.client_secret_encrypted
     with app.app_context():
-        from webapp.services.stores import client_secret
+        from webapp.services.stores.editing import client_secret
         assert client_secret(store) == "s3cret-value-xyz"
     for path in ("/stores/", f"/stores/{store.id}/edit", "/"):
         assert "s3cret-value-xyz" not in auth.client.get(path).text
@@ -107,7 +107,7 @@ def test_credentials_in_the_address_are_refused_by_the_service_too(app_ctx):
     """The rule itself (used by the CLI and every Walmart call, not only the form) refuses a
     user:password in the address and a port that is not a number."""
     from webapp.models import Environment
-    from webapp.services.stores import address_refusal
+    from webapp.services.stores.editing import address_refusal
 
     for url in ("https://user:pw@marketplace.walmartapis.com",
                 "https://marketplace.walmartapis.com:x"):
@@ -122,7 +122,7 @@ def test_an_address_changed_behind_the_form_is_never_called(app, walmart_store):
     called at all: the import fails with the reason, and the secret goes nowhere."""
     from webapp.extensions import db
     from webapp.models import ImportRun, Store
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
     from webapp.walmart.errors import AddressRefused
 
     store_id, seller = walmart_store(orders=2)
@@ -168,7 +168,7 @@ def test_rate_limits_per_store(app, signed_in, auth):
     with app.app_context():
         from webapp.extensions import db
         from webapp.models import Store
-        from webapp.services.rate_limit import limit_for
+        from webapp.services.sync.rate_limit import limit_for
         saved = db.session.get(Store, store.id)
         assert (limit_for(saved, "acknowledge"), limit_for(saved, "cancel")) == (120, 60)
 
@@ -196,7 +196,7 @@ def test_editing_with_an_empty_secret_keeps_the_stored_one(app, signed_in, auth)
     [saved] = _stores(app)
     assert (saved.name, saved.import_enabled) == ("Shop renamed", False)
     with app.app_context():
-        from webapp.services.stores import client_secret
+        from webapp.services.stores.editing import client_secret
         assert client_secret(saved) == "first-secret-123"
         _form(auth, f"/stores/{store.id}/edit", name="Shop renamed", client_secret="second-456")
         assert client_secret(_stores(app)[0]) == "second-456"
@@ -207,7 +207,7 @@ def test_a_changed_encryption_key_is_reported_not_garbled(app):
     from cryptography.fernet import Fernet
 
     from webapp.secrets_box import SecretUnreadable
-    from webapp.services.stores import client_secret
+    from webapp.services.stores.editing import client_secret
 
     with app.app_context():
         store = make_store()
@@ -243,8 +243,8 @@ def test_an_update_for_a_store_at_a_refused_address_waits_and_sends_nothing(app,
     from webapp.extensions import db
     from webapp.models import Order, Store, SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
-    from webapp.services.sync_engine import process_task
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.sync.engine import process_task
 
     store_id, seller = shop
     calls = len(seller.requests())

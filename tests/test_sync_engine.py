@@ -13,7 +13,7 @@ from tests.sync_steps import make_due, run_task
 
 
 def _setup(app, walmart_store, orders: int = 1):
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, seller = walmart_store(orders=orders)
     with app.app_context():
@@ -109,7 +109,7 @@ def test_our_bucket_keeps_us_under_walmarts_limit(app, walmart_store, worker):
     states = [t.state for t in _tasks(app)]
     assert states.count("synced") == 2 and states.count("pending") == 3
     assert set(_acks(seller)) == {200} and len(_acks(seller)) == 2
-    from webapp.services.rate_limit import take
+    from webapp.services.sync.rate_limit import take
     with app.app_context():  # the share kept for people is there for an urgent call
         store = db.session.get(Store, store_id)
         assert not take(store, "acknowledge").allowed
@@ -166,7 +166,7 @@ def test_a_dead_workers_lease_expires_and_is_read_back(app, walmart_store):
     from webapp.extensions import db
     from webapp.models import SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.sync_engine import claim, sweep
+    from webapp.services.sync.engine import claim, sweep
 
     _store_id, seller = _setup(app, walmart_store)
     [task] = _tasks(app)
@@ -185,7 +185,7 @@ def test_a_dead_workers_lease_expires_and_is_read_back(app, walmart_store):
 def test_a_flushed_redis_loses_nothing(app, walmart_store, worker, redis_url):
     """Every queued job vanishes (Redis restarted without persistence); the sweeper
     re-enqueues the pending tasks and every order is still acknowledged exactly once."""
-    from webapp.services.sync_engine import sweep
+    from webapp.services.sync.engine import sweep
 
     _store_id, seller = _setup(app, walmart_store, orders=4)
     Redis.from_url(redis_url).flushdb()
@@ -202,7 +202,7 @@ def test_a_task_queued_twice_runs_once(app, walmart_store, worker):
     """The same task enqueued again (sweeper and publisher racing) is sent once."""
     from webapp.extensions import db
     from webapp.models import SyncTask
-    from webapp.services import outbox
+    from webapp.services.sync import outbox
 
     _store_id, seller = _setup(app, walmart_store)
     with app.app_context():
@@ -224,8 +224,8 @@ def test_stuck_tasks_are_flagged_after_ten_minutes(app, walmart_store):
     from webapp.extensions import db
     from webapp.models import Order, SyncTask
     from webapp.models.base import utcnow
-    from webapp.services import order_status
-    from webapp.services.sync_engine import sweep
+    from webapp.services.orders import status as order_status
+    from webapp.services.sync.engine import sweep
 
     _setup(app, walmart_store)
     with app.app_context():

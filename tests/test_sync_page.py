@@ -27,7 +27,7 @@ def _orders(app, count: int):
 
 def _ship(app, order_id: int, lines: dict, number: str) -> int:
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     with app.app_context():
         shipment = ship_order(order_id, [PackageInput(number, "Standard", lines, "UPS")],
@@ -36,7 +36,7 @@ def _ship(app, order_id: int, lines: dict, number: str) -> int:
 
 
 def _run(app, task_id: int) -> str:
-    from webapp.services.sync_engine import process_task
+    from webapp.services.sync.engine import process_task
 
     with app.app_context():
         return process_task(task_id).state
@@ -205,7 +205,7 @@ def test_stores_page_shows_sync_health(app, signed_in, client, overshipped):
     from webapp.extensions import db
     from webapp.models import SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.sync_engine import sweep
+    from webapp.services.sync.engine import sweep
 
     [_first, (order_id, _po, lines)] = _orders(app, 2)
     pending = _ship(app, order_id, lines, "1ZWAITING0000001")  # not sent yet
@@ -265,7 +265,7 @@ EXPLAINED = [
 @pytest.mark.parametrize(("kind", "code", "field", "message", "title"), EXPLAINED)
 def test_each_walmart_error_gets_a_plain_explanation(kind, code, field, message, title):
     from webapp.models import SyncTask
-    from webapp.services.sync_explain import explain
+    from webapp.services.sync.explain import explain
 
     task = SyncTask(kind=kind, target="1", last_error_code=code, last_error_field=field,
                     last_error_message=message)
@@ -278,7 +278,7 @@ def test_each_walmart_error_gets_a_plain_explanation(kind, code, field, message,
 def test_what_was_sent_is_summarised_without_secrets(app, shop, overshipped):
     from webapp.extensions import db
     from webapp.models import SyncTask
-    from webapp.services.sync_explain import summary
+    from webapp.services.sync.explain import summary
 
     _order_id, _po, task_id = overshipped
     secret = shop[1].client_secret

@@ -161,8 +161,8 @@ def test_a_refused_upload_shipment_corrected_is_followed_to_its_new_attempt(
     from webapp.extensions import db
     from webapp.models import SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.correcting import correct_shipment
-    from webapp.services.shipping import PackageInput
+    from webapp.services.shipping.correcting import correct_shipment
+    from webapp.services.shipping.ship import PackageInput
 
     _store_id, seller = shop
     (one_id, one, _po), = _orders(app, 1, 1)

@@ -47,7 +47,7 @@ def _resolve(session, base, task_id, note):
 
 
 def _import(app, store_id):
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     with app.app_context():
         assert import_store(store_id).ok
@@ -86,7 +86,7 @@ def test_a_shipment_fixed_in_seller_center_that_walmart_does_not_show(app, shop,
     page and Home say Walmart disagrees. Once it is shipped in Seller Center, the next import
     clears it everywhere."""
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     store_id, seller = shop
     order_id, po = _pick(app, store_id)
@@ -138,7 +138,7 @@ def test_a_cancellation_fixed_in_seller_center_that_walmart_does_not_show(app, s
                                                                           make_user):
     """A refused cancellation closed as fixed by hand, while Walmart still has the units to
     ship: the order says so with what to do; cancelled at Walmart later, it clears."""
-    from webapp.services.cancelling import cancel_order
+    from webapp.services.stock.cancelling import cancel_order
 
     store_id, seller = shop
     order_id, po = _pick(app, store_id)
@@ -165,7 +165,7 @@ def test_a_fix_walmart_shows_is_never_flagged(app, shop, worker, live_server, ma
     """Shipped in Seller Center (with another tracking number) and then closed as fixed:
     the import finds Walmart agreeing, and nothing is flagged."""
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     store_id, seller = shop
     order_id, po = _pick(app, store_id)
@@ -189,10 +189,10 @@ def test_walmart_read_before_the_fix_is_not_judged(app, shop, worker, make_user)
     from webapp.extensions import db
     from webapp.models import Store, SyncTask
     from webapp.models.base import utcnow
-    from webapp.services import order_import
-    from webapp.services.cancelling import cancel_order
-    from webapp.services.sync_actions import resolve_task
-    from webapp.services.walmart_access import client_for
+    from webapp.services.orders import storing as order_import
+    from webapp.services.stock.cancelling import cancel_order
+    from webapp.services.stores.walmart_access import client_for
+    from webapp.services.sync.actions import resolve_task
 
     store_id, seller = shop
     order_id, po = _pick(app, store_id)

@@ -101,7 +101,7 @@ def test_next_cursor_keeps_both_dates_of_the_range(sim):
 def test_returns_import_sends_both_modified_dates(app, walmart_store):
     """The returns import asks for returns modified between its watermark and now: both
     bounds of the range, never a lone start; the return is read."""
-    from webapp.services.returns_import import import_returns
+    from webapp.services.returns.importer import import_returns
 
     store_id, seller = walmart_store(orders=10)
     client = seller.client()

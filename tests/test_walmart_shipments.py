@@ -23,7 +23,7 @@ def _shipments(app, order_id: int) -> list[tuple[str, str, list[tuple[str, int]]
     """(carrier, tracking number, [(line, quantity)], sent from here) per package."""
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services.order_detail import shipments_of
+    from webapp.services.orders.detail import shipments_of
 
     with app.app_context():
         return [(p.carrier_name, p.tracking_number,
@@ -32,7 +32,7 @@ def _shipments(app, order_id: int) -> list[tuple[str, str, list[tuple[str, int]]
 
 
 def _import(app, store_id: int) -> None:
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     with app.app_context():
         import_store(store_id)
@@ -40,7 +40,7 @@ def _import(app, store_id: int) -> None:
 
 def _ship_here(app, order_id: int, tracking: str, lines: dict[str, int]) -> None:
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     with app.app_context():
         ship_order(order_id, [PackageInput(tracking, "Standard", lines, "UPS")], utcnow(),
@@ -78,7 +78,7 @@ def test_orderdecks_own_shipments_are_not_read_back_as_walmarts(app, shop, worke
     (Walmart still shows the old number): imports record nothing more."""
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services.tracking_correction import correct_tracking
+    from webapp.services.shipping.tracking_correction import correct_tracking
 
     store_id, _seller = shop
     order_id, _po = _order(app, lines=1)

@@ -52,9 +52,9 @@ def test_every_write_of_a_real_flow_carries_json_content_type(app, returned, wor
 
     from webapp.extensions import db
     from webapp.models import Order, Return
-    from webapp.services.cancelling import cancel_order
-    from webapp.services.refunding import refund_return
-    from webapp.services.stock import set_on_hand
+    from webapp.services.returns.refunding import refund_return
+    from webapp.services.stock.cancelling import cancel_order
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, seller, order_id, rma = returned
     with app.app_context():

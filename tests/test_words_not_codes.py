@@ -92,8 +92,8 @@ def test_a_carrier_typed_in_words_is_sent_as_its_code(app, shop, worker):
     from webapp.extensions import db
     from webapp.models import ShipmentPackage
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
-    from webapp.services.tracking_correction import correct_tracking
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.shipping.tracking_correction import correct_tracking
 
     _store_id, seller = shop
     order_id, _po, _number = _open_order(app)

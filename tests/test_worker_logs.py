@@ -22,7 +22,7 @@ def _open_order(app) -> tuple[int, str]:
 
 def _ship(app, order_id: int, quantity: str):
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     with app.app_context():
         return ship_order(order_id, [PackageInput("1Z999AA10123456784", "Standard",
@@ -78,7 +78,7 @@ def test_a_bug_of_ours_still_fails_the_job_with_its_traceback(app, shop, worker,
     from rq.registry import FailedJobRegistry
 
     from jobs.queue import get_queue
-    from webapp.services import sync_engine
+    from webapp.services.sync import engine as sync_engine
 
     order_id, quantity = _open_order(app)
 

@@ -52,7 +52,7 @@ def _jobs_unavailable(exc: RedisError):
     """Redis down or hung (see redis_connection: the web's calls fail within a second):
     a page that says so, instead of a 500; what the request had not committed is dropped."""
     from webapp.extensions import db
-    from webapp.services import outbox
+    from webapp.services.sync import outbox
 
     db.session.rollback()
     outbox.forget_pending()

@@ -127,11 +127,11 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["timezone_name"] = lambda: current_app.config["TIMEZONE"]
     from webapp.row_cache import order_row
     app.jinja_env.globals["order_row"] = order_row
-    from webapp.services.order_queries import stamp
+    from webapp.services.orders.queries import stamp
     app.jinja_env.globals["live_stamp"] = stamp  # what a poll was rendered at
-    from webapp.services.sync_actions import waits_to_retry
+    from webapp.services.sync.actions import waits_to_retry
     app.jinja_env.globals["waits_to_retry"] = waits_to_retry  # Send now is offered
-    from webapp.services.correcting import correctable
+    from webapp.services.shipping.correcting import correctable
     app.jinja_env.globals["correctable"] = correctable  # Correct and send again is offered
 
     @app.context_processor
@@ -143,5 +143,5 @@ def init_templating(app: Flask) -> None:
     def _banner() -> dict:
         if not current_user.is_authenticated:
             return {"attention": None}
-        from webapp.services.store_health import banner
+        from webapp.services.stores.health import banner
         return {"attention": banner()}

@@ -99,8 +99,8 @@ def test_main_pages_have_no_serious_accessibility_violation(axe_page, make_user,
     # Correct and send again: a shipment and a cancellation Walmart refused, in their forms.
     with app.app_context():
         from webapp.models.base import utcnow
-        from webapp.services.cancelling import cancel_order
-        from webapp.services.shipping import PackageInput, ship_order
+        from webapp.services.shipping.ship import PackageInput, ship_order
+        from webapp.services.stock.cancelling import cancel_order
 
         two = db.session.scalars(select(Order).where(
             Order.status == "Open", Order.intent_to_cancel.is_(False), Order.id != open_order)
@@ -109,7 +109,7 @@ def test_main_pages_have_no_serious_accessibility_violation(axe_page, make_user,
             "1Z999AA1-0123456784", "Standard", {x.line_number: x.quantity for x in two[0].lines},
             "UPS")], utcnow(), by=None, actor="test", confirm_warnings=True).task,
             cancel_order(two[1].id, "SELLER_CANCEL_OUT_OF_STOCK", by=None, actor="test").task]
-        from webapp.services import order_status
+        from webapp.services.orders import status as order_status
         for task in refused:  # as Walmart's refusal leaves them: the order no longer in flight
             task.state, task.last_error_message = "error", "Invalid request content"
             order_status.refresh(db.session.get(Order, task.order_id))

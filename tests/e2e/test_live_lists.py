@@ -82,7 +82,7 @@ def test_polls_rest_while_the_tab_is_hidden_and_look_when_it_is_back(page, sign_
 def test_a_poll_never_replaces_a_quantity_being_typed(page, sign_in, app, shop):
     from webapp.extensions import db
     from webapp.models import SkuStock
-    from webapp.services.stock import set_on_hand
+    from webapp.services.stock.levels import set_on_hand
 
     store_id, _seller = shop
     with app.app_context():

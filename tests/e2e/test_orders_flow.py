@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 def orders_ready(app, walmart_store, worker):
     """70 imported orders, acknowledged at Walmart, one of them with a cancellation there."""
     from simulator import control
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, seller = walmart_store(orders=70, seed=9)
     with app.app_context():

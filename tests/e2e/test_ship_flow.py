@@ -14,7 +14,7 @@ def three_unit_order(app, walmart_store, worker):
     """An acknowledged single-line order of 3 units at the simulator."""
     from webapp.extensions import db
     from webapp.models import Order
-    from webapp.services.importer import import_store
+    from webapp.services.orders.importer import import_store
 
     store_id, seller = walmart_store(orders=40, seed=32)
     with app.app_context():

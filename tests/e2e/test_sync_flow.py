@@ -17,8 +17,8 @@ def test_a_refused_update_is_retried_and_another_closed_by_hand(page, sign_in, a
     from webapp.extensions import db
     from webapp.models import Order, SyncTask
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
-    from webapp.services.sync_engine import process_task
+    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.services.sync.engine import process_task
 
     _store_id, seller = shop
     control.set_faults(seller.sim.conn, "shipping", reject_rate=1.0)
@@ -86,7 +86,7 @@ def test_a_refused_shipment_is_corrected_and_sent_again(page, sign_in, app, shop
     from webapp.extensions import db
     from webapp.models import Order
     from webapp.models.base import utcnow
-    from webapp.services.shipping import PackageInput, ship_order
+    from webapp.services.shipping.ship import PackageInput, ship_order
 
     _store_id, seller = shop
     with app.app_context():

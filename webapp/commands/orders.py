@@ -11,7 +11,10 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import OrderStatus, Store
 from webapp.numbers import whole
-from webapp.services import importer, order_detail, order_money, order_queries
+from webapp.services.orders import detail as order_detail
+from webapp.services.orders import importer
+from webapp.services.orders import money as order_money
+from webapp.services.orders import queries as order_queries
 from webapp.templating import money as money_text
 
 orders_cli = AppGroup("orders", help="Walmart orders.")

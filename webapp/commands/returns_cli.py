@@ -11,11 +11,11 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import Return, ReturnStatus, Store
 from webapp.numbers import MAX_QUANTITY, whole
-from webapp.services import refund_amounts
 from webapp.services.errors import ActionRefused
-from webapp.services.importer import ImportDeferred
-from webapp.services.refunding import refund_return
-from webapp.services.returns_import import import_returns
+from webapp.services.orders.importer import ImportDeferred
+from webapp.services.returns import refund_amounts
+from webapp.services.returns.importer import import_returns
+from webapp.services.returns.refunding import refund_return
 from webapp.walmart import WalmartError
 
 returns_cli = AppGroup("returns", help="Walmart returns and refunds.")

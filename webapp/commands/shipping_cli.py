@@ -7,9 +7,9 @@ from flask.cli import with_appcontext
 
 from webapp.models.base import utcnow
 from webapp.numbers import MAX_QUANTITY, whole
-from webapp.services import order_detail
 from webapp.services.errors import ActionRefused
-from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
+from webapp.services.orders import detail as order_detail
+from webapp.services.shipping.ship import NeedsConfirmation, PackageInput, ship_order
 
 
 def _lines(values: tuple[str, ...]) -> dict[str, int]:

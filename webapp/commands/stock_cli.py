@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Store
-from webapp.services import order_detail
-from webapp.services.cancelling import cancel_order
 from webapp.services.errors import ActionRefused
-from webapp.services.stock import set_on_hand
+from webapp.services.orders import detail as order_detail
+from webapp.services.stock.cancelling import cancel_order
+from webapp.services.stock.levels import set_on_hand
 from webapp.walmart.enums import CANCELLATION_REASONS, cancellation_label
 
 stock_cli = AppGroup("stock", help="Stock per store, SKU and ship node.")

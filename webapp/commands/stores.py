@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Environment, Store
-from webapp.services import connection_check, store_mode
 from webapp.services.errors import ActionRefused
-from webapp.services.stores import StoreInput, create_store, set_default_ship_node
+from webapp.services.stores import connection_check
+from webapp.services.stores import mode as store_mode
+from webapp.services.stores.editing import StoreInput, create_store, set_default_ship_node
 
 stores_cli = AppGroup("stores", help="Walmart seller accounts.")
 

@@ -16,7 +16,7 @@ sync_cli = AppGroup("sync", help="The outbox of Walmart updates.")
 def drain(timeout: float) -> None:
     """Process sync work now until nothing is pending (exit 0) or the timeout passes (exit 1)."""
     from jobs.drain import drain as run_drain
-    from webapp.services.sync_explain import target
+    from webapp.services.sync.explain import target
 
     left = run_drain(timeout)
     if not left:
@@ -36,7 +36,7 @@ def drain(timeout: float) -> None:
 def send_now(task_id: int) -> None:
     """Send now a task waiting out its retry delay (its next try is due at once)."""
     from webapp.services.errors import ActionRefused
-    from webapp.services.sync_actions import send_now as send
+    from webapp.services.sync.actions import send_now as send
 
     try:
         sent = send(task_id, by=None, actor="cli")

@@ -8,8 +8,8 @@ import click
 from flask.cli import AppGroup
 
 from webapp.models import Role
-from webapp.services import users as user_service
 from webapp.services.errors import ActionRefused
+from webapp.services.users import accounts as user_service
 
 users_cli = AppGroup("users", help="Manage the people who can sign in.")
 

@@ -30,7 +30,7 @@ def prepare_database(admin_email: str, admin_password: str | None, simulator_url
 
     from webapp import create_app
     from webapp.extensions import db
-    from webapp.services.users import ensure_first_admin, first_admin_email
+    from webapp.services.users.accounts import ensure_first_admin, first_admin_email
 
     app = create_app()
     with app.app_context():

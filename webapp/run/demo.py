@@ -121,7 +121,7 @@ def prepare_store(simulator_url: str, secret: str) -> str:
 
     from webapp.extensions import db
     from webapp.models import Environment, Store
-    from webapp.services.stores import StoreInput, create_store, update_store
+    from webapp.services.stores.editing import StoreInput, create_store, update_store
 
     store = db.session.scalar(select(Store).where(Store.name == DEMO_STORE))
     data = StoreInput(name=DEMO_STORE, environment=Environment.SIMULATOR,
@@ -132,7 +132,7 @@ def prepare_store(simulator_url: str, secret: str) -> str:
         seed_stock(store.id)
         return f"created {DEMO_STORE} on {simulator_url}"
     from webapp.secrets_box import SecretUnreadable
-    from webapp.services.stores import client_secret
+    from webapp.services.stores.editing import client_secret
 
     seed_stock(store.id)  # (a demo from before its SKUs were tracked)
     try:
@@ -156,7 +156,7 @@ def seed_stock(store_id: int) -> None:
 
     from webapp.extensions import db
     from webapp.models import SkuStock
-    from webapp.services.stock import set_on_hand
+    from webapp.services.stock.levels import set_on_hand
 
     if db.session.scalar(select(SkuStock.id).where(SkuStock.store_id == store_id,
                                                    SkuStock.on_hand.is_not(None)).limit(1)):

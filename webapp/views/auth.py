@@ -17,8 +17,8 @@ from flask_login import current_user, login_user, logout_user
 
 from webapp.forms import LoginForm
 from webapp.htmx import hx_redirect
-from webapp.services import users as user_service
-from webapp.services.login_throttle import Throttled
+from webapp.services.users import accounts as user_service
+from webapp.services.users.login_throttle import Throttled
 
 bp = Blueprint("auth", __name__)
 
@@ -35,7 +35,7 @@ def safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in with e-mail and password (throttled: webapp/services/login_throttle.py)."""
+    """Sign in with e-mail and password (throttled: webapp/services/users/login_throttle.py)."""
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()

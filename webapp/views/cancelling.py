@@ -10,14 +10,14 @@ from webapp.forms import CancelForm
 from webapp.htmx import is_htmx
 from webapp.models import Role
 from webapp.security import require_role
-from webapp.services.cancelling import (
+from webapp.services.errors import ActionRefused
+from webapp.services.stock.cancelling import (
     BUYER_REASON,
     buyer_asked,
     cancel_order,
     cancellable,
     reasons_for,
 )
-from webapp.services.errors import ActionRefused
 from webapp.views.shipping import _order_or_404, render_order
 
 bp = Blueprint("cancelling", __name__)

@@ -12,10 +12,10 @@ from webapp.forms_shipping import CancelCorrectionForm, ShipForm
 from webapp.htmx import is_htmx
 from webapp.models import Cancellation, Order, Role, Shipment, SyncTask, TaskKind
 from webapp.security import require_role
-from webapp.services import correcting
-from webapp.services.cancelling import reasons_for
 from webapp.services.errors import ActionRefused
-from webapp.services.shipping import NeedsConfirmation
+from webapp.services.shipping import correcting
+from webapp.services.shipping.ship import NeedsConfirmation
+from webapp.services.stock.cancelling import reasons_for
 from webapp.views.shipping import _inputs, _order_or_404, _zone, add_package, render_order
 from webapp.walmart import enums
 

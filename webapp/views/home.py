@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from webapp.models.base import utcnow
-from webapp.services import dashboard, store_health
+from webapp.services.orders import dashboard
+from webapp.services.stores import health as store_health
 
 bp = Blueprint("home", __name__)
 

@@ -13,9 +13,10 @@ from webapp.extensions import db
 from webapp.htmx import is_htmx, render_page, stop_polling
 from webapp.models import Order, OrderStatus, Store
 from webapp.numbers import MAX_STAMP, row_id, whole
-from webapp.services import order_queries, store_health
-from webapp.services.dashboard import NEEDS_LABELS
-from webapp.services.order_export import csv_rows
+from webapp.services.orders import queries as order_queries
+from webapp.services.orders.dashboard import NEEDS_LABELS
+from webapp.services.orders.export import csv_rows
+from webapp.services.stores import health as store_health
 
 bp = Blueprint("orders", __name__)
 

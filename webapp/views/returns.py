@@ -25,12 +25,12 @@ from webapp.models import (
 )
 from webapp.numbers import MAX_QUANTITY, whole
 from webapp.security import require_role
-from webapp.services import refund_amounts
-from webapp.services.dashboard import AWAITING_REFUND
 from webapp.services.errors import ActionRefused
-from webapp.services.refunding import refund_return, stock_rows
-from webapp.services.returns_import import request_returns_import
-from webapp.services.stock import start_tracking
+from webapp.services.orders.dashboard import AWAITING_REFUND
+from webapp.services.returns import refund_amounts
+from webapp.services.returns.importer import request_returns_import
+from webapp.services.returns.refunding import refund_return, stock_rows
+from webapp.services.stock.levels import start_tracking
 
 bp = Blueprint("returns", __name__, url_prefix="/returns")
 AWAITING = "awaiting"  # the filter of returns still to refund: Received, or a refund that failed

@@ -16,17 +16,15 @@ from webapp.forms_shipping import ShipForm
 from webapp.htmx import hx_redirect, is_htmx, render_page, stop_polling
 from webapp.models import Order, Role, ShipmentPackage, TaskState, TrackingUpload
 from webapp.security import require_role
-from webapp.services import (
-    bulk_shipping,
-    order_detail,
-    order_money,
-    walmart_differences,
-)
 from webapp.services.errors import ActionRefused
-from webapp.services.shipping import NeedsConfirmation, PackageInput, ship_order
-from webapp.services.sync_actions import waits_to_retry
-from webapp.services.sync_explain import summary, waiting
-from webapp.services.tracking_correction import correct_tracking, correction_deadline
+from webapp.services.orders import detail as order_detail
+from webapp.services.orders import money as order_money
+from webapp.services.orders import walmart_differences
+from webapp.services.shipping import bulk_upload as bulk_shipping
+from webapp.services.shipping.ship import NeedsConfirmation, PackageInput, ship_order
+from webapp.services.shipping.tracking_correction import correct_tracking, correction_deadline
+from webapp.services.sync.actions import waits_to_retry
+from webapp.services.sync.explain import summary, waiting
 from webapp.walmart import enums
 
 bp = Blueprint("shipping", __name__)

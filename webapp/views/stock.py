@@ -13,9 +13,9 @@ from webapp.htmx import is_htmx, render_page
 from webapp.models import Role, SkuStock, Store, SyncTask, TaskKind, TaskState
 from webapp.numbers import row_id
 from webapp.security import require_role
-from webapp.services import ship_nodes
-from webapp.services import stock as stock_service
 from webapp.services.errors import ActionRefused
+from webapp.services.stock import levels as stock_service
+from webapp.services.stock import ship_nodes
 
 bp = Blueprint("stock", __name__, url_prefix="/stock")
 PAGE = 200

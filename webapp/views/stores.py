@@ -10,9 +10,11 @@ from webapp.forms import StoreForm
 from webapp.htmx import is_htmx, render_page, stop_polling
 from webapp.models import Environment, Role, Store
 from webapp.security import require_role
-from webapp.services import connection_check, store_health, store_mode
-from webapp.services import stores as store_service
 from webapp.services.errors import ActionRefused
+from webapp.services.stores import connection_check
+from webapp.services.stores import editing as store_service
+from webapp.services.stores import health as store_health
+from webapp.services.stores import mode as store_mode
 
 bp = Blueprint("stores", __name__, url_prefix="/stores")
 

@@ -10,8 +10,8 @@ from webapp.extensions import db
 from webapp.forms import UserActiveForm, UserCreateForm, UserRoleForm
 from webapp.models import Role, User
 from webapp.security import require_role
-from webapp.services import users as user_service
 from webapp.services.errors import ActionRefused
+from webapp.services.users import accounts as user_service
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 

@@ -1,0 +1,133 @@
+"""How each store's import is doing, for the Stores page and the banner."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+
+from webapp.extensions import db, redis_connection
+from webapp.models import ImportRun, Order, Store, SyncTask, TaskState
+from webapp.models.base import utcnow
+from webapp.services.orders import import_passes
+from webapp.services.stores.credentials import Problem
+from webapp.services.stores.credentials import problem as credentials_problem
+
+BANNER_KEY = "orderdeck:attention"
+
+
+@dataclass
+class Health:
+    store: Store
+    orders_today: int
+    pending_tasks: int
+    running: ImportRun | None
+    stuck_tasks: int = 0     # pending for more than 10 minutes
+    open_errors: int = 0     # in Error now, waiting for a person
+    errors_24h: int = 0      # entered Error in the last 24 hours (retried or not)
+    import_note: str | None = None  # import incomplete now, or moved on anyway lately
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.stuck_tasks or self.open_errors or self.store.import_failures
+                    or self.import_note or self.store.credentials_problem)
+
+    @property
+    def credentials(self) -> Problem | None:
+        """Walmart refuses the store's credentials: what that means and what to do."""
+        return credentials_problem(self.store)
+
+    @property
+    def progress(self) -> int | None:
+        """Percent of the running import done, when it knows how much there is."""
+        run = self.running
+        if run is None or not run.total_expected:
+            return None
+        return min(100, int(100 * run.seen / run.total_expected))
+
+
+def _today_start() -> datetime:
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return datetime.combine(datetime.now(zone).date(), time.min, zone)
+
+
+def all_health(count_today: bool = True) -> list[Health]:
+    """Every store's health; `count_today=False` skips counting the orders imported today
+    (a scan of today's orders that Home does not show)."""
+    stores = db.session.scalars(select(Store).order_by(Store.name)).all()
+    today = dict(db.session.execute(
+        select(Order.store_id, func.count(Order.id)).where(Order.created_at >= _today_start())
+        .group_by(Order.store_id)).all()) if count_today else {}
+    pending = _per_store(SyncTask.state == TaskState.PENDING.value)
+    stuck = _per_store(SyncTask.state == TaskState.PENDING.value, SyncTask.stuck.is_(True))
+    errors = _per_store(SyncTask.state == TaskState.ERROR.value)
+    recent_errors = _per_store(SyncTask.failed_at >= utcnow() - timedelta(hours=24))
+    recent = utcnow() - timedelta(minutes=30)  # a run older than this died with its worker
+    running = {run.store_id: run for run in db.session.scalars(
+        select(ImportRun).where(ImportRun.finished_at.is_(None), ImportRun.started_at > recent))}
+    notes = import_passes.notes(stores)
+    return [Health(s, today.get(s.id, 0), pending.get(s.id, 0), running.get(s.id),
+                   stuck.get(s.id, 0), errors.get(s.id, 0), recent_errors.get(s.id, 0),
+                   notes.get(s.id)) for s in stores]
+
+
+def _per_store(*conditions) -> dict[int, int]:
+    return dict(db.session.execute(
+        select(SyncTask.store_id, func.count(SyncTask.id)).where(*conditions)
+        .group_by(SyncTask.store_id)).all())
+
+
+def stale_stores() -> list[str]:
+    """Names of stores with import on and no successful import for the configured time."""
+    limit = timedelta(minutes=current_app.config["IMPORT_STALE_MINUTES"])
+    cutoff = utcnow() - limit
+    return list(db.session.scalars(select(Store.name).where(
+        Store.import_enabled.is_(True), Store.created_at < cutoff,
+        (Store.last_import_at.is_(None)) | (Store.last_import_at < cutoff))
+        .order_by(Store.name)))
+
+
+def attention() -> dict:
+    """What the banner on every page warns about: stores whose credentials Walmart refuses,
+    stores not importing, failed updates, updates stuck for more than 10 minutes."""
+    counts = dict(db.session.execute(
+        select(SyncTask.state, func.count(SyncTask.id)).where(
+            (SyncTask.state == TaskState.ERROR.value)
+            | ((SyncTask.state == TaskState.PENDING.value) & SyncTask.stuck.is_(True)))
+        .group_by(SyncTask.state)).all())
+    refused = [{"store": store.name, "title": credentials_problem(store).title}
+               for store in db.session.scalars(select(Store).where(
+                   Store.credentials_problem.is_not(None)).order_by(Store.name))]
+    return {"credentials": refused, "stale_stores": stale_stores(),
+            "errors": counts.get(TaskState.ERROR.value, 0),
+            "stuck": counts.get(TaskState.PENDING.value, 0)}
+
+
+def banner() -> dict:
+    """attention(), cached for 15 s so pages do not query it on every request; with Redis
+    unreachable, it says background jobs are unavailable too."""
+    try:
+        conn = redis_connection()
+        cached = conn.get(BANNER_KEY)
+        if cached is not None:
+            return json.loads(cached)
+        found = attention()
+        conn.set(BANNER_KEY, json.dumps(found), ex=15)
+        return found
+    except RedisError:
+        return {**attention(), "jobs_unavailable": True}
+    except ValueError:
+        return attention()
+
+
+def forget_banner() -> None:
+    """Something the banner counts changed (a person retried or resolved): recount."""
+    try:
+        redis_connection().delete(BANNER_KEY)
+    except RedisError:
+        pass
