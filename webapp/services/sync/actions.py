@@ -170,9 +170,12 @@ def send_now(task_id: int, *, by: User | None, actor: str | None = None) -> bool
         raise ActionRefused("Walmart asked Orderdeck to wait until its rate limit refills; "
                             "the update goes then by itself.")
     now = utcnow()
+    # The due time as read: of two clicks at once, the second's `now` may be older than the
+    # first's, so "still due later" alone would let both through.
     woken = db.session.execute(
         update(SyncTask).where(SyncTask.id == task.id, SyncTask.state == TaskState.PENDING.value,
-                               SyncTask.lease_until.is_(None), SyncTask.next_attempt_at > now)
+                               SyncTask.lease_until.is_(None), SyncTask.next_attempt_at > now,
+                               SyncTask.next_attempt_at == task.next_attempt_at)
         .values(next_attempt_at=now, urgent=True)
         .execution_options(synchronize_session=False)).rowcount
     if woken != 1:  # due already, or being sent: nothing to cut short
