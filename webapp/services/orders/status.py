@@ -17,14 +17,6 @@ def tries_text(task) -> str:
     text = f"{n} attempt{'' if n == 1 else 's'}"
     return f"{text} ({backs} read-back{'' if backs == 1 else 's'})" if backs else text
 
-IN_FLIGHT_TEXT = {
-    "acknowledge": "Acknowledging with Walmart…",
-    "ship": "Sending shipment to Walmart…",
-    "cancel": "Sending cancellation to Walmart…",
-    "refund": "Sending refund to Walmart…",
-    "inventory": "Sending stock to Walmart…",
-}
-
 
 def derive_status(order: Order, failed: bool) -> OrderStatus:
     """Error › Canceled › Return requested › Shipped › Partially Shipped › Open.
@@ -48,6 +40,9 @@ def derive_status(order: Order, failed: bool) -> OrderStatus:
 
 
 def details(order: Order, tasks: list[SyncTask]) -> str | None:
+    # The kinds' behaviour stores orders: sync.task_kinds → orders.storing → orders.status.
+    from webapp.services.sync.task_kinds import kind_of
+
     parts: list[str] = []
     if order.import_error:
         parts.append(f"Could not import: {order.import_error}")
@@ -57,7 +52,7 @@ def details(order: Order, tasks: list[SyncTask]) -> str | None:
             parts.append(f"Walmart {task.kind} failed: {text}")
     pending = [t for t in tasks if t.state == TaskState.PENDING]
     for task in pending:
-        text = IN_FLIGHT_TEXT.get(task.kind, "Sending to Walmart…")
+        text = kind_of(task).in_flight_text
         store = getattr(task, "store", None)  # (an import's sketch of a task has none)
         if store is not None and store.credentials_problem:  # paused, not failing
             text = f"{text} waiting: {problem(store).title} (see Stores)"

@@ -15,6 +15,7 @@ from webapp.models import (
     ReturnStatus,
     Store,
     SyncTask,
+    TaskKind,
     TaskState,
 )
 from webapp.models.base import utcnow
@@ -113,14 +114,17 @@ def _settle_failed_refunds(ret: Return, data: ReturnOrder) -> None:
     """A refund of ours Walmart refused, which Walmart's return now shows done (refunded in
     Seller Center, or by Walmart itself): settled as the read-back of a Retry would settle
     it, so the return stops reading Error and waiting on Home for a refund already made."""
-    from webapp.services.sync.task_kinds import RefundReturn
+    # The refund kind links returns to orders: sync.task_kinds → returns.importer.
+    from webapp.services.sync.task_kinds import KINDS
+
+    refund_kind = KINDS[TaskKind.REFUND]
 
     failed = db.session.scalars(select(SyncTask).join(Refund, Refund.task_id == SyncTask.id)
                                 .where(Refund.return_id == ret.id,
                                        SyncTask.state == TaskState.ERROR.value)).all()
     settled = []
     for task in failed:
-        if not RefundReturn.applied(task, data):
+        if not refund_kind.applied(task, data):
             continue
         # Only while it is still failed (as Retry and Fixed in Seller Center move it): a
         # person acting on it at this moment wins, and this import leaves it to them.
@@ -129,7 +133,7 @@ def _settle_failed_refunds(ret: Return, data: ReturnOrder) -> None:
                                    SyncTask.state == TaskState.ERROR.value)
             .values(state=TaskState.SYNCED.value, synced_at=utcnow(), ambiguous=False,
                     last_error_code=None, last_error_field=None, last_error_message=None,
-                    note=f"Synced by read-back: {RefundReturn.read_back_note} (found by the "
+                    note=f"Synced by read-back: {refund_kind.read_back_note} (found by the "
                          "returns import).")
             .execution_options(synchronize_session=False))
         if moved.rowcount == 1:

@@ -6,19 +6,18 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from webapp.extensions import db
-from webapp.models import Order, Refund, Return, Store, SyncTask, TaskKind, TaskState, User
+from webapp.models import Order, Store, SyncTask, TaskState, User
 from webapp.models.base import utcnow
 from webapp.services import audit
 from webapp.services.errors import ActionRefused
 from webapp.services.orders import queries as order_queries
 from webapp.services.orders import status as order_status
-from webapp.services.returns import status as return_status
-from webapp.services.stock.cancelling import release_stock
 from webapp.services.stores import health as store_health
 from webapp.services.stores.credentials import problem as credentials_problem
 from webapp.services.stores.mode import PARKED, refuse_if_read_only
 from webapp.services.sync import outbox
 from webapp.services.sync.explain import target
+from webapp.services.sync.task_kinds import kind_of
 
 NOTE_MAX = 500
 
@@ -48,15 +47,11 @@ def claim_failed(task: SyncTask, state: str, **values) -> None:
 
 
 def _follow(task: SyncTask) -> None:
-    """The order's status (and the return's, for a refund) follows the task's new state."""
+    """The order's status follows the task's new state."""
     if task.order_id:
         order = db.session.get(Order, task.order_id)
         order_status.refresh(order)
         order.updated_at = utcnow()
-    if task.kind == "refund":
-        refund = db.session.scalar(select(Refund).where(Refund.task_id == task.id))
-        if refund is not None:
-            return_status.refresh(db.session.get(Return, refund.return_id))
 
 
 def _subject(task: SyncTask) -> str:
@@ -73,6 +68,7 @@ def _reopen(task: SyncTask, by: User | None) -> None:
     task.attempts_before_retry = task.attempts
     task.last_error_code = task.last_error_field = task.last_error_message = None
     _follow(task)
+    kind_of(task).on_reopened(task)  # e.g. a refund's return
     audit.record("sync.retry", user=by, store_id=task.store_id, subject=_subject(task),
                  task=task.id, kind=task.kind)
 
@@ -118,8 +114,7 @@ def resolve_task(task_id: int, note: str, *, by: User | None) -> SyncTask:
     task.resolved_at, task.resolved_by_id, task.resolution_note = utcnow(), \
         by.id if by else None, note
     task.stuck, task.lease_until = False, None
-    if task.kind == TaskKind.CANCEL.value:  # canceled by hand at Walmart: the units are free
-        release_stock(task)
+    kind_of(task).on_resolved(task)  # e.g. a cancellation's units released, a refund's return
     _follow(task)
     audit.record("sync.resolve", user=by, store_id=task.store_id, subject=_subject(task),
                  task=task.id, kind=task.kind, note=note)

@@ -29,7 +29,7 @@ from webapp.services.stores.walmart_access import client_for
 from webapp.services.sync import outbox, rate_limit
 from webapp.services.sync.lease import STUCK_AFTER, LeaseLost, claim, count_attempt, sweep  # noqa: F401
 from webapp.services.sync.lease import tries_since_retry as tries
-from webapp.services.sync.task_kinds import HANDLERS
+from webapp.services.sync.task_kinds import TaskKindDef, kind_of
 from webapp.walmart import AuthenticationError, DataError, RateLimited, TransientError, WalmartError
 from webapp.walmart.client import WalmartClient
 from webapp.walmart.errors import AddressRefused
@@ -63,8 +63,7 @@ def _finish(task: SyncTask, **values) -> None:
     failed = task.state == TaskState.ERROR.value
     if failed:
         task.failed_at = utcnow()
-        if task.kind == "refund":
-            _refund_failed(task)
+        kind_of(task).on_error(task)
     if task.order_id:
         order = db.session.get(Order, task.order_id)
         order_status.refresh(order)
@@ -75,17 +74,6 @@ def _finish(task: SyncTask, **values) -> None:
     outbox.publish_pending()  # e.g. stock pushes that the order's new state asked for
     if failed:
         notifications.task_failed(task)
-
-
-def _refund_failed(task: SyncTask) -> None:
-    """Walmart refused a refund: the return shows Error (and the units are refundable again
-    only after Retry succeeds or someone resolves it)."""
-    from webapp.models import Refund, Return
-    from webapp.services.returns.status import refresh
-
-    refund = db.session.scalar(select(Refund).where(Refund.task_id == task.id))
-    if refund is not None:
-        refresh(db.session.get(Return, refund.return_id))
 
 
 def _gives_up(task: SyncTask) -> bool:
@@ -160,37 +148,37 @@ def _earlier_pending(task: SyncTask) -> SyncTask | None:
     same = (SyncTask.order_id == task.order_id) if task.order_id is not None else (
         (SyncTask.store_id == task.store_id) & (SyncTask.kind == task.kind)
         & (SyncTask.target == task.target))
-    if task.kind == "inventory":  # a SKU's stock at another ship node is another quantity
+    if kind_of(task).queued_per_ship_node:
         same = same & (TASK_NODE == task_node(task))
     return db.session.scalar(select(SyncTask).where(
         same, SyncTask.id < task.id, SyncTask.state == TaskState.PENDING.value)
         .order_by(SyncTask.id).limit(1))
 
 
-def _succeed(task: SyncTask, result, handler, read_back: bool = False) -> Outcome:
-    handler.on_success(task, result)
+def _succeed(task: SyncTask, result, kind: TaskKindDef, read_back: bool = False) -> Outcome:
+    kind.on_success(task, result)
     # A note made when the task was queued (e.g. after a switch to read-write) stays.
-    note = f"Synced by read-back: {handler.read_back_note}." if read_back else task.note
+    note = f"Synced by read-back: {kind.read_back_note}." if read_back else task.note
     _finish(task, state=TaskState.SYNCED.value, synced_at=utcnow(), ambiguous=False,
             stuck=False, last_error_code=None, last_error_field=None, last_error_message=None,
             note=note)
     return Outcome("synced")
 
 
-def _recheck(client, task: SyncTask, handler, exc: DataError) -> Outcome | None:
+def _recheck(client, task: SyncTask, kind: TaskKindDef, exc: DataError) -> Outcome | None:
     """Some refusals mean 'already done' (acknowledging an order that moved on, shipping or
-    cancelling lines that already are): look before calling it an error. The handler may
-    also find why Walmart refused (lines it cancelled meanwhile) and say so."""
-    if not getattr(handler, "recheck_on_data_error", False):
+    cancelling lines that already are): look before calling it an error. The kind may also
+    find why Walmart refused (lines it cancelled meanwhile) and say so."""
+    if not kind.recheck_on_data_error:
         return None
     try:
-        current = handler.read_back(client, task)
+        current = kind.read_back(client, task)
     except WalmartError:
         return None
-    if handler.applied(task, current):
+    if kind.applied(task, current):
         log.info("task %s: Walmart refused it as already done (read back)", task.id)
-        return _succeed(task, current, handler, read_back=True)
-    reason = handler.refusal(task, current) if hasattr(handler, "refusal") else None
+        return _succeed(task, current, kind, read_back=True)
+    reason = kind.refusal(task, current)
     if reason is None:
         return None
     said = exc.description or exc.info or str(exc)
@@ -211,7 +199,7 @@ def process_task(task_id: int) -> Outcome:
         return _park(task)
     if store.credentials_problem and not credentials.probe_turn(store.id):
         return _pause(task)
-    handler = HANDLERS[task.kind]
+    kind = kind_of(task)
     blocker = _earlier_pending(task)
     if blocker is not None:
         outbox.expedite(blocker)
@@ -224,7 +212,7 @@ def process_task(task_id: int) -> Outcome:
     except Exception as exc:
         _internal(task_id, exc)
         raise
-    outcome = _attempt(task, store, handler, client)
+    outcome = _attempt(task, store, kind, client)
     if store.credentials_problem and client.authenticated and outcome.state != "paused":
         # Walmart took a token: the credentials work again, every paused update resumes.
         credentials.resume_updates(store.id, checked_by=task.id)
@@ -240,29 +228,29 @@ def _internal(task_id: int, exc: Exception) -> None:
     _retry_at(task, at, "INTERNAL", f"{type(exc).__name__}: {exc}", ambiguous=True)
 
 
-def _attempt(task: SyncTask, store: Store, handler, client: WalmartClient) -> Outcome:
+def _attempt(task: SyncTask, store: Store, kind: TaskKindDef, client: WalmartClient) -> Outcome:
     """Read back when the last try may have reached Walmart, send, and settle the outcome."""
     task_id = task.id  # (readable after a failed transaction too)
     read_back = False  # this try began with a read-back: the send below is part of it
     try:
-        if task.ambiguous and handler.read_back is not None:
-            took = rate_limit.take(store, handler.read_endpoint, task.urgent)
+        if task.ambiguous and kind.read_endpoint is not None:
+            took = rate_limit.take(store, kind.read_endpoint, task.urgent)
             if not took.allowed:
                 return _wait(task, took.wait_seconds)
             count_attempt(task, read_back=True)
             read_back = True
-            current = handler.read_back(client, task)
-            if handler.applied(task, current):
+            current = kind.read_back(client, task)
+            if kind.applied(task, current):
                 log.info("task %s was already applied at Walmart (read back)", task.id)
-                return _succeed(task, current, handler, read_back=True)
+                return _succeed(task, current, kind, read_back=True)
             task.ambiguous = False
-        took = rate_limit.take(store, handler.endpoint, task.urgent)
+        took = rate_limit.take(store, kind.endpoint, task.urgent)
         if not took.allowed:
             # Many background tasks wait on one bucket: spread their wake-ups out.
             return _wait(task, took.wait_seconds if task.urgent else
                          took.wait_seconds + random.uniform(0, 20))
         count_attempt(task, new_try=not read_back)
-        result = handler.send(client, task)
+        result = kind.send(client, task)
     except LeaseLost as exc:
         db.session.rollback()
         return Outcome("skipped", str(exc))
@@ -276,7 +264,7 @@ def _attempt(task: SyncTask, store: Store, handler, client: WalmartClient) -> Ou
     except AuthenticationError as exc:
         return _credentials_refused(task, store, exc)
     except DataError as exc:
-        settled = _recheck(client, task, handler, exc)
+        settled = _recheck(client, task, kind, exc)
         if settled is not None:
             return settled
         _finish(task, state=TaskState.ERROR.value, last_error_code=exc.code or str(exc.status),
@@ -289,4 +277,4 @@ def _attempt(task: SyncTask, store: Store, handler, client: WalmartClient) -> Ou
     except Exception as exc:
         _internal(task_id, exc)
         raise
-    return _succeed(task, result, handler)
+    return _succeed(task, result, kind)

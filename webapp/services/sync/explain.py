@@ -1,7 +1,9 @@
 """Plain-language explanations of Walmart's refusals, and summaries of what a task sent.
 
 Walmart's codes are broad (almost every refusal is INVALID_REQUEST_CONTENT), so the rules
-below look at the field and the description too. The first rule that matches wins.
+below look at the field and the description too. The first rule that matches wins: the store's
+own problems first, then the refusals only the task's kind meets (in its definition,
+task_kinds.py, which also words what each kind sent), then the rest.
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from webapp.models import SyncTask
+from webapp.models import SyncTask, TaskKind
 from webapp.services.orders.status import tries_text
 from webapp.services.stores.credentials import problem as credentials_problem
-from webapp.walmart.enums import cancellation_label, carrier_label
+from webapp.services.sync.task_kinds import KINDS, kind_of
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,10 @@ def _rule(pattern: str, title: str, meaning: str, fix: str) -> _Rule:
     return _Rule(re.compile(pattern, re.I | re.S), Explanation(title, meaning, fix))
 
 
-# Matched against "kind | code | field | message" of the task's last error.
-RULES: tuple[_Rule, ...] = (
+# Matched against "kind | code | field | message" of the task's last error: first the store's
+# own problems, then the refusals only the task's kind meets (its definition's explanations),
+# then the rest.
+STORE_RULES: tuple[_Rule, ...] = (
     _rule(r"unauthori[sz]ed|\| (401|403|HTTP_40[13]) |invalid_client|credentials",
           "Walmart refused the store's credentials",
           "The client ID or secret is wrong, was regenerated in Seller Center, or belongs to "
@@ -45,13 +49,10 @@ RULES: tuple[_Rule, ...] = (
           "Walmart allows a fixed number of calls per minute; this one came back as too many.",
           "Nothing to fix: Orderdeck waits for Walmart's limit to refill and tries again. If it "
           "keeps happening, lower the store's rate limits on the Stores page."),
-    _rule(r"^ship .*Walmart cancelled line",
-          "Walmart cancelled these lines before the shipment reached it",
-          "The buyer cancelled them, or Walmart did automatically (not shipped within 4 days "
-          "of the Ship By date). Walmart takes no shipment for cancelled lines, and does not "
-          "charge the buyer for them.",
-          "If the parcel has not left, keep it. If it has, contact the buyer or Walmart "
-          "Partner Support through Seller Center; then choose Fixed in Seller Center."),
+)
+KIND_RULES: dict[TaskKind, tuple[_Rule, ...]] = {
+    kind: tuple(_rule(*rule) for rule in d.explanations) for kind, d in KINDS.items()}
+RULES: tuple[_Rule, ...] = (
     _rule(r"OverShipped|more than allowed|not enough quantity|qtyAvailableToShip",
           "More units shipped than Walmart has left to ship",
           "Walmart has fewer open units on this line than the shipment claims — often because "
@@ -59,11 +60,6 @@ RULES: tuple[_Rule, ...] = (
           "Open the order in Seller Center and compare. If it is already shipped there, choose "
           "Fixed in Seller Center; otherwise choose Correct and send again with the quantities "
           "Walmart has left."),
-    _rule(r"^ship .*(in SHIPPED status|already shipped|once marked as shipped)",
-          "This line was already shipped at Walmart",
-          "Walmart does not accept a second shipment for units it already has as shipped.",
-          "If Seller Center shows the right tracking number, choose Fixed in Seller Center. "
-          "To change a tracking number, use Correct tracking within 4 hours of shipping."),
     _rule(r"buyer request|intentToCancel",
           "The buyer asked to cancel",
           "Walmart blocks a shipment of lines the buyer asked to cancel unless the seller "
@@ -105,13 +101,6 @@ RULES: tuple[_Rule, ...] = (
           "never the order's own number), or does not match a shipment Walmart has.",
           "Check the number on the label, then choose Correct and send again (or Correct "
           "tracking, for a shipment Walmart already took)."),
-    _rule(r"^refund .*(refundable|Refund amount exceeds|exceeds the charged|SHIPPED status"
-          r"|measurementValue|returnOrderLineNumber)",
-          "Walmart will not refund this quantity",
-          "The units were already refunded (perhaps by Walmart itself) or the return line does "
-          "not allow that many.",
-          "Check the return in Seller Center. If it is refunded there, choose Fixed in Seller "
-          "Center; otherwise refund a smaller quantity."),
     _rule(r"not acknowledged",
           "Walmart has not acknowledged this order yet",
           "Walmart takes shipments and cancellations only after the order is acknowledged, "
@@ -170,66 +159,20 @@ def explain(task: SyncTask) -> Explanation | None:
         return None
     text = " | ".join(x or "" for x in (task.kind, task.last_error_code,
                                          task.last_error_field, task.last_error_message))
-    for rule in RULES:
+    for rule in (*STORE_RULES, *KIND_RULES.get(task.kind, ()), *RULES):
         if rule.pattern.search(text):
             return rule.explanation
     return FALLBACK
 
 
-def _quantity(entry: dict) -> str:
-    qty = entry.get("statusQuantity") or entry.get("quantity") or {}
-    return str(qty.get("amount") or qty.get("measurementValue") or "?")
-
-
-def _ship_lines(payload: dict) -> list[str]:
-    shipment = payload.get("orderShipment", {})
-    out = []
-    for line in shipment.get("orderLines", {}).get("orderLine", []):
-        for status in line.get("orderLineStatuses", {}).get("orderLineStatus", []):
-            info = status.get("trackingInfo", {})
-            carrier = info.get("carrierName", {})
-            name = carrier_label(carrier.get("carrier")) or carrier.get("otherCarrier") or "?"
-            text = (f"Line {line.get('lineNumber')}: {_quantity(status)} shipped, {name} "
-                    f"{info.get('trackingNumber', '')}, {info.get('methodCode', '')}")
-            if status.get("currentTrackingInfo"):
-                text += f" (replacing {status['currentTrackingInfo'].get('trackingNumber')})"
-            if line.get("intentToCancelOverride"):
-                text += ", shipped despite the buyer's cancel request"
-            out.append(text)
-    return out
-
-
-def _cancel_lines(payload: dict) -> list[str]:
-    lines = payload.get("orderCancellation", {}).get("orderLines", {}).get("orderLine", [])
-    return [f"Line {line.get('lineNumber')}: {_quantity(status)} canceled, reason "
-            f"{cancellation_label(status.get('cancellationReason')) or '?'}"
-            for line in lines
-            for status in line.get("orderLineStatuses", {}).get("orderLineStatus", [])]
-
-
 def target(task: SyncTask) -> str:
     """What a task without an order is about: the RMA, or the SKU (and its ship node)."""
-    node = (task.payload or {}).get("shipNode") if task.kind == "inventory" else None
-    return f"{task.target} at ship node {node}" if node else task.target
+    return kind_of(task).target_text(task)
 
 
 def summary(task: SyncTask) -> list[str]:
     """What the task sends, one line per item, in words (payloads never hold secrets)."""
-    payload = task.payload or {}
     try:
-        if task.kind == "acknowledge":
-            return [f"Acknowledge purchase order {task.target} (every line)"]
-        if task.kind == "ship":
-            return _ship_lines(payload)
-        if task.kind == "cancel":
-            return _cancel_lines(payload)
-        if task.kind == "refund":
-            return [f"Return line {line.get('returnOrderLineNumber')}: refund "
-                    f"{_quantity(line)} unit(s)" for line in payload.get("refundLines", [])]
-        if task.kind == "inventory":
-            amount = (payload.get("quantity") or {}).get("amount")
-            what = amount if amount is not None else "its available quantity when sent"
-            return [f"Set SKU {target(task)} to {what}"]
+        return kind_of(task).summary(task, task.payload or {})
     except (AttributeError, TypeError):  # an unexpected shape: the raw body is shown anyway
-        pass
-    return []
+        return []

@@ -8,7 +8,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
-from webapp.models import SyncTask, TaskKind, TaskState
+from webapp.models import Order, SyncTask, TaskKind, TaskState
 from webapp.numbers import row_id
 
 PAGE_SIZE = 50
@@ -51,8 +51,6 @@ def _query(f: TaskFilter, with_state: bool = True) -> Select:
     if f.store_id:
         query = query.where(SyncTask.store_id == f.store_id)
     if f.q:
-        from webapp.models import Order
-
         numbers = select(Order.id).where(Order.number == f.q)
         query = query.where((SyncTask.target == f.q) | SyncTask.order_id.in_(numbers))
     return query
