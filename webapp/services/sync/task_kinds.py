@@ -217,7 +217,7 @@ class RefundReturn:
     @classmethod
     def on_success(cls, task: SyncTask, result) -> None:
         from webapp.models import Return
-        from webapp.services.returns.importer import link_order
+        from webapp.services.returns.linking import link_order
         from webapp.services.returns.status import refresh
 
         ret = db.session.get(Return, cls._refund(task).return_id)
