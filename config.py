@@ -151,11 +151,8 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "LOGIN_LIMIT_PER_ADDRESS": _env("ORDERDECK_LOGIN_LIMIT_ADDRESS", "20 per 15 minutes"),
         "LOGIN_FREE_TRIES": int(_env("ORDERDECK_LOGIN_FREE_TRIES", "5")),
         "LOGIN_DELAY_CAP": float(_env("ORDERDECK_LOGIN_DELAY_CAP", "60")),
+        # The sign-in throttle's Redis keys start with this.
         "RATELIMIT_KEY_PREFIX": _env("ORDERDECK_RATELIMIT_PREFIX", "orderdeck-limiter"),
-        "RATELIMIT_HEADERS_ENABLED": False,
-        # Redis down: sign-in keeps working, throttled in this process's memory meanwhile
-        # (flask-limiter checks Redis again now and then, and goes back to it).
-        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "PROXY_FIX": _flag("ORDERDECK_BEHIND_PROXY"),
         # Sync retries: exponential backoff from BASE seconds, never longer than CAP.
         "SYNC_BACKOFF_BASE": float(_env("ORDERDECK_SYNC_BACKOFF_BASE", "2")),
@@ -186,18 +183,7 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "PUBLIC_URL": _env("ORDERDECK_PUBLIC_URL"),
     }
     config.update(overrides)
-    config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(config["REDIS_URL"])
-    config.setdefault("RATELIMIT_STORAGE_OPTIONS", {
-        "socket_timeout": config["REDIS_TIMEOUT"],
-        "socket_connect_timeout": config["REDIS_TIMEOUT"]})
     return config
-
-
-def limiter_storage_uri(redis_url: str) -> str:
-    """flask-limiter (the `limits` package) names a unix-socket Redis `redis+unix://`."""
-    if redis_url.startswith("unix://"):
-        return "redis+unix://" + redis_url[len("unix://"):]
-    return redis_url
 
 
 def import_interval() -> int:

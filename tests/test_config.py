@@ -68,12 +68,6 @@ def test_other_shells_find_the_services_make_run_started(clean_env):
     assert settings["SIMULATOR_URL"] == "http://127.0.0.1:5055"
 
 
-def test_unix_socket_redis_is_named_for_the_limiter():
-    """flask-limiter needs redis+unix:// where redis-py takes unix://."""
-    assert config.limiter_storage_uri("unix:///tmp/r.sock") == "redis+unix:///tmp/r.sock"
-    assert config.limiter_storage_uri("redis://h:1/0") == "redis://h:1/0"
-
-
 def test_only_config_reads_the_environment():
     """No module of the app or the jobs reads os.environ or os.getenv (config.py does)."""
     offenders = [str(path.relative_to(ROOT)) for folder in ("webapp", "jobs")

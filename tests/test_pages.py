@@ -115,7 +115,7 @@ def test_dates_show_in_the_team_time_zone(app):
 
     from flask import render_template_string
 
-    from webapp.templating import money
+    from webapp.formatting import money
 
     app.config["TIMEZONE"] = "America/Chicago"
     template = "{{ when | local_time }}|{{ none | local_time }}|{{ when | local_date }}"

@@ -125,7 +125,7 @@ def test_two_cli_refunds_at_once_refund_once(app, returned):
     exits with "already on its way"."""
     import click
 
-    from webapp.commands.returns_cli import refund_cmd
+    from webapp.commands.returns import refund_cmd
 
     _store_id, _seller, _order_id, rma = returned
 

@@ -47,17 +47,10 @@ def init_logs(app: Flask) -> None:
 
 def init_extensions(app: Flask) -> None:
     from webapp.database import init_database
-    from webapp.extensions import csrf, limiter, login_manager
+    from webapp.extensions import csrf, login_manager
 
     init_database(app)
     csrf.init_app(app)
-    if app.config.get("REDIS_FAIL_FAST", True) and \
-            app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
-        # The sign-in throttle shares the web's fail-fast Redis connections: with Redis hung,
-        # its checks of whether Redis is back cost no page a second each.
-        from webapp.extensions import fail_fast_pool
-        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"connection_pool": fail_fast_pool(app.config)}
-    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to continue."

@@ -7,7 +7,9 @@ from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from webapp.extensions import db
 from webapp.htmx import render_page
+from webapp.services.sync import outbox
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -42,8 +44,6 @@ def _csrf_error(exc: CSRFError):
 
 
 def _server_error(exc: InternalServerError):
-    from webapp.extensions import db
-
     db.session.rollback()  # the page itself queries (the banner): not in a failed transaction
     return _render(500)
 
@@ -51,9 +51,6 @@ def _server_error(exc: InternalServerError):
 def _jobs_unavailable(exc: RedisError):
     """Redis down or hung (see redis_connection: the web's calls fail within a second):
     a page that says so, instead of a 500; what the request had not committed is dropped."""
-    from webapp.extensions import db
-    from webapp.services.sync import outbox
-
     db.session.rollback()
     outbox.forget_pending()
     return _render(503)

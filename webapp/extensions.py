@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 
 from flask import current_app
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -37,8 +35,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-# No default limits: only the routes that ask (sign-in) are throttled.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 # Redis (jobs, locks, caches) unreachable: when each address was last found so, per process.

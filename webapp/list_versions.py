@@ -21,14 +21,14 @@ import logging
 import secrets
 from datetime import datetime
 from itertools import chain
-from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context, request
+from flask import has_app_context, request
 from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from webapp.extensions import redis_connection
+from webapp.team_time import team_zone
 
 log = logging.getLogger(__name__)
 KEY = "orderdeck:list-version:{}"
@@ -141,7 +141,7 @@ def mark(name: str) -> str | None:
     version = current(name)
     if version is None:
         return None
-    local = datetime.now(ZoneInfo(current_app.config["TIMEZONE"]))
+    local = datetime.now(team_zone())
     minutes = int((local.timestamp() + local.utcoffset().total_seconds()) // 60)
     return f"{version}.{minutes // FRESH_MINUTES[name]}"
 

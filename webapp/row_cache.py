@@ -16,7 +16,7 @@ from flask import current_app, request
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from webapp.templating import row_cells
+from webapp.formatting import row_cells
 
 MAX_ROWS = 5000
 

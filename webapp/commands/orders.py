@@ -1,4 +1,4 @@
-"""`flask --app wsgi orders …`."""
+"""`flask --app wsgi orders …`: import, list, show, ship and cancel."""
 
 from __future__ import annotations
 
@@ -6,16 +6,20 @@ import json
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from webapp.extensions import db
+from webapp.formatting import money as money_text
 from webapp.models import OrderStatus, Store
-from webapp.numbers import whole
+from webapp.models.base import utcnow
+from webapp.numbers import MAX_QUANTITY, whole
+from webapp.services.errors import ActionRefused
 from webapp.services.orders import detail as order_detail
 from webapp.services.orders import importer
 from webapp.services.orders import money as order_money
 from webapp.services.orders import queries as order_queries
-from webapp.templating import money as money_text
+from webapp.services.shipping.ship import NeedsConfirmation, PackageInput, ship_order
+from webapp.services.stock.cancelling import cancel_order
+from webapp.services.stores import lookup
+from webapp.walmart.enums import CANCELLATION_REASONS, cancellation_label
 
 orders_cli = AppGroup("orders", help="Walmart orders.")
 # Payment information, as the order page shows it.
@@ -26,7 +30,7 @@ STATUS_SLUGS = [s.slug for s in OrderStatus]
 def _store(name: str | None) -> Store | None:
     if name is None:
         return None
-    store = db.session.scalar(select(Store).where(Store.name == name))
+    store = lookup.named(name)
     if store is None:
         raise click.ClickException(f"No store named {name!r}.")
     return store
@@ -37,7 +41,7 @@ def _store(name: str | None) -> Store | None:
 def import_orders(store_name: str | None) -> None:
     """Import now and print a summary (acknowledgements go to the sync workers)."""
     store = _store(store_name)
-    stores = [store] if store else list(db.session.scalars(select(Store).order_by(Store.name)))
+    stores = [store] if store else lookup.by_name()
     failed = False
     for each in stores:
         try:
@@ -117,3 +121,68 @@ def show(order: str, as_json: bool) -> None:
         click.echo(f"  sync #{task['id']} {task['kind']}: {task['state']} after "
                    f"{task['attempts']} attempt(s)"
                    + (f" — {task['last_error']}" if task["last_error"] else ""))
+
+
+def _lines(values: tuple[str, ...]) -> dict[str, int]:
+    lines = {}
+    for value in values:
+        number, _, text = value.partition(":")
+        quantity = whole(text, MAX_QUANTITY)
+        if not number or quantity is None:
+            raise click.BadParameter(f"{value[:40]!r}: use LINE:QTY, e.g. 1:2 (QTY 0 to "
+                                     f"{MAX_QUANTITY:,})", param_hint="--line")
+        lines[number] = lines.get(number, 0) + quantity
+    return lines
+
+
+@orders_cli.command("ship")
+@click.argument("order")
+@click.option("--line", "lines", multiple=True, required=True, help="LINE:QTY (repeatable)")
+@click.option("--carrier", help="One of Walmart's carriers.")
+@click.option("--other-carrier", help="A carrier not in Walmart's list (needs --tracking-url).")
+@click.option("--tracking-url")
+@click.option("--tracking", "tracking_number", required=True)
+@click.option("--method", "method_code", help="Default: the order's ship method.")
+@click.option("--override-buyer-cancel", is_flag=True, help="Ship although the buyer asked "
+              "Walmart to cancel.")
+@click.option("--yes", is_flag=True, help="Ship even if the tracking number looks unusual.")
+def ship(order: str, lines: tuple[str, ...], carrier: str | None, other_carrier: str | None,
+         tracking_url: str | None, tracking_number: str, method_code: str | None,
+         override_buyer_cancel: bool, yes: bool) -> None:
+    """Ship units of ORDER (our number or Walmart's PO) through the sync engine."""
+    found = order_detail.find(order)
+    if found is None:
+        raise click.ClickException(f"No order {order}.")
+    package = PackageInput(tracking_number, method_code or found.ship_method or "Standard",
+                           _lines(lines), carrier, other_carrier, tracking_url)
+    try:
+        shipment = ship_order(found.id, [package], utcnow(), by=None, actor="cli",
+                              override_intent=override_buyer_cancel, confirm_warnings=yes)
+    except NeedsConfirmation as exc:
+        raise click.ClickException(f"{exc} Add --yes to ship anyway.") from exc
+    except ActionRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Shipment {shipment.id} of order {found.number} is on its way to Walmart "
+               f"(sync task {shipment.task_id}).")
+
+
+@orders_cli.command("cancel")
+@click.argument("order")
+@click.option("--reason", required=True, help="One of Walmart's five reason codes "
+              "(CUSTOMER_REQUESTED_SELLER_TO_CANCEL only when the buyer asked to cancel).")
+def cancel(order: str, reason: str) -> None:
+    """Cancel everything not yet shipped of ORDER with Walmart's REASON."""
+    codes = [r.code for r in CANCELLATION_REASONS]
+    if reason not in codes:
+        raise click.ClickException(f"Unknown reason {reason!r}. Use one of: " + ", ".join(
+            f"{r.code} ({r.label})" for r in CANCELLATION_REASONS))
+    found = order_detail.find(order)
+    if found is None:
+        raise click.ClickException(f"No order {order}.")
+    try:
+        cancellation = cancel_order(found.id, reason, by=None, actor="cli")
+    except ActionRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    units = sum(x.quantity for x in cancellation.lines)
+    click.echo(f"Order {found.number}: {units} unit(s) canceled ({cancellation_label(reason)}); "
+               "on its way to Walmart.")

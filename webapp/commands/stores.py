@@ -6,12 +6,10 @@ import sys
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from webapp.extensions import db
 from webapp.models import Environment, Store
 from webapp.services.errors import ActionRefused
-from webapp.services.stores import connection_check
+from webapp.services.stores import connection_check, lookup
 from webapp.services.stores import mode as store_mode
 from webapp.services.stores.editing import StoreInput, create_store, set_default_ship_node
 
@@ -45,7 +43,7 @@ def add(name: str, environment: str, base_url: str | None, client_id: str,
 @stores_cli.command("list")
 def list_stores() -> None:
     """Stores with environment, base URL and import state (never the secret)."""
-    for store in db.session.scalars(select(Store).order_by(Store.name)):
+    for store in lookup.by_name():
         last = store.last_import_at.isoformat() if store.last_import_at else "never"
         click.echo(f"{store.name}\t{store.environment.value}\t{store.base_url}\t"
                    f"import {'on' if store.import_enabled else 'off'}\tlast import {last}"
@@ -53,7 +51,7 @@ def list_stores() -> None:
 
 
 def _store_named(name: str) -> Store:
-    store = db.session.scalar(select(Store).where(Store.name == name))
+    store = lookup.named(name)
     if store is None:
         raise click.ClickException(f"No store named {name!r}.")
     return store

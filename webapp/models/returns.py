@@ -106,8 +106,3 @@ class Refund(db.Model):
 
     ret = relationship("Return")
     task = relationship("SyncTask", foreign_keys=[task_id])
-
-    @property
-    def imported(self) -> bool:
-        """Made outside Orderdeck (by Walmart or in Seller Center), seen by the import."""
-        return self.task_id is None

@@ -16,7 +16,8 @@ from webapp.services.errors import ActionRefused
 from webapp.services.shipping import correcting
 from webapp.services.shipping.ship import NeedsConfirmation
 from webapp.services.stock.cancelling import reasons_for
-from webapp.views.shipping import _inputs, _order_or_404, _zone, add_package, render_order
+from webapp.team_time import team_zone
+from webapp.views.shipping import _inputs, _order_or_404, add_package, render_order
 from webapp.walmart import enums
 
 bp = Blueprint("corrections", __name__)
@@ -51,7 +52,7 @@ def _ship_form(order: Order, shipment: Shipment) -> ShipForm:
     """The refused shipment as the Ship form shows it (a tracking URL only when one was
     typed: the one filled in for a known carrier follows the number)."""
     form = ShipForm(formdata=None)
-    form.ship_time.data = shipment.ship_time.astimezone(_zone()).replace(
+    form.ship_time.data = shipment.ship_time.astimezone(team_zone()).replace(
         tzinfo=None, second=0, microsecond=0)
     form.override_intent.data = shipment.intent_to_cancel_override
     for package in shipment.packages:
@@ -124,7 +125,7 @@ def submit(task_id: int):
     try:
         if ship:
             correcting.correct_shipment(
-                task.id, _inputs(form), form.ship_time.data.replace(tzinfo=_zone()),
+                task.id, _inputs(form), form.ship_time.data.replace(tzinfo=team_zone()),
                 by=current_user, override_intent=form.override_intent.data,
                 confirm_warnings=form.confirm_warnings.data)
         else:

@@ -11,12 +11,14 @@ from sqlalchemy.orm import selectinload
 from webapp import list_versions
 from webapp.extensions import db
 from webapp.htmx import is_htmx, render_page, stop_polling
-from webapp.models import Order, OrderStatus, Store
+from webapp.models import Order, OrderStatus
 from webapp.numbers import MAX_STAMP, row_id, whole
 from webapp.services.orders import queries as order_queries
 from webapp.services.orders.dashboard import NEEDS_LABELS
 from webapp.services.orders.export import csv_rows
 from webapp.services.stores import health as store_health
+from webapp.services.stores import lookup as store_lookup
+from webapp.views.shipping import render_order
 
 bp = Blueprint("orders", __name__)
 
@@ -87,7 +89,7 @@ def index():
                  since=order_queries.stamp(watched)) if watched else {}
     context = dict(
         f=f, page=result, counts=order_queries.status_counts(f), statuses=list(OrderStatus),
-        stores=db.session.execute(db.select(Store.id, Store.name).order_by(Store.name)).all(),
+        stores=store_lookup.by_name(),
         args=filter_args(f), filter_args=filter_args, in_flight=bool(watched),
         needs_labels=NEEDS_LABELS,
         line_break=Markup("<br>"),
@@ -112,8 +114,6 @@ def export():
 @bp.get("/orders/<int:order_id>")
 def show(order_id: int):
     """One order: lines, customer, payment, shipments, sync history, Ship; htmx polls 'live'."""
-    from webapp.views.shipping import render_order
-
     if _nothing_new() and request.args.get("watch") == str(order_id):
         return Response(status=204)
     order = db.session.scalar(db.select(Order).where(Order.id == order_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
@@ -25,13 +24,10 @@ from webapp.services.shipping.ship import NeedsConfirmation, PackageInput, ship_
 from webapp.services.shipping.tracking_correction import correct_tracking, correction_deadline
 from webapp.services.sync.actions import waits_to_retry
 from webapp.services.sync.explain import summary, waiting
+from webapp.team_time import team_zone
 from webapp.walmart import enums
 
 bp = Blueprint("shipping", __name__)
-
-
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 def _order_or_404(order_id: int) -> Order:
@@ -42,7 +38,7 @@ def _order_or_404(order_id: int) -> Order:
 def blank_form(order: Order) -> ShipForm:
     """No package yet (Add tracking number adds one), shipped now."""
     form = ShipForm(formdata=None)
-    form.ship_time.data = datetime.now(_zone()).replace(second=0, microsecond=0, tzinfo=None)
+    form.ship_time.data = datetime.now(team_zone()).replace(second=0, microsecond=0, tzinfo=None)
     form.form_token.data = secrets.token_urlsafe(16)
     return form
 
@@ -101,7 +97,7 @@ def ship(order_id: int):
         return render_order(order, form, block="ship_form", focus_package=True)
     if not form.validate_on_submit():
         return render_order(order, form, 422, "ship_form")
-    ship_time = form.ship_time.data.replace(tzinfo=_zone())
+    ship_time = form.ship_time.data.replace(tzinfo=team_zone())
     try:
         ship_order(order.id, _inputs(form), ship_time, by=current_user,
                    override_intent=form.override_intent.data,

@@ -11,6 +11,7 @@ from webapp.htmx import is_htmx, render_page, stop_polling
 from webapp.models import Environment, Role, Store
 from webapp.security import require_role
 from webapp.services.errors import ActionRefused
+from webapp.services.orders import import_requests
 from webapp.services.stores import connection_check
 from webapp.services.stores import editing as store_service
 from webapp.services.stores import health as store_health
@@ -61,7 +62,7 @@ def index():
 def import_now(store_id: int):
     """Start an import of this store now (a job; the page shows its progress)."""
     store = _store_or_404(store_id)
-    store_service.request_import(store, by=current_user)
+    import_requests.request_import(store, by=current_user)
     if is_htmx():
         return _rows()
     flash(f"Import of {store.name} started.", "success")

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.forms import ResolveForm
 from webapp.htmx import hx_redirect, is_htmx, render_page, stop_polling
-from webapp.models import Role, Store, SyncTask, TaskKind, TaskState
+from webapp.models import Role, SyncTask, TaskKind, TaskState
 from webapp.numbers import page_number, row_id
 from webapp.security import require_role
 from webapp.services.errors import ActionRefused
+from webapp.services.stores import lookup as store_lookup
 from webapp.services.sync import actions as sync_actions
 from webapp.services.sync import queries as sync_queries
 from webapp.services.sync.explain import explain, summary, target, waiting
@@ -32,7 +32,7 @@ def index():
         "sync/index.html", "results", f=f, result=result, counts=sync_queries.state_counts(f),
         state_labels=sync_queries.STATE_LABELS, kinds=list(TaskKind), explain=explain,
         summary=summary, waiting=waiting, target=target,
-        stores=db.session.scalars(select(Store).order_by(Store.name)).all(),
+        stores=store_lookup.by_name(),
         resolve_form=ResolveForm(), in_flight=in_flight,
         poll_url=url_for("sync.index", **f.args(page=result.page), poll=1))
     if is_htmx() and request.args.get("poll") and not in_flight:

@@ -295,5 +295,3 @@ class WalmartClient(ReturnsAndInventory):
     def cancel(self, purchase_order_id: str, body: dict) -> schema.PurchaseOrder:
         return self._action(purchase_order_id, "cancel", body)
 
-    def refund(self, purchase_order_id: str, body: dict) -> schema.PurchaseOrder:
-        return self._action(purchase_order_id, "refund", body)

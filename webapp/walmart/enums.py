@@ -73,17 +73,6 @@ CANCELLATION_REASONS: tuple[CancellationReason, ...] = (
 CANCELLATION_CODES = frozenset(r.code for r in CANCELLATION_REASONS)
 _REASON_LABELS = {r.code: r.label for r in CANCELLATION_REASONS}
 
-# refundReason on POST /v3/orders/{po}/refund (literal values, spaces and "->" included).
-REFUND_REASONS: tuple[str, ...] = (
-    "BillingError", "TaxExemptCustomer", "ItemNotAsAdvertised", "IncorrectItemReceived",
-    "CancelledYetShipped", "ItemNotReceivedByCustomer", "IncorrectShippingPrice", "DamagedItem",
-    "DefectiveItem", "CustomerChangedMind", "CustomerReceivedItemLate",
-    "Missing Parts / Instructions", "Finance -> Goodwill", "Finance -> Rollback",
-    "Buyer canceled", "Customer returned item", "General adjustment", "Merchandise not received",
-    "Quality -> Missing Parts / Instructions", "Shipping & Delivery -> Damaged",
-    "Shipping & Delivery -> Shipping Price Discrepancy", "Others",
-)
-
 # returnOrderLines[].returnReason
 RETURN_REASONS: dict[str, str] = {
     "ARRIVED_LATE": "Arrived late", "AUTO_RETURN": "Automatic return",

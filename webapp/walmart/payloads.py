@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
-from webapp.walmart.enums import CANCELLATION_CODES, CARRIERS, METHOD_CODES, REFUND_REASONS
+from webapp.walmart.enums import CANCELLATION_CODES, CARRIERS, METHOD_CODES
 
 
 class PayloadError(ValueError):
@@ -105,40 +104,6 @@ def cancellation(lines: list[tuple[str, int]], reason: str) -> dict:
             {"status": "Cancelled", "cancellationReason": reason,
              "statusQuantity": _qty(quantity)}]}}
         for number, quantity in lines]}}}
-
-
-@dataclass(frozen=True)
-class RefundCharge:
-    charge_type: str  # PRODUCT or SHIPPING
-    charge_name: str
-    amount: Decimal   # positive: what to give back; sent negative
-    tax: Decimal = Decimal("0")
-    currency: str = "USD"
-
-
-def order_refund(purchase_order_id: str, lines: list[tuple[str, list[RefundCharge]]],
-                 reason: str, comments: str = "", full: bool = False) -> dict:
-    """POST /v3/orders/{po}/refund: money only, amounts negative."""
-    if reason not in REFUND_REASONS:
-        raise PayloadError(f"{reason!r} is not one of Walmart's refund reasons")
-    order_lines = []
-    for number, charges in lines:
-        refund_charges = []
-        for charge in charges:
-            if charge.amount < 0 or charge.tax < 0:
-                raise PayloadError("give refund amounts as positive numbers")
-            body = {"chargeType": charge.charge_type, "chargeName": charge.charge_name,
-                    "chargeAmount": {"currency": charge.currency, "amount": -float(charge.amount)}}
-            if charge.tax:
-                body["tax"] = {"taxName": "Tax", "taxAmount": {"currency": charge.currency,
-                                                               "amount": -float(charge.tax)}}
-            refund_charges.append({"refundReason": reason, "charge": body})
-        order_lines.append({"lineNumber": str(number), "isFullRefund": full,
-                            "refunds": {"refund": [{"refundComments": comments,
-                                                    "refundCharges": {"refundCharge":
-                                                                      refund_charges}}]}})
-    return {"orderRefund": {"purchaseOrderId": purchase_order_id,
-                            "orderLines": {"orderLine": order_lines}}}
 
 
 def return_refund(customer_order_id: str, lines: list[tuple[int, int]]) -> dict:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import case, exists, func, select
 
 from webapp.extensions import db
@@ -14,6 +12,7 @@ from webapp.models import Order, OrderLine, OrderStatus, Return, Shipment
 from webapp.models.base import utcnow
 from webapp.models.returns import ReturnStatus
 from webapp.services.orders import walmart_differences
+from webapp.team_time import day_start, team_zone
 
 CHART_DAYS = 30
 AWAITING_REFUND = (ReturnStatus.RECEIVED.value, ReturnStatus.ERROR.value)
@@ -35,13 +34,8 @@ NEEDS = {
 DISAGREES = "walmart-disagrees"
 NEEDS_LABELS = {key: label for key, (label, _hint, _tone) in NEEDS.items()}
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
-
-
 def _tomorrow_start(now: datetime) -> datetime:
-    today = now.astimezone(_zone()).date()
-    return datetime.combine(today + timedelta(days=1), time.min, _zone())
+    return day_start(now.astimezone(team_zone()).date() + timedelta(days=1))
 
 
 # Statuses an order with a unit neither shipped nor cancelled can have: the status index
@@ -135,7 +129,7 @@ def awaiting_refund(limit: int = 5, now: datetime | None = None) -> tuple[int, l
 def last_days(days: int = CHART_DAYS, now: datetime | None = None) -> list[Day]:
     """Orders placed per day, and how many orders due that day shipped on time (local days)."""
     now = now or utcnow()
-    zone = _zone()
+    zone = team_zone()
     today = now.astimezone(zone).date()
     first = today - timedelta(days=days - 1)
     start = datetime.combine(first, time.min, zone)

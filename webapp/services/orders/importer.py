@@ -198,23 +198,6 @@ def _released(state: _Pass, start: datetime, end: datetime | None, now: datetime
         "createdStartDate", "released orders")
 
 
-def request_run(store_id: int, trigger: str) -> ImportRun:
-    """A run row made when a person asks, so the page shows it at once (the job fills it)."""
-    run = ImportRun(store_id=store_id, trigger=trigger, started_at=utcnow())
-    db.session.add(run)
-    db.session.commit()
-    return run
-
-
-def fail_run(run_id: int, error: str) -> None:
-    """A requested run that will never start (its job could not be queued): ended, failed,
-    with why."""
-    db.session.rollback()
-    run = db.session.get(ImportRun, run_id)
-    run.ok, run.finished_at, run.error = False, utcnow(), error
-    db.session.commit()
-
-
 def import_store(store_id: int, trigger: str = "schedule",
                  run_id: int | None = None) -> ImportRun | None:
     """One import pass; None when another pass of this store is running."""

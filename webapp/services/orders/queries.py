@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import Select, func, or_, select, tuple_
 
@@ -23,6 +21,7 @@ from webapp.models import (
 )
 from webapp.numbers import MAX_ID, digits
 from webapp.services.orders.dashboard import needs_condition
+from webapp.team_time import day_start
 
 SORTS = {"ordered": (Order.order_date, "desc"), "ship_by": (Order.ship_by, "asc"),
          "updated": (Order.updated_at, "desc")}
@@ -42,11 +41,6 @@ class OrderFilter:
     extra: dict = field(default_factory=dict)
 
 
-def _day_start(day: date) -> datetime:
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return datetime.combine(day, time.min, zone)
-
-
 def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -56,9 +50,9 @@ def base_query(f: OrderFilter, with_status: bool = True, with_search: bool = Tru
     if f.store_id:
         query = query.where(Order.store_id == f.store_id)
     if f.date_from:
-        query = query.where(Order.order_date >= _day_start(f.date_from))
+        query = query.where(Order.order_date >= day_start(f.date_from))
     if f.date_to:
-        query = query.where(Order.order_date < _day_start(f.date_to + timedelta(days=1)))
+        query = query.where(Order.order_date < day_start(f.date_to + timedelta(days=1)))
     if with_status and f.status:
         query = query.where(Order.status == f.status.value)
     if with_search and f.needs:

@@ -1,4 +1,5 @@
-"""The one function that derives an order's status and Status details."""
+"""The one function that derives an order's status and Status details; whether an order differs
+from what is stored (its Last Update moves only then)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import Order, OrderStatus, SyncTask, TaskState
+from webapp.services.returns import refund_amounts
 from webapp.services.stores.credentials import problem
 from webapp.walmart.enums import cancellation_label
 
@@ -67,9 +69,7 @@ def details(order: Order, tasks: list[SyncTask]) -> str | None:
     if canceled and canceled < sum(line.quantity for line in order.lines):
         parts.append(f"{canceled} unit{'s' if canceled != 1 else ''} canceled")
     if any(line.refunded_qty for line in order.lines) and getattr(order, "id", None):
-        from webapp.services.returns.refund_amounts import for_order  # price, tax and shipping
-
-        if refunded := for_order(order.id):
+        if refunded := refund_amounts.for_order(order.id):  # price, tax and shipping
             parts.append(f"Refunded ${refunded:,.2f}")
     if order.return_open:
         parts.append("Return requested")
@@ -77,6 +77,14 @@ def details(order: Order, tasks: list[SyncTask]) -> str | None:
     if canceled and reasons:
         parts.append("Reason: " + ", ".join(sorted(cancellation_label(r) for r in reasons)))
     return "; ".join(parts) or None
+
+
+def changed(order: Order) -> bool:
+    """Whether anything of the order or its lines differs from what is stored. A column set to
+    the value it already has is no change (SQLAlchemy compares, and then writes nothing): an
+    import that reads an order again unchanged leaves it — and its Last Update — alone."""
+    return db.session.is_modified(order) or any(
+        db.session.is_modified(line) for line in order.lines)
 
 
 def refresh(order: Order, tasks: list[SyncTask] | None = None) -> None:

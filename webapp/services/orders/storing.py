@@ -15,6 +15,8 @@ from webapp.models import Order, OrderLine, Store, SyncTask
 from webapp.models.base import utcnow
 from webapp.services.orders import status as order_status
 from webapp.services.orders import walmart_differences, walmart_shipments
+from webapp.services.orders.status import changed
+from webapp.services.returns import linking
 from webapp.services.stock import levels as stock
 from webapp.services.stock import ship_nodes
 from webapp.services.text_fit import fit
@@ -122,14 +124,6 @@ def _new_order(store: Store, data: PurchaseOrder) -> Order:
     return order
 
 
-def changed(order: Order) -> bool:
-    """Whether anything of the order or its lines differs from what is stored. A column set to
-    the value it already has is no change (SQLAlchemy compares, and then writes nothing): an
-    import that reads an order again unchanged leaves it — and its Last Update — alone."""
-    return db.session.is_modified(order) or any(
-        db.session.is_modified(line) for line in order.lines)
-
-
 def _tasks_of(order_ids: list[int]) -> dict[int, list[SyncTask]]:
     """The orders' sync tasks, newest first, by order id."""
     tasks: dict[int, list[SyncTask]] = {}
@@ -156,8 +150,7 @@ def upsert(store: Store, data: PurchaseOrder,
     db.session.flush()
     if created:
         order.number = str(NUMBER_BASE + order.id)
-        from webapp.services.returns.importer import adopt  # returns read before their order
-        adopt(order)
+        linking.adopt(order)  # returns read before their order
     walmart_shipments.record({order.id: data})  # shipped elsewhere: shown how
     tasks = _tasks_of([order.id]).get(order.id, [])
     order_status.refresh(order, tasks)
@@ -194,8 +187,6 @@ def upsert_page(store: Store, page: list[PurchaseOrder],
     first import is made of); stock changes are summed per SKU. New orders that need an
     acknowledgement are marked in flight: the caller adds the task. The caller wraps it in a
     savepoint and falls back to upsert() order by order if it fails."""
-    from webapp.services.returns.importer import adopt_many
-
     latest = {data.purchase_order_id: data for data in page}  # one entry per order
     known = {o.purchase_order_id: o for o in db.session.scalars(
         select(Order).where(Order.store_id == store.id, Order.purchase_order_id.in_(latest))
@@ -214,7 +205,7 @@ def upsert_page(store: Store, page: list[PurchaseOrder],
                 order.updated_at = stamp
     new = [data for po, data in latest.items() if po not in known]
     ids = _insert_new(store, new, stamp, deltas) if new else {}
-    adopt_many(store.id, ids)
+    linking.adopt_many(store.id, ids)
     walmart_shipments.record({known[po].id if po in known else ids[po]: data
                               for po, data in latest.items()})
     stock.reserve_many(store.id, deltas)

@@ -1,1 +1,2 @@
-"""Returns: Walmart's returns imported by RMA, their status, and refunds with their amounts."""
+"""Returns: Walmart's returns imported by RMA and linked to their orders, their status, and
+refunds with their amounts."""

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from jobs.queue import enqueue  # the enqueue adapter; services never import job tasks
 from webapp.extensions import db, redis_connection
 from webapp.models import (
     Order,
@@ -20,15 +21,15 @@ from webapp.models import (
 )
 from webapp.models.base import utcnow
 from webapp.services.orders import queries as order_queries
-from webapp.services.orders import status as order_status
 from webapp.services.orders.importer import ImportDeferred
-from webapp.services.orders.storing import changed
 from webapp.services.returns import refund_amounts
+from webapp.services.returns.linking import link_order
 from webapp.services.returns.status import refresh as refresh_return
 from webapp.services.stores import health as store_health
 from webapp.services.stores.credentials import record_refusal, resume_updates
 from webapp.services.stores.walmart_access import client_for
 from webapp.services.sync import rate_limit
+from webapp.services.sync.task_kinds import KINDS
 from webapp.services.text_fit import fit, fit_one
 from webapp.walmart import AuthenticationError
 from webapp.walmart.schema_returns import ReturnOrder
@@ -114,11 +115,7 @@ def _settle_failed_refunds(ret: Return, data: ReturnOrder) -> None:
     """A refund of ours Walmart refused, which Walmart's return now shows done (refunded in
     Seller Center, or by Walmart itself): settled as the read-back of a Retry would settle
     it, so the return stops reading Error and waiting on Home for a refund already made."""
-    # The refund kind links returns to orders: sync.task_kinds → returns.importer.
-    from webapp.services.sync.task_kinds import KINDS
-
     refund_kind = KINDS[TaskKind.REFUND]
-
     failed = db.session.scalars(select(SyncTask).join(Refund, Refund.task_id == SyncTask.id)
                                 .where(Refund.return_id == ret.id,
                                        SyncTask.state == TaskState.ERROR.value)).all()
@@ -143,53 +140,6 @@ def _settle_failed_refunds(ret: Return, data: ReturnOrder) -> None:
         db.session.flush()
         store_health.forget_banner()
         order_queries.invalidate_counts()
-
-
-def adopt(order: Order) -> None:
-    """Link return lines that arrived before their order was imported."""
-    orphans = db.session.scalars(select(ReturnLine).join(Return).where(
-        Return.store_id == order.store_id, ReturnLine.order_id.is_(None),
-        ReturnLine.purchase_order_id == order.purchase_order_id)).all()
-    for line in orphans:
-        line.order_id = order.id
-        match = next((x for x in order.lines
-                      if x.line_number == str(line.purchase_order_line)), None)
-        line.order_line_id = match.id if match else None
-    if orphans:
-        db.session.flush()
-        link_order(order)
-
-
-def adopt_many(store_id: int, ids: dict[str, int]) -> None:
-    """adopt() for the new orders of an import page ({purchase order id: order id}): one
-    query finds the return lines that arrived before them."""
-    if not ids:
-        return
-    found = db.session.scalars(select(ReturnLine.purchase_order_id).join(Return).where(
-        Return.store_id == store_id, ReturnLine.order_id.is_(None),
-        ReturnLine.purchase_order_id.in_(ids))).all()
-    for po in set(found):
-        adopt(db.session.get(Order, ids[po]))
-
-
-def link_order(order: Order) -> None:
-    """The order's open return (Return requested) and refunded units, from its returns."""
-    lines = db.session.scalars(select(ReturnLine).where(ReturnLine.order_id == order.id)).all()
-    returns = {x.return_id: x.ret for x in lines}
-    list(order.lines)  # loaded before anything is set: changed() compares with what is stored
-    with db.session.no_autoflush:
-        open_return = next((r for r in returns.values() if r.status != "Refunded"), None)
-        order.return_open = open_return is not None
-        order.open_return_id = open_return.id if open_return else None
-        refunded: dict[int, int] = {}
-        for x in lines:
-            if x.order_line_id:
-                refunded[x.order_line_id] = refunded.get(x.order_line_id, 0) + x.refunded_qty
-        for line in order.lines:
-            line.refunded_qty = refunded.get(line.id, 0)
-        order_status.refresh(order)
-        if changed(order):  # the same return read again is no change: Last Update stays
-            order.updated_at = utcnow()
 
 
 def import_returns(store_id: int) -> int:
@@ -240,8 +190,6 @@ def import_returns(store_id: int) -> int:
 def request_returns_import() -> int:
     """Queue a returns pass of every store whose import is on (a person's Import now); a store
     with import switched off is left alone, as the schedule leaves it. Returns how many."""
-    from jobs.queue import enqueue  # the enqueue adapter only
-
     ids = db.session.scalars(select(Store.id).where(Store.import_enabled.is_(True))
                              .order_by(Store.id)).all()
     for store_id in ids:

@@ -23,6 +23,7 @@ from webapp.services import audit
 from webapp.services.errors import ActionRefused
 from webapp.services.orders import queries as order_queries
 from webapp.services.returns import refund_amounts
+from webapp.services.returns.linking import link_order
 from webapp.services.returns.status import refresh as refresh_return
 from webapp.services.stock import levels as stock
 from webapp.services.stock import ship_nodes
@@ -87,8 +88,6 @@ def refund_return(return_id: int, quantities: dict[int, int], restock: set[int] 
 
 def _refund(ret: Return, quantities: dict[int, int], restock: set[int] | None, *,
             by: User | None, actor: str | None, form_token: str | None) -> Refund:
-    from webapp.services.returns.importer import link_order
-
     lines = {x.number: x for x in ret.lines}
     wanted = {}
     for number, quantity in quantities.items():

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from webapp.extensions import db, redis_connection
 from webapp.models import Store, SyncTask, TaskState
 from webapp.models.base import utcnow
+from webapp.services.sync import outbox
 from webapp.walmart import AuthenticationError
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ def problem(store: Store) -> Problem | None:
 
 
 def _forget_banner() -> None:
+    # Local: health imports this module (the banner shows each store's Problem).
     from webapp.services.stores.health import forget_banner
 
     forget_banner()
@@ -100,8 +102,6 @@ def resume_updates(store_id: int, checked_by: int | None = None) -> bool:
     clear the problem, add the pause to each waiting update's paused time, and run them now.
     `checked_by`: the task whose attempt got the token (settled already, but it waited too).
     False when there was no problem (or another worker cleared it first)."""
-    from webapp.services.sync import outbox
-
     store = db.session.get(Store, store_id)
     db.session.refresh(store)
     if store.credentials_problem is None:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from webapp import secrets_box
@@ -16,7 +15,7 @@ from webapp.models.stores import WALMART_BASE_URLS
 from webapp.numbers import MAX_CALLS, whole
 from webapp.services import audit
 from webapp.services.errors import ActionRefused
-from webapp.services.stock import ship_nodes
+from webapp.services.stock import default_node, ship_nodes
 from webapp.services.stores import credentials
 from webapp.services.sync import outbox
 from webapp.walmart.enums import RATE_LIMITS
@@ -179,7 +178,7 @@ def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
     if data.read_only and not store.read_only:
         store.read_only = True
         changed.append("read_only")
-    ship_nodes.change_default(store, node)  # (stock moves with it)
+    default_node.change_default(store, node)  # (stock moves with it)
     if (data.client_secret or "").strip():
         store.client_secret_encrypted = secrets_box.encrypt(data.client_secret.strip())
         changed.append("client_secret")
@@ -200,29 +199,12 @@ def set_default_ship_node(store: Store, value: str | None, *, by: User | None,
     """Name the store's default ship node (None or "" clears it)."""
     node = ship_nodes.clean_node(value)
     if node != store.default_ship_node:
-        ship_nodes.change_default(store, node)  # (stock moves with it)
+        default_node.change_default(store, node)  # (stock moves with it)
         audit.record("store.update", user=by, actor=actor, store_id=store.id,
                      subject=store.name, changed=["default_ship_node"])
     db.session.commit()
     outbox.publish_pending()  # stock pushes of a new default ship node
     return store
-
-
-def request_import(store: Store, *, by: User | None) -> None:
-    """Queue an import of the store now (the job does the work; the page shows progress)."""
-    from jobs.queue import enqueue  # the enqueue adapter only
-    from webapp.services.orders.importer import fail_run, request_run
-
-    audit.record("store.import", user=by, store_id=store.id, subject=store.name)
-    run = request_run(store.id, "manual")
-    try:
-        enqueue("jobs.imports.import_store", store.id, "manual", run.id, job_timeout=1800)
-    except (RedisError, OSError):
-        # No job will ever fill the run: end it now, or the page shows "Importing…" for
-        # half an hour. The caller's error page says jobs are unavailable.
-        fail_run(run.id, "not started: background jobs are unavailable (Redis cannot be "
-                         "reached)")
-        raise
 
 
 def client_secret(store: Store) -> str:

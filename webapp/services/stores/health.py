@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -15,8 +14,10 @@ from webapp.extensions import db, redis_connection
 from webapp.models import ImportRun, Order, Store, SyncTask, TaskState
 from webapp.models.base import utcnow
 from webapp.services.orders import import_passes
+from webapp.services.stores import lookup
 from webapp.services.stores.credentials import Problem
 from webapp.services.stores.credentials import problem as credentials_problem
+from webapp.team_time import day_start, team_zone
 
 BANNER_KEY = "orderdeck:attention"
 
@@ -52,14 +53,13 @@ class Health:
 
 
 def _today_start() -> datetime:
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return datetime.combine(datetime.now(zone).date(), time.min, zone)
+    return day_start(datetime.now(team_zone()).date())
 
 
 def all_health(count_today: bool = True) -> list[Health]:
     """Every store's health; `count_today=False` skips counting the orders imported today
     (a scan of today's orders that Home does not show)."""
-    stores = db.session.scalars(select(Store).order_by(Store.name)).all()
+    stores = lookup.by_name()
     today = dict(db.session.execute(
         select(Order.store_id, func.count(Order.id)).where(Order.created_at >= _today_start())
         .group_by(Order.store_id)).all()) if count_today else {}

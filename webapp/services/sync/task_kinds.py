@@ -17,7 +17,7 @@ from webapp.models import Refund, Return, Store, SyncTask, TaskKind
 from webapp.models.base import utcnow
 from webapp.services.orders.storing import upsert
 from webapp.services.returns import status as return_status
-from webapp.services.returns.importer import link_order
+from webapp.services.returns.linking import link_order
 from webapp.services.stock import levels as stock_levels
 from webapp.services.stock import ship_nodes
 from webapp.services.stock.cancelling import release_stock

@@ -9,13 +9,14 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Return, ReturnStatus, Store
+from webapp.models import Return, ReturnStatus
 from webapp.numbers import MAX_QUANTITY, whole
 from webapp.services.errors import ActionRefused
 from webapp.services.orders.importer import ImportDeferred
 from webapp.services.returns import refund_amounts
 from webapp.services.returns.importer import import_returns
 from webapp.services.returns.refunding import refund_return
+from webapp.services.stores import lookup
 from webapp.walmart import WalmartError
 
 returns_cli = AppGroup("returns", help="Walmart returns and refunds.")
@@ -25,11 +26,8 @@ returns_cli = AppGroup("returns", help="Walmart returns and refunds.")
 @click.option("--store", "store_name")
 def import_cmd(store_name: str | None) -> None:
     """Import returns now."""
-    query = select(Store).order_by(Store.name)
-    if store_name:
-        query = query.where(Store.name == store_name)
-    stores = db.session.scalars(query).all()
-    if store_name and not stores:
+    stores = [lookup.named(store_name)] if store_name else lookup.by_name()
+    if stores == [None]:
         raise click.ClickException(f"No store named {store_name!r}.")
     failed = False
     for store in stores:
