@@ -20,11 +20,12 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
-    """TEST_REDIS_URL or REDIS_URL when reachable, else an embedded Redis.
+    """TEST_REDIS_URL when reachable, else an embedded Redis.
 
-    The tests empty that Redis database: give them one of their own (CI uses /15).
+    The tests empty that Redis database: give them one of their own (CI uses /15). REDIS_URL
+    is never used — it is the dashboard's own Redis, whose queue the tests would wipe.
     """
-    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
+    url = os.environ.get("TEST_REDIS_URL")
     if url and reachable(url):
         yield url
         return
