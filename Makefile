@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint bench screenshots clean
+.PHONY: setup run test test-fast lint bench screenshots clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,11 @@ $(AXE): tests/e2e/package.json tests/e2e/package-lock.json
 
 test: setup $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Daily work: everything but the tests marked slow (fault campaign, `make run` end to end,
+# browser). `make test` still runs them all.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -22,11 +22,16 @@ log = logging.getLogger(__name__)
 def clean_registries() -> int:
     """Move jobs of dead workers out of 'started' promptly (RQ alone takes up to ~18 min)."""
     queue = get_queue()
-    before = StartedJobRegistry(queue=queue).count
+    before = _started(queue)
     for registry in (StartedJobRegistry, FinishedJobRegistry, FailedJobRegistry,
                      DeferredJobRegistry, ScheduledJobRegistry):
         registry(queue=queue).cleanup()
-    after = StartedJobRegistry(queue=queue).count
+    after = _started(queue)
     if before != after:
         log.info("registry cleanup: %d abandoned job(s) moved out of 'started'", before - after)
     return before - after
+
+
+def _started(queue) -> int:
+    # Not `.count`: RQ cleans the registry up before counting, so before == after always.
+    return len(StartedJobRegistry(queue=queue).get_job_ids(cleanup=False))

@@ -20,11 +20,12 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
-    """TEST_REDIS_URL or REDIS_URL when reachable, else an embedded Redis.
+    """TEST_REDIS_URL when reachable, else an embedded Redis.
 
-    The tests empty that Redis database: give them one of their own (CI uses /15).
+    The tests empty that Redis database: give them one of their own (CI uses /15). REDIS_URL
+    is never used — it is the dashboard's own Redis, whose queue the tests would wipe.
     """
-    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
+    url = os.environ.get("TEST_REDIS_URL")
     if url and reachable(url):
         yield url
         return
@@ -339,29 +340,36 @@ def shop(app, walmart_store, worker):
 
 
 @pytest.fixture
-def returned(app, shop, worker):
-    """An order of 2 units of one line, shipped, delivered and returned at Walmart, with the
-    returns imported. Returns (store_id, seller, order_id, rma)."""
-    from sqlalchemy import select
+def walmart_order(app, worker):
+    """Make an order to measure at a store's seller, imported and acknowledged: call
+    `walmart_order((store_id, seller), quantities, **options)` (options of
+    factories.make_walmart_order); returns (order_id, po)."""
+    from tests.factories import import_order, make_walmart_order
 
-    from simulator import control
-    from webapp.extensions import db
-    from webapp.models import Order
-    from webapp.models.base import utcnow
+    def make(store, quantities=(1,), **options) -> tuple[int, str]:
+        store_id, seller = store
+        po = make_walmart_order(seller, quantities, **options)
+        with app.app_context():
+            order_id = import_order(store_id, po)
+        worker()
+        return order_id, po
+    return make
+
+
+@pytest.fixture
+def returned(app, shop, worker, walmart_order):
+    """An order of one line, 2 × FLT-H2O-3PK at $18.75 + $1.50 tax, no shipping charge, shipped,
+    delivered and returned (DAMAGED) at Walmart, with the returns imported. Returns (store_id,
+    seller, order_id, rma)."""
+    from tests.factories import make_shipment, make_walmart_return
     from webapp.services.returns.importer import import_returns
-    from webapp.services.shipping.ship import PackageInput, ship_order
 
     store_id, seller = shop
+    order_id, po = walmart_order(shop, [("FLT-H2O-3PK", 2)])
     with app.app_context():
-        order = next(o for o in db.session.scalars(select(Order).order_by(Order.id)).unique()
-                     if len(o.lines) == 1 and o.lines[0].quantity == 2 and not o.intent_to_cancel)
-        order_id, po = order.id, order.purchase_order_id
-        ship_order(order_id, [PackageInput("1Z999AA10123456784", "Standard", {"1": 2}, "UPS")],
-                   utcnow(), by=None, actor="test")
+        make_shipment(order_id)
     worker()
-    control.deliver(seller.sim.conn, seller.seller_id, po)
-    rma = control.open_return(seller.sim.conn, seller.seller_id, po, reason="DAMAGED",
-                              seed=3)["rma"]
+    rma = make_walmart_return(seller, po)
     with app.app_context():
         assert import_returns(store_id) == 1
     return store_id, seller, order_id, rma

@@ -210,5 +210,7 @@ def test_the_same_correction_posted_twice_at_once_is_sent_once(app, make_user, s
         t.join(60)
     assert sorted(r.status_code for r in results) == [303, 422]
     refused = next(r for r in results if r.status_code == 422).text
+    # Racy by nature: the loser either loads the task after the winner's commit ("corrected
+    # already") or loses the conditional UPDATE to it ("Someone else acted"); both refuse.
     assert "Someone else acted on this update" in refused or "corrected already" in refused
     assert _tasks(app) == tasks + 1

@@ -34,6 +34,8 @@ FAST = {"ORDERDECK_WALMART_CONNECT_TIMEOUT": "2",  # what the worker processes g
         "ORDERDECK_SYNC_BACKOFF_BASE": "0.2", "ORDERDECK_SYNC_BACKOFF_CAP": "2"}
 CARRIER, METHOD = "UPS", "Standard"
 
+pytestmark = pytest.mark.slow  # worker processes and fault-ridden waits: minutes
+
 
 def campaign_faults() -> dict:
     """20 % 5xx, 10 % 429, 5 % timeouts (half before Walmart acts, half after: ambiguous) and

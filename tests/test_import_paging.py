@@ -222,6 +222,8 @@ def test_released_windows_over_the_cap_are_split_by_their_count(app, walmart_sto
     pos = _imported(app)
     assert len(pos) == 150 and set(pos) == _at_walmart(seller)
     released = [r for r in seller.requests() if r["endpoint"] == "released"]
+    # 404 is Walmart's "no orders" for a window the halving left empty; which halves are
+    # empty depends on where the clock puts the window's edges, so either answer is fine.
     assert released and all(r["status"] in (200, 404) for r in released)
     counts = [r for r in released
               if parse_qs(urlsplit(r["path"]).query).get("limit") == ["1"]]

@@ -50,7 +50,9 @@ def test_a_failed_update_alerts_the_webhook_and_the_team_by_mail(app, shop, work
     [alert] = hook.received
     assert alert["event"] == "sync_task_error" and alert["task_id"] == task_id
     assert alert["order"] == number and number in alert["subject"]
-    assert "Walmart refused the content" in alert["text"] or "Simulated rejection" in alert[
+    assert "Walmart said: INVALID_REQUEST_CONTENT.GMP_ORDER_API Simulated rejection" in alert[
+        "text"]  # Walmart's own words, then what they mean
+    assert "What it means: Walmart found something in this update it does not accept" in alert[
         "text"]
     assert "https://od.example.com/sync?state=error" in alert["text"]
     [message] = mail.messages

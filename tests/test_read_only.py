@@ -104,23 +104,19 @@ def test_refund_and_retry_are_refused_for_a_read_only_store(app, returned):
         assert db.session.get(SyncTask, task.id).state == "error"
 
 
-def test_pending_updates_wait_while_read_only_and_go_after_the_switch(app, shop, worker):
+def test_pending_updates_wait_while_read_only_and_go_after_the_switch(app, shop, worker,
+                                                                      walmart_order):
     """A shipment pending when the store turns read-only is not sent (parked, uncounted);
     switching back to read-write sends it."""
+    from tests.factories import make_shipment
     from webapp.extensions import db
-    from webapp.models import Order, Store, SyncTask
-    from webapp.models.base import utcnow
-    from webapp.services.shipping.ship import PackageInput, ship_order
+    from webapp.models import Store, SyncTask
     from webapp.services.stores.mode import set_read_write
 
     store_id, seller = shop
+    order_id, _po = walmart_order(shop)
     with app.app_context():
-        order = next(o for o in db.session.scalars(select(Order).order_by(Order.id)).unique()
-                     if not o.intent_to_cancel)
-        line = order.lines[0]
-        ship_order(order.id, [PackageInput("1Z999AA10123456784", "Standard",
-                                           {line.line_number: line.quantity}, "UPS")],
-                   utcnow(), by=None)
+        make_shipment(order_id)
         db.session.get(Store, store_id).read_only = True
         db.session.commit()
     worker()

@@ -77,6 +77,8 @@ def test_the_same_refund_form_posted_twice_at_once_refunds_once(app, make_user, 
     assert form.get("form_token")
     results = _post_at_once(live_server, f"{url}/refund", [first, second], [form, form])
     assert [code for code, _ in results] == [303, 422]
+    # Racy by nature: whether the winner's refund row is visible yet when the loser checks
+    # decides between "already submitted" (its token) and "already on its way".
     assert "already submitted" in results[1][1] or "already on its way" in results[1][1]
     assert _refunds(app, rma) == (1, 1, [1])
 
@@ -96,6 +98,8 @@ def test_two_refund_forms_posted_at_once_refund_once(app, make_user, returned, l
     assert forms[0]["form_token"] != forms[1]["form_token"]
     results = _post_at_once(live_server, f"{url}/refund", sessions, forms)
     assert [code for code, _ in results] == [303, 422]
+    # Racy by nature: the loser sees the winner's refund on its way (read after its commit)
+    # or loses the conditional claim to it ("changed meanwhile").
     assert "already on its way" in results[1][1] or "changed meanwhile" in results[1][1]
     assert _refunds(app, rma) == (1, 1, [1])
 
@@ -139,5 +143,6 @@ def test_two_cli_refunds_at_once_refund_once(app, returned):
 
     results = sorted(_at_once([cli, cli]))
     assert results[1] == "ok" and results[0] != "ok"
+    # Racy by nature, as above: which message depends on when the loser read the return.
     assert "already on its way" in results[0] or "changed meanwhile" in results[0]
     assert _refunds(app, rma) == (1, 1, [1])

@@ -14,6 +14,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from webapp.run.redis_server import EmbeddedRedis, free_port, reachable
 from webapp.run.supervisor import Child, Supervisor
 
@@ -82,6 +84,7 @@ def _opener():
     return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
 
 
+@pytest.mark.slow
 def test_make_run_serves_the_dashboard_and_stops_everything(tmp_path):
     """The launcher starts Redis, web, worker and cron; the admin signs in; SIGINT stops all."""
     port = free_port()
@@ -160,6 +163,7 @@ def test_make_run_serves_the_dashboard_and_stops_everything(tmp_path):
     assert leftovers.stdout.strip() == ""
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_starting_stops_what_was_started(tmp_path):
     """The children have process groups of their own (so Ctrl-C reaches the launcher, which
     stops them in order): a Ctrl-C before everything is up still stops every one of them."""

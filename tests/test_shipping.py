@@ -241,6 +241,8 @@ def test_two_people_shipping_the_same_units_at_once(app, shop):
     for t in threads:
         t.join(30)
     assert sorted(results)[-1] == "shipped" and results.count("shipped") == 1
+    # Racy by nature: the loser reads the order before or after the winner's commit, and is
+    # told so in those words or these.
     assert any("no longer has" in r or "left to ship" in r for r in results)
     assert _shipments(app) == 1 and _order(app, order_id)[2] == [qty]
 
@@ -294,7 +296,7 @@ def test_walmart_rejection_shows_error_and_retry_syncs_it(app, signed_in, client
     worker()
     with app.app_context():
         assert db.session.get(SyncTask, task_id).state == "synced"
-    assert _order(app, order_id)[0] in ("Shipped", "Partially Shipped")
+    assert _order(app, order_id)[0] == ("Shipped" if qty == 1 else "Partially Shipped")
     assert ("Shipped", 1, "1Z999AA10123456784", "UPS") in _walmart_line(seller, po)
 
 

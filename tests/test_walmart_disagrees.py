@@ -15,18 +15,6 @@ from tests.conftest import http_session
 TRACKING = "1Z999AA10123456784"
 
 
-def _pick(app, store_id):
-    """An acknowledged order of one line of 2 units the buyer did not ask to cancel."""
-    from webapp.extensions import db
-    from webapp.models import Order
-
-    with app.app_context():
-        order = next(o for o in db.session.scalars(select(Order).where(
-            Order.store_id == store_id).order_by(Order.id)).unique()
-            if len(o.lines) == 1 and o.lines[0].quantity == 2 and not o.intent_to_cancel)
-        return order.id, order.purchase_order_id
-
-
 def _failed(app, order_id, kind):
     from webapp.extensions import db
     from webapp.models import SyncTask
@@ -79,7 +67,8 @@ def _open(app, order_id):
                 order.updated_at)
 
 
-def test_a_shipment_fixed_in_seller_center_that_walmart_does_not_show(app, shop, worker,
+def test_a_shipment_fixed_in_seller_center_that_walmart_does_not_show(app, shop, walmart_order,
+                                                                      worker,
                                                                       live_server, make_user):
     """Walmart refuses a shipment; a person closes it as fixed in Seller Center but did not
     ship there. Until an import reads the order nothing is said; then the order, the Orders
@@ -89,7 +78,7 @@ def test_a_shipment_fixed_in_seller_center_that_walmart_does_not_show(app, shop,
     from webapp.services.shipping.ship import PackageInput, ship_order
 
     store_id, seller = shop
-    order_id, po = _pick(app, store_id)
+    order_id, po = walmart_order(shop, (2,))
     control.set_faults(seller.sim.conn, "shipping", next={"reject": 1})
     with app.app_context():
         ship_order(order_id, [PackageInput(TRACKING, "Standard", {"1": 2}, "UPS")], utcnow(),
@@ -133,7 +122,8 @@ def test_a_shipment_fixed_in_seller_center_that_walmart_does_not_show(app, shop,
     assert _listed(session, live_server, "/orders/?needs=walmart-disagrees") == []
 
 
-def test_a_cancellation_fixed_in_seller_center_that_walmart_does_not_show(app, shop, worker,
+def test_a_cancellation_fixed_in_seller_center_that_walmart_does_not_show(app, shop, walmart_order,
+                                                                          worker,
                                                                           live_server,
                                                                           make_user):
     """A refused cancellation closed as fixed by hand, while Walmart still has the units to
@@ -141,7 +131,7 @@ def test_a_cancellation_fixed_in_seller_center_that_walmart_does_not_show(app, s
     from webapp.services.stock.cancelling import cancel_order
 
     store_id, seller = shop
-    order_id, po = _pick(app, store_id)
+    order_id, po = walmart_order(shop, (2,))
     control.set_faults(seller.sim.conn, "cancel", next={"reject": 1})
     with app.app_context():
         cancel_order(order_id, "SELLER_CANCEL_OUT_OF_STOCK", by=None, actor="test")
@@ -161,14 +151,15 @@ def test_a_cancellation_fixed_in_seller_center_that_walmart_does_not_show(app, s
     assert _home(session, live_server)[0] == 0
 
 
-def test_a_fix_walmart_shows_is_never_flagged(app, shop, worker, live_server, make_user):
+def test_a_fix_walmart_shows_is_never_flagged(app, shop, walmart_order, worker, live_server,
+                                              make_user):
     """Shipped in Seller Center (with another tracking number) and then closed as fixed:
     the import finds Walmart agreeing, and nothing is flagged."""
     from webapp.models.base import utcnow
     from webapp.services.shipping.ship import PackageInput, ship_order
 
     store_id, seller = shop
-    order_id, po = _pick(app, store_id)
+    order_id, po = walmart_order(shop, (2,))
     control.set_faults(seller.sim.conn, "shipping", next={"reject": 1})
     with app.app_context():
         ship_order(order_id, [PackageInput(TRACKING, "Standard", {"1": 2}, "UPS")], utcnow(),
@@ -183,7 +174,7 @@ def test_a_fix_walmart_shows_is_never_flagged(app, shop, worker, live_server, ma
     assert _home(session, live_server)[0] == 0
 
 
-def test_walmart_read_before_the_fix_is_not_judged(app, shop, worker, make_user):
+def test_walmart_read_before_the_fix_is_not_judged(app, shop, walmart_order, worker, make_user):
     """An order read from Walmart before the fix was recorded (an import already under way)
     is not held against it: only a read after it counts."""
     from webapp.extensions import db
@@ -195,7 +186,7 @@ def test_walmart_read_before_the_fix_is_not_judged(app, shop, worker, make_user)
     from webapp.services.sync.actions import resolve_task
 
     store_id, seller = shop
-    order_id, po = _pick(app, store_id)
+    order_id, po = walmart_order(shop, (2,))
     control.set_faults(seller.sim.conn, "cancel", next={"reject": 1})
     with app.app_context():
         cancel_order(order_id, "SELLER_CANCEL_OUT_OF_STOCK", by=None, actor="test")

@@ -8,17 +8,6 @@ from sqlalchemy import select
 from simulator import control
 
 
-def _order(app, lines: int = 1, quantity: int | None = None):
-    from webapp.extensions import db
-    from webapp.models import Order
-
-    with app.app_context():
-        order = next(o for o in db.session.scalars(select(Order).order_by(Order.id)).unique()
-                     if len(o.lines) == lines and not o.intent_to_cancel
-                     and (quantity is None or o.lines[0].quantity == quantity))
-        return order.id, order.purchase_order_id
-
-
 def _shipments(app, order_id: int) -> list[tuple[str, str, list[tuple[str, int]], bool]]:
     """(carrier, tracking number, [(line, quantity)], sent from here) per package."""
     from webapp.extensions import db
@@ -47,7 +36,7 @@ def _ship_here(app, order_id: int, tracking: str, lines: dict[str, int]) -> None
                    by=None, actor="test")
 
 
-def test_a_seller_center_shipment_is_recorded_once(app, shop, client, signed_in):
+def test_a_seller_center_shipment_is_recorded_once(app, shop, walmart_order, client, signed_in):
     """Shipped in Seller Center after the first import: the next import shows the shipment
     (Walmart's carrier, tracking number and lines) and the order Shipped; more imports add
     nothing."""
@@ -55,7 +44,7 @@ def test_a_seller_center_shipment_is_recorded_once(app, shop, client, signed_in)
     from webapp.models import Order
 
     store_id, seller = shop
-    order_id, po = _order(app, lines=2)
+    order_id, po = walmart_order(shop, (1, 2))
     control.seller_center_ship(seller.sim.conn, seller.seller_id, po, "9400111899223100012345",
                                carrier="USPS")
     _import(app, store_id)
@@ -63,8 +52,7 @@ def test_a_seller_center_shipment_is_recorded_once(app, shop, client, signed_in)
     with app.app_context():
         order = db.session.get(Order, order_id)
         assert order.status == "Shipped"
-        assert shipped == [("USPS", "9400111899223100012345",
-                            [(line.line_number, line.quantity) for line in order.lines], False)]
+        assert shipped == [("USPS", "9400111899223100012345", [("1", 1), ("2", 2)], False)]
     _import(app, store_id)
     _import(app, store_id)
     assert _shipments(app, order_id) == shipped
@@ -73,17 +61,14 @@ def test_a_seller_center_shipment_is_recorded_once(app, shop, client, signed_in)
     assert "9400111899223100012345" in html and "No shipment yet" not in html
 
 
-def test_orderdecks_own_shipments_are_not_read_back_as_walmarts(app, shop, worker):
+def test_orderdecks_own_shipments_are_not_read_back_as_walmarts(app, shop, walmart_order, worker):
     """A shipment sent from here and synced, then a tracking correction still on its way
     (Walmart still shows the old number): imports record nothing more."""
-    from webapp.extensions import db
-    from webapp.models import Order
     from webapp.services.shipping.tracking_correction import correct_tracking
 
     store_id, _seller = shop
-    order_id, _po = _order(app, lines=1)
-    with app.app_context():
-        quantity = db.session.get(Order, order_id).lines[0].quantity
+    order_id, _po = walmart_order(shop, (2,))
+    quantity = 2
     _ship_here(app, order_id, "1Z999AA10123456784", {"1": quantity})
     worker()
     _import(app, store_id)
@@ -103,11 +88,11 @@ def _package_id(order_id: int) -> int:
                              .where(Shipment.order_id == order_id))
 
 
-def test_part_shipped_at_walmart_part_here(app, shop, worker):
+def test_part_shipped_at_walmart_part_here(app, shop, walmart_order, worker):
     """One unit shipped in Seller Center, the other from here: each shipment once, each with
     its own tracking number and quantity."""
     store_id, seller = shop
-    order_id, po = _order(app, lines=1, quantity=2)
+    order_id, po = walmart_order(shop, (2,))
     control.seller_center_ship(seller.sim.conn, seller.seller_id, po, "1ZSELLERCENTER0001",
                                lines={"1": 1})
     _import(app, store_id)

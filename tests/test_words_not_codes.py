@@ -16,15 +16,14 @@ from tests.test_shipping import _form
 REASON = "SELLER_CANCEL_OUT_OF_STOCK"
 
 
-def _open_order(app, lines: int = 1) -> tuple[int, str, str]:
-    """An open order of `lines` lines the buyer did not ask to cancel: (id, PO, number)."""
+def _open_order(app, walmart_order, shop) -> tuple[int, str, str]:
+    """A new one-line order at the shop, acknowledged: (id, PO, number)."""
     from webapp.extensions import db
     from webapp.models import Order
 
+    order_id, po = walmart_order(shop)
     with app.app_context():
-        order = next(o for o in db.session.scalars(select(Order).order_by(Order.id)).unique()
-                     if len(o.lines) == lines and not o.intent_to_cancel)
-        return order.id, order.purchase_order_id, order.number
+        return order_id, po, db.session.get(Order, order_id).number
 
 
 def _sent(seller, endpoint: str) -> list[dict]:
@@ -58,11 +57,12 @@ def test_carrier_codes_in_words(code, words):
 
 
 def test_the_carrier_select_shows_words_and_sends_the_code(app, signed_in, client, shop,
+                                                           walmart_order,
                                                           worker):
     """The Ship form offers LaserShip (value LS), no bare code; shipping with it sends LS to
     Walmart while the order page and the Sync page say LaserShip."""
     _store_id, seller = shop
-    order_id, po, number = _open_order(app)
+    order_id, po, number = _open_order(app, walmart_order, shop)
     signed_in("operator")
     html = client.post(f"/orders/{order_id}/ship", headers={"HX-Request": "true"}, data={
         **_form(client, order_id), "add_package": "1"}).text
@@ -87,7 +87,7 @@ def test_the_carrier_select_shows_words_and_sends_the_code(app, signed_in, clien
     assert "shipped, LaserShip 1LS123456789012" in sync
 
 
-def test_a_carrier_typed_in_words_is_sent_as_its_code(app, shop, worker):
+def test_a_carrier_typed_in_words_is_sent_as_its_code(app, shop, walmart_order, worker):
     """Correct tracking (a free text field) with "lasership": Walmart receives LS."""
     from webapp.extensions import db
     from webapp.models import ShipmentPackage
@@ -96,7 +96,7 @@ def test_a_carrier_typed_in_words_is_sent_as_its_code(app, shop, worker):
     from webapp.services.shipping.tracking_correction import correct_tracking
 
     _store_id, seller = shop
-    order_id, _po, _number = _open_order(app)
+    order_id, _po, _number = _open_order(app, walmart_order, shop)
     with app.app_context():
         ship_order(order_id, [PackageInput("1Z999AA10123456784", "Standard", {"1": 1}, "UPS")],
                    utcnow(), by=None, actor="test")
@@ -112,11 +112,12 @@ def test_a_carrier_typed_in_words_is_sent_as_its_code(app, shop, worker):
 
 
 def test_a_cancellation_reads_in_words_everywhere(app, signed_in, client, runner, shop,
+                                                  walmart_order,
                                                   worker):
     """Cancelled out of stock: Status details, Payment information, the Sync page's summary,
     the CSV export, the CLI and the Audit log say "Out of stock"; Walmart got the code."""
     _store_id, seller = shop
-    order_id, po, number = _open_order(app)
+    order_id, po, number = _open_order(app, walmart_order, shop)
     cli = runner.invoke(args=["orders", "cancel", po, "--reason", REASON])
     assert cli.exit_code == 0 and "(Out of stock)" in cli.output and REASON not in cli.output
     worker()
@@ -138,9 +139,9 @@ def test_a_cancellation_reads_in_words_everywhere(app, signed_in, client, runner
     assert "Out of stock" in audit and REASON not in audit
 
 
-def test_cli_lists_reasons_with_their_words(app, runner, shop):
+def test_cli_lists_reasons_with_their_words(app, runner, shop, walmart_order):
     """A wrong --reason lists Walmart's codes (what the option takes), each with its words."""
-    _order_id, po, _number = _open_order(app)
+    _order_id, po, _number = _open_order(app, walmart_order, shop)
     bad = runner.invoke(args=["orders", "cancel", po, "--reason", "CUSTOMER_CHANGED_MIND"])
     assert bad.exit_code != 0
     assert "SELLER_CANCEL_OUT_OF_STOCK (Out of stock)" in bad.output

@@ -5,29 +5,14 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-
 from simulator import control
 
 
-def _open_order(app) -> tuple[int, str]:
-    from webapp.extensions import db
-    from webapp.models import Order
+def _ship(app, order_id: int) -> int:
+    from tests.factories import make_shipment
 
     with app.app_context():
-        order = next(o for o in db.session.scalars(select(Order).order_by(Order.id)).unique()
-                     if len(o.lines) == 1 and not o.intent_to_cancel)
-        return order.id, str(order.lines[0].quantity)
-
-
-def _ship(app, order_id: int, quantity: str):
-    from webapp.models.base import utcnow
-    from webapp.services.shipping.ship import PackageInput, ship_order
-
-    with app.app_context():
-        return ship_order(order_id, [PackageInput("1Z999AA10123456784", "Standard",
-                                                  {"1": int(quantity)}, "UPS")],
-                          utcnow(), by=None, actor="test").task_id
+        return make_shipment(order_id)
 
 
 def _tracebacks(caplog) -> list[str]:
@@ -35,17 +20,18 @@ def _tracebacks(caplog) -> list[str]:
             if r.exc_info or "Traceback" in r.getMessage()]
 
 
-def test_a_walmart_refusal_logs_one_line_without_a_traceback(app, shop, worker, caplog):
+def test_a_walmart_refusal_logs_one_line_without_a_traceback(app, shop, walmart_order, worker,
+                                                             caplog):
     """A shipment Walmart refuses (400) is in Error on its task: the worker says so in one
     warning line and the job itself finishes — no traceback, no failed job."""
     from webapp.extensions import db
     from webapp.models import SyncTask
 
     _store_id, seller = shop
-    order_id, quantity = _open_order(app)
+    order_id, _po = walmart_order(shop)
     control.set_faults(seller.sim.conn, "shipping", next={"reject": 1})
     caplog.set_level(logging.INFO)
-    task_id = _ship(app, order_id, quantity)
+    task_id = _ship(app, order_id)
     worker()
     with app.app_context():
         assert db.session.get(SyncTask, task_id).state == "error"
@@ -57,13 +43,13 @@ def test_a_walmart_refusal_logs_one_line_without_a_traceback(app, shop, worker, 
     assert not any(r.levelno >= logging.ERROR for r in caplog.records)
 
 
-def test_a_walmart_fault_to_be_retried_logs_one_note(app, shop, worker, caplog):
+def test_a_walmart_fault_to_be_retried_logs_one_note(app, shop, walmart_order, worker, caplog):
     """A 500 from Walmart is retried by the outbox: one INFO line, nothing louder."""
     _store_id, seller = shop
-    order_id, quantity = _open_order(app)
+    order_id, _po = walmart_order(shop)
     control.set_faults(seller.sim.conn, "shipping", next={"error": 1})
     caplog.set_level(logging.INFO)
-    task_id = _ship(app, order_id, quantity)
+    task_id = _ship(app, order_id)
     worker()
     lines = [r for r in caplog.records if r.name == "jobs.sync"]
     assert [r.levelno for r in lines] == [logging.INFO]
@@ -71,7 +57,8 @@ def test_a_walmart_fault_to_be_retried_logs_one_note(app, shop, worker, caplog):
     assert _tracebacks(caplog) == []
 
 
-def test_a_bug_of_ours_still_fails_the_job_with_its_traceback(app, shop, worker, caplog,
+def test_a_bug_of_ours_still_fails_the_job_with_its_traceback(app, shop, walmart_order, worker,
+                                                              caplog,
                                                               monkeypatch):
     """An unexpected exception is not swallowed: the job fails and the worker's log has the
     traceback."""
@@ -80,14 +67,14 @@ def test_a_bug_of_ours_still_fails_the_job_with_its_traceback(app, shop, worker,
     from jobs.queue import get_queue
     from webapp.services.sync import engine as sync_engine
 
-    order_id, quantity = _open_order(app)
+    order_id, _po = walmart_order(shop)
 
     def broken(task_id):
         raise RuntimeError("a bug in the sync engine")
 
     monkeypatch.setattr(sync_engine, "process_task", broken)
     caplog.set_level(logging.INFO)
-    _ship(app, order_id, quantity)
+    _ship(app, order_id)
     worker()
     assert any("a bug in the sync engine" in text for text in _tracebacks(caplog))
     with app.app_context():

@@ -17,7 +17,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-quic"]
 
 
+@pytest.hookimpl(tryfirst=True)  # marked before `-m` deselects
 def pytest_collection_modifyitems(config, items):
+    # Every browser test is slow: `make test-fast` (-m "not slow") leaves them out.
+    for item in items:
+        if "e2e" in str(item.fspath):
+            item.add_marker(pytest.mark.slow)
     # Skipping is allowed only where no Chromium is installed, and never in CI.
     if os.path.exists(CHROMIUM) or shutil.which("chromium"):
         return
