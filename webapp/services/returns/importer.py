@@ -236,10 +236,10 @@ def import_returns(store_id: int) -> int:
 def request_returns_import() -> int:
     """Queue a returns pass of every store whose import is on (a person's Import now); a store
     with import switched off is left alone, as the schedule leaves it. Returns how many."""
-    from jobs.queue import enqueue  # the enqueue adapter only
+    from jobs.queue import enqueue_returns_import  # the enqueue adapter only
 
     ids = db.session.scalars(select(Store.id).where(Store.import_enabled.is_(True))
                              .order_by(Store.id)).all()
     for store_id in ids:
-        enqueue("jobs.imports.import_returns", store_id, job_timeout=900)
+        enqueue_returns_import(store_id)
     return len(ids)

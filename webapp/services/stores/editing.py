@@ -210,13 +210,13 @@ def set_default_ship_node(store: Store, value: str | None, *, by: User | None,
 
 def request_import(store: Store, *, by: User | None) -> None:
     """Queue an import of the store now (the job does the work; the page shows progress)."""
-    from jobs.queue import enqueue  # the enqueue adapter only
+    from jobs.queue import enqueue_store_import  # the enqueue adapter only
     from webapp.services.orders.importer import fail_run, request_run
 
     audit.record("store.import", user=by, store_id=store.id, subject=store.name)
     run = request_run(store.id, "manual")
     try:
-        enqueue("jobs.imports.import_store", store.id, "manual", run.id, job_timeout=1800)
+        enqueue_store_import(store.id, "manual", run.id)
     except (RedisError, OSError):
         # No job will ever fill the run: end it now, or the page shows "Importing…" for
         # half an hour. The caller's error page says jobs are unavailable.
