@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from jobs.app import app_job
-from jobs.queue import enqueue
+from jobs.queue import enqueue_returns_import, enqueue_store_import
 from webapp.extensions import db
 from webapp.models import Store
 from webapp.models.base import utcnow
@@ -27,8 +27,8 @@ def import_store(store_id: int, trigger: str = "schedule", run_id: int | None = 
     try:
         run = importer.import_store(store_id, trigger, run_id)
     except importer.ImportDeferred as exc:
-        enqueue("jobs.imports.import_store", store_id, trigger,
-                at=utcnow() + timedelta(seconds=exc.wait_seconds + 1), job_timeout=1800)
+        enqueue_store_import(store_id, trigger,
+                             at=utcnow() + timedelta(seconds=exc.wait_seconds + 1))
         return f"deferred: {exc}"
     except WalmartError as exc:
         log.warning("store %s: import failed (recorded on the store): %s", store_id,
@@ -48,8 +48,7 @@ def import_returns(store_id: int) -> str:
     try:
         return f"{run(store_id)} return(s) read"
     except importer.ImportDeferred as exc:
-        enqueue("jobs.imports.import_returns", store_id,
-                at=utcnow() + timedelta(seconds=exc.wait_seconds + 1), job_timeout=900)
+        enqueue_returns_import(store_id, at=utcnow() + timedelta(seconds=exc.wait_seconds + 1))
         return f"deferred: {exc}"
     except WalmartError as exc:  # retried by the next scheduled pass (the watermark stayed)
         log.warning("store %s: returns import failed: %s", store_id,
@@ -71,7 +70,7 @@ def import_all_returns() -> int:
     """Enqueue a returns import of every store with import on (rq cron)."""
     ids = _scheduled_stores()
     for store_id in ids:
-        enqueue("jobs.imports.import_returns", store_id, job_timeout=900)
+        enqueue_returns_import(store_id)
     return len(ids)
 
 
@@ -80,5 +79,5 @@ def import_all() -> int:
     """Enqueue an import of every store with import on (rq cron, every interval)."""
     ids = _scheduled_stores()
     for store_id in ids:
-        enqueue("jobs.imports.import_store", store_id, "schedule", job_timeout=1800)
+        enqueue_store_import(store_id, "schedule")
     return len(ids)

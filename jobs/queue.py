@@ -1,11 +1,16 @@
-"""The only module that enqueues: jobs by dotted name, after the caller's commit."""
+"""The only module that enqueues: jobs by dotted name, after the caller's commit.
+
+Callers use the named functions at the end (`enqueue_sync_task`, `enqueue_store_import` …):
+the dotted names live here only. This module imports no service and no job module, so
+services may call it (after their commit) without a cycle; the job modules import services.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rq import Queue
+from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
@@ -14,6 +19,15 @@ from webapp.extensions import redis_connection
 
 QUEUE_NAME = "orderdeck"
 SCHEDULER_LATE = timedelta(seconds=5)  # RQ's scheduler moves due jobs every second
+
+# The job functions, by dotted name (a worker imports them; this module does not).
+SYNC_TASK = "jobs.sync.run_task"
+SYNC_BATCH = "jobs.sync.run_tasks"
+STORE_IMPORT = "jobs.imports.import_store"
+RETURNS_IMPORT = "jobs.imports.import_returns"
+ALERT = "jobs.notify.deliver"
+STORE_IMPORT_TIMEOUT = 1800
+RETURNS_IMPORT_TIMEOUT = 900
 
 
 def get_queue() -> Queue:
@@ -106,3 +120,42 @@ def promote(job_id: str) -> bool:
     queue.connection.lrem(queue.key, 0, job.id)
     queue.enqueue_job(job, at_front=True)
     return True
+
+
+def enqueue_sync_task(task_id: int, job_id: str, *, at: datetime | None = None,
+                      job_timeout: int) -> Job | None:
+    """One attempt of a sync task (job id = task id + attempt: a second enqueue is a no-op)."""
+    return enqueue(SYNC_TASK, task_id, job_id=job_id, unique=True, at=at, result_ttl=0,
+                   failure_ttl=86400, job_timeout=job_timeout)
+
+
+def enqueue_new_sync_tasks(task_ids: list[int], *, job_timeout: int) -> int:
+    """The first attempts of new sync tasks, in one Redis round trip (see enqueue_new)."""
+    return enqueue_new(SYNC_TASK, [((task_id,), f"sync-{task_id}-1") for task_id in task_ids],
+                       result_ttl=0, failure_ttl=86400, job_timeout=job_timeout)
+
+
+def enqueue_sync_batch(task_ids: list[int], *, job_timeout: int) -> Job | None:
+    """New sync tasks sent one after the other by one job (a page's acknowledgements)."""
+    return enqueue(SYNC_BATCH, task_ids, job_id=f"sync-batch-{task_ids[0]}-{task_ids[-1]}",
+                   result_ttl=0, failure_ttl=86400, job_timeout=job_timeout)
+
+
+def enqueue_store_import(store_id: int, trigger: str = "schedule", run_id: int | None = None,
+                         *, at: datetime | None = None) -> Job | None:
+    """An import pass of one store's orders (`run_id`: the run a person's Import now made)."""
+    args = (store_id, trigger) if run_id is None else (store_id, trigger, run_id)
+    return enqueue(STORE_IMPORT, *args, at=at, job_timeout=STORE_IMPORT_TIMEOUT)
+
+
+def enqueue_returns_import(store_id: int, *, at: datetime | None = None) -> Job | None:
+    """A returns pass of one store."""
+    return enqueue(RETURNS_IMPORT, store_id, at=at, job_timeout=RETURNS_IMPORT_TIMEOUT)
+
+
+def enqueue_alert(channel: str, message: dict[str, Any], key: str) -> Job | None:
+    """One alert on one channel, sent once per key (job id), retried by RQ while the webhook
+    or the mail server is down."""
+    return enqueue(ALERT, channel, message, job_id=f"notify-{key}-{channel}", unique=True,
+                   retry=Retry(max=5, interval=[10, 60, 300, 900, 1800]), result_ttl=86400,
+                   failure_ttl=7 * 86400)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, request, url_for
 from flask_login import current_user
 
 from webapp.models import Role
@@ -19,6 +20,16 @@ VIEWER_WRITABLE = {"auth.logout"}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
+
+
+def safe_next(target: str | None) -> str:
+    """`?next=` only to a path on this site; anything else goes to the Home page."""
+    if target:
+        parts = urlsplit(target)
+        if (target.startswith("/") and not target.startswith("//") and "\\" not in target
+                and not parts.scheme and not parts.netloc):
+            return target
+    return url_for("home.index")
 
 
 def require_role(role: Role) -> Callable:
@@ -60,8 +71,10 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    # One URL serves a page or its fragment: caches must key on HX-Request.
+    # One URL serves a page or its fragment: caches must key on HX-Request (and on a history
+    # restore, which gets the full page: webapp/htmx.py).
     response.vary.add("HX-Request")
+    response.vary.add("HX-History-Restore-Request")
     if request.endpoint != "static":
         headers.setdefault("Cache-Control", "no-store")
     return response

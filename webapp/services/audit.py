@@ -87,3 +87,23 @@ def events(f: AuditFilter, before: int | None = None) -> tuple[list[AuditEvent],
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     return list(rows), rows[-1].id if more else None
+
+
+@dataclass(frozen=True)
+class EventList:
+    rows: list[AuditEvent]
+    next_before: int | None  # the `before` of the next page; None: this is the last one
+    orders: dict[str, int]  # order number → id, to link each event about an order to it
+    users: list[User]  # everyone, for the filter
+
+
+def list_events(f: AuditFilter, before: int | None = None) -> EventList:
+    """One page of the Audit log, with what it links to and filters by."""
+    from webapp.models import Order
+
+    rows, next_before = events(f, before)
+    subjects = {e.subject for e in rows if e.subject}
+    orders = dict(db.session.execute(select(Order.number, Order.id).where(
+        Order.number.in_(subjects))).all()) if subjects else {}
+    users = list(db.session.scalars(select(User).order_by(User.email)))
+    return EventList(rows=rows, next_before=next_before, orders=orders, users=users)

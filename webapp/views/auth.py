@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     flash,
@@ -17,20 +15,11 @@ from flask_login import current_user, login_user, logout_user
 
 from webapp.forms import LoginForm
 from webapp.htmx import hx_redirect
+from webapp.security import safe_next
 from webapp.services.users import accounts as user_service
 from webapp.services.users.login_throttle import Throttled
 
 bp = Blueprint("auth", __name__)
-
-
-def safe_next(target: str | None) -> str:
-    """`?next=` only to a path on this site; anything else goes to the Home page."""
-    if target:
-        parts = urlsplit(target)
-        if (target.startswith("/") and not target.startswith("//") and "\\" not in target
-                and not parts.scheme and not parts.netloc):
-            return target
-    return url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -6,9 +6,10 @@ from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
 
 from webapp.extensions import db
-from webapp.forms import CancelForm
-from webapp.htmx import is_htmx
+from webapp.forms.cancelling import CancelForm
+from webapp.htmx import hx_retarget, is_htmx
 from webapp.models import Role
+from webapp.order_page import order_or_404, render_order
 from webapp.security import require_role
 from webapp.services.errors import ActionRefused
 from webapp.services.stock.cancelling import (
@@ -18,7 +19,6 @@ from webapp.services.stock.cancelling import (
     cancellable,
     reasons_for,
 )
-from webapp.views.shipping import _order_or_404, render_order
 
 bp = Blueprint("cancelling", __name__)
 
@@ -39,7 +39,7 @@ def _render(order, form: CancelForm, status: int = 200, block: str = "cancel_for
 @require_role(Role.OPERATOR)
 def form(order_id: int):
     """The Cancel Order form (the form is the confirmation: no browser dialog)."""
-    order = _order_or_404(order_id)
+    order = order_or_404(order_id)
     return _render(order, _form_for(order))
 
 
@@ -47,7 +47,7 @@ def form(order_id: int):
 @require_role(Role.OPERATOR)
 def submit(order_id: int):
     """Cancel everything not yet shipped with the chosen reason."""
-    order = _order_or_404(order_id)
+    order = order_or_404(order_id)
     cancel = CancelForm()
     if not cancel.validate_on_submit():
         return _render(order, cancel, 422)
@@ -59,10 +59,8 @@ def submit(order_id: int):
             cancel.reason.errors = [*cancel.reason.errors, str(exc)]
         else:
             cancel.form_errors.append(str(exc))
-        return _render(_order_or_404(order_id), cancel, 422)
+        return _render(order_or_404(order_id), cancel, 422)
     if is_htmx():
-        response = render_order(_order_or_404(order_id), block="content")
-        response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "innerHTML"})
-        return response
+        return hx_retarget(render_order(order_or_404(order_id), block="content"))
     flash("Cancellation submitted; it is on its way to Walmart.", "success")
     return redirect(url_for("orders.show", order_id=order_id), 303)

@@ -8,16 +8,16 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.forms_shipping import CancelCorrectionForm, ShipForm
-from webapp.htmx import is_htmx
+from webapp.forms.shipping import CancelCorrectionForm, ShipForm
+from webapp.htmx import hx_retarget, is_htmx
 from webapp.models import Cancellation, Order, Role, Shipment, SyncTask, TaskKind
+from webapp.order_page import order_or_404, render_order
 from webapp.security import require_role
 from webapp.services.errors import ActionRefused
 from webapp.services.shipping import correcting
 from webapp.services.shipping.ship import NeedsConfirmation
 from webapp.services.stock.cancelling import reasons_for
 from webapp.team_time import team_zone
-from webapp.views.shipping import _inputs, _order_or_404, add_package, render_order
 from webapp.walmart import enums
 
 bp = Blueprint("corrections", __name__)
@@ -95,7 +95,7 @@ def _render(order: Order, task: SyncTask, form, room: dict[str, int], status: in
 def form(task_id: int):
     """The order page with the refused shipment or cancellation in its form, to correct."""
     task = _task_or_404(task_id)
-    order = _order_or_404(task.order_id)
+    order = order_or_404(task.order_id)
     try:
         task, row = correcting.refused(task.id)
     except ActionRefused as exc:  # e.g. a colleague corrected it first: the order says how
@@ -110,7 +110,7 @@ def form(task_id: int):
 def submit(task_id: int):
     """Send the corrected shipment or cancellation; the refused attempt stays in the history."""
     task = _task_or_404(task_id)
-    order = _order_or_404(task.order_id)
+    order = order_or_404(task.order_id)
     if task.kind not in (TaskKind.SHIP.value, TaskKind.CANCEL.value):
         flash("Only a shipment or a cancellation Walmart refused can be corrected.", "error")
         return render_order(order, status=422)
@@ -118,14 +118,14 @@ def submit(task_id: int):
     form = ShipForm() if ship else CancelCorrectionForm()
     room = _room_of(task, order)
     if ship and request.form.get("add_package"):  # one more package, no checks
-        add_package(form, order)
+        form.add_package(order)
         return _render(order, task, form, room, focus_package=True)
     if not form.validate_on_submit():
         return _render(order, task, form, room, 422)
     try:
         if ship:
             correcting.correct_shipment(
-                task.id, _inputs(form), form.ship_time.data.replace(tzinfo=team_zone()),
+                task.id, form.package_inputs(), form.ship_time.data.replace(tzinfo=team_zone()),
                 by=current_user, override_intent=form.override_intent.data,
                 confirm_warnings=form.confirm_warnings.data)
         else:
@@ -140,11 +140,9 @@ def submit(task_id: int):
             form.reason.errors = [*form.reason.errors, str(exc)]
         else:
             form.form_errors.append(str(exc))
-        order = _order_or_404(order.id)
+        order = order_or_404(order.id)
         return _render(order, task, form, _room_of(task, order), 422)
     if is_htmx():  # the order as it is now, in place
-        response = render_order(_order_or_404(order.id), block="content")
-        response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "innerHTML"})
-        return response
+        return hx_retarget(render_order(order_or_404(order.id), block="content"))
     flash("Corrected and sent again to Walmart.", "success")
     return redirect(url_for("orders.show", order_id=order.id), 303)

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, request, stream_with_context, url_for
+from flask import Blueprint, Response, request, stream_with_context, url_for
 from markupsafe import Markup
-from sqlalchemy.orm import selectinload
 
 from webapp import list_versions
-from webapp.extensions import db
 from webapp.htmx import is_htmx, render_page, stop_polling
-from webapp.models import Order, OrderStatus
+from webapp.models import OrderStatus
 from webapp.numbers import MAX_STAMP, row_id, whole
+from webapp.order_page import order_or_404, render_order
 from webapp.services.orders import queries as order_queries
 from webapp.services.orders.dashboard import NEEDS_LABELS
 from webapp.services.orders.export import csv_rows
 from webapp.services.stores import health as store_health
 from webapp.services.stores import lookup as store_lookup
-from webapp.views.shipping import render_order
 
 bp = Blueprint("orders", __name__)
 
@@ -116,8 +114,7 @@ def show(order_id: int):
     """One order: lines, customer, payment, shipments, sync history, Ship; htmx polls 'live'."""
     if _nothing_new() and request.args.get("watch") == str(order_id):
         return Response(status=204)
-    order = db.session.scalar(db.select(Order).where(Order.id == order_id)
-                              .options(selectinload(Order.lines))) or abort(404)
+    order = order_or_404(order_id)
     response = render_order(order, block="live")
     if is_htmx() and request.args.get("poll") and not order.in_flight:
         stop_polling(response)

@@ -6,29 +6,18 @@ import secrets
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from webapp import list_versions
 from webapp.extensions import db
+from webapp.forms.returns import RefundForm, StartTrackingForm
 from webapp.htmx import hx_trigger, is_htmx, render_block, render_page, stop_polling
-from webapp.models import (
-    Order,
-    Refund,
-    Return,
-    ReturnLine,
-    ReturnStatus,
-    Role,
-    Store,
-    SyncTask,
-    TaskState,
-)
+from webapp.models import Return, ReturnStatus, Role
 from webapp.numbers import MAX_QUANTITY, whole
 from webapp.security import require_role
 from webapp.services.errors import ActionRefused
-from webapp.services.orders.dashboard import AWAITING_REFUND
 from webapp.services.returns import refund_amounts
 from webapp.services.returns.importer import request_returns_import
+from webapp.services.returns.listing import ReturnFilter, get_return, list_returns, refunds_of
 from webapp.services.returns.refunding import refund_return, stock_rows
 from webapp.services.stock.levels import start_tracking
 
@@ -47,31 +36,13 @@ def index():
     status = next((s for s in ReturnStatus if s.slug == request.args.get("status")), None)
     awaiting = request.args.get("status") == AWAITING  # Home's "Awaiting refund": both kinds
     q = request.args.get("q", "").strip()[:100]
-    query = select(Return).options(selectinload(Return.lines).selectinload(ReturnLine.order))
-    if status:
-        query = query.where(Return.status == status.value)
-    elif awaiting:
-        query = query.where(Return.status.in_(AWAITING_REFUND))
-    if q:
-        lines = select(ReturnLine.return_id).outerjoin(Order, ReturnLine.order_id == Order.id) \
-            .where(or_(ReturnLine.sku == q, ReturnLine.purchase_order_id == q, Order.number == q))
-        query = query.where(or_(Return.rma == q, Return.customer_order_id == q,
-                                Return.customer_name.ilike(f"%{q}%"), Return.id.in_(lines)))
-    rows = db.session.scalars(query.order_by(Return.return_by.asc(), Return.id).limit(200)) \
-        .unique().all()
-    counts = dict(db.session.execute(select(Return.status, func.count(Return.id))
-                                     .group_by(Return.status)).all())
-    stores = db.session.scalars(select(Store).order_by(Store.name)).all()
-    in_flight = bool(rows) and db.session.scalar(
-        select(Refund.id).join(SyncTask, Refund.task_id == SyncTask.id)
-        .where(Refund.return_id.in_([r.id for r in rows]),
-               SyncTask.state == TaskState.PENDING.value).limit(1)) is not None
+    found = list_returns(ReturnFilter(status=status, awaiting=awaiting, q=q))
     status_arg = status.slug if status else (AWAITING if awaiting else None)
-    return render_page("returns/index.html", "results", rows=rows, counts=counts,
+    return render_page("returns/index.html", "results", rows=found.rows, counts=found.counts,
                        statuses=list(ReturnStatus), selected=status, awaiting=awaiting,
-                       awaiting_count=sum(counts.get(s, 0) for s in AWAITING_REFUND),
+                       awaiting_count=found.awaiting_count,
                        status_arg=status_arg, q=q,
-                       stores=stores, in_flight=in_flight,
+                       stores=found.stores, in_flight=found.in_flight,
                        poll_url=url_for("returns.index", status=status_arg, q=q or None,
                                         poll=1, v=version))
 
@@ -88,8 +59,7 @@ def import_now():
 
 
 def _return_or_404(return_id: int) -> Return:
-    return db.session.scalar(select(Return).where(Return.id == return_id).options(
-        selectinload(Return.lines).selectinload(ReturnLine.order))) or abort(404)
+    return get_return(return_id) or abort(404)
 
 
 def _chosen(ret: Return, values) -> tuple[dict[int, int], dict[str, str], list[str]]:
@@ -123,8 +93,7 @@ def _page(ret: Return, status: int = 200, errors: list[str] | None = None, block
     """The return's page. The refund form starts from everything still refundable with a
     fresh one-time token; shown again with an error, it keeps what was typed and its token
     (that token was not used: nothing changed)."""
-    refunds = db.session.scalars(select(Refund).where(Refund.return_id == ret.id)
-                                 .order_by(Refund.id).options(selectinload(Refund.task))).all()
+    refunds = refunds_of(ret.id)
     in_flight = any(r.task and r.task.state == "pending" for r in refunds)
     if typed is None:
         quantities, typed = {x.number: x.refundable for x in ret.lines}, {}
@@ -166,26 +135,19 @@ def preview(return_id: int):
 def refund(return_id: int):
     """Refund some or all of a return; chosen lines go back to stock."""
     ret = _return_or_404(return_id)
-    quantities, errors = {}, []
-    for line in ret.lines:
-        quantity = whole(request.form.get(f"qty-{line.number}", "").strip() or "0",
-                         MAX_QUANTITY)
-        if quantity is None:
-            errors.append(f"Line {line.number}: the quantity must be a whole number, 0 or more.")
-            continue
-        quantities[line.number] = quantity
-    restock = {line.number for line in ret.lines if request.form.get(f"restock-{line.number}")}
+    form = RefundForm.of(ret.lines)
+    errors = [] if form.validate_on_submit() else form.messages()
     made = None
     if not errors:
         try:
-            made = refund_return(ret.id, quantities, restock, by=current_user,
-                                 form_token=request.form.get("form_token") or None)
+            made = refund_return(ret.id, form.quantities(), form.restock(), by=current_user,
+                                 form_token=form.form_token.data or None)
         except ActionRefused as exc:
             db.session.rollback()
             errors.append(str(exc))
     if errors:
         return _page(_return_or_404(return_id), 422, errors,
-                     form_token=request.form.get("form_token") or None,
+                     form_token=form.form_token.data or None,
                      typed=_chosen(ret, request.form)[1])
     message = f"Refund of ${made.amount:,.2f} submitted; it is on its way to Walmart."
     if is_htmx():  # the return as it is now, in place; the form starts afresh
@@ -199,11 +161,12 @@ def refund(return_id: int):
 def track(return_id: int):
     """Start tracking an untracked SKU of a return line, so its units can go back on hand."""
     ret = _return_or_404(return_id)
-    line = next((x for x in ret.lines if str(x.number) == request.form.get("line")), None)
+    form = StartTrackingForm()
+    line = next((x for x in ret.lines if str(x.number) == form.line.data), None)
     try:
         if line is None or not line.sku:
             raise ActionRefused("This return has no such line.")
-        held = start_tracking(ret.store_id, line.sku, request.form.get("on_hand", ""),
+        held = start_tracking(ret.store_id, line.sku, form.on_hand.data or "",
                               by=current_user, node=line.order.ship_node if line.order else None)
     except ActionRefused as exc:
         db.session.rollback()

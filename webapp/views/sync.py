@@ -11,13 +11,12 @@ from webapp.forms import ResolveForm
 from webapp.htmx import hx_redirect, is_htmx, render_page, stop_polling
 from webapp.models import Role, SyncTask, TaskKind, TaskState
 from webapp.numbers import page_number, row_id
-from webapp.security import require_role
+from webapp.security import require_role, safe_next
 from webapp.services.errors import ActionRefused
 from webapp.services.stores import lookup as store_lookup
 from webapp.services.sync import actions as sync_actions
 from webapp.services.sync import queries as sync_queries
 from webapp.services.sync.explain import explain, summary, target, waiting
-from webapp.views.auth import safe_next
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis.exceptions import RedisError
 
-from jobs.queue import enqueue  # the enqueue adapter; services never import job tasks
+from jobs.queue import enqueue_store_import  # the enqueue adapter; services never import job tasks
 from webapp.extensions import db
 from webapp.models import ImportRun, Store, User
 from webapp.models.base import utcnow
@@ -33,7 +33,7 @@ def request_import(store: Store, *, by: User | None) -> None:
     audit.record("store.import", user=by, store_id=store.id, subject=store.name)
     run = request_run(store.id, "manual")
     try:
-        enqueue("jobs.imports.import_store", store.id, "manual", run.id, job_timeout=1800)
+        enqueue_store_import(store.id, "manual", run.id)
     except (RedisError, OSError):
         # No job will ever fill the run: end it now, or the page shows "Importing…" for
         # half an hour. The caller's error page says jobs are unavailable.

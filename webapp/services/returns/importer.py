@@ -6,7 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from jobs.queue import enqueue  # the enqueue adapter; services never import job tasks
+from jobs.queue import (
+    enqueue_returns_import,  # the enqueue adapter; services never import job tasks
+)
 from webapp.extensions import db, redis_connection
 from webapp.models import (
     Order,
@@ -193,5 +195,5 @@ def request_returns_import() -> int:
     ids = db.session.scalars(select(Store.id).where(Store.import_enabled.is_(True))
                              .order_by(Store.id)).all()
     for store_id in ids:
-        enqueue("jobs.imports.import_returns", store_id, job_timeout=900)
+        enqueue_returns_import(store_id)
     return len(ids)

@@ -10,17 +10,15 @@ from typing import Any
 
 from flask import current_app
 from redis.exceptions import RedisError
-from rq import Retry
 from sqlalchemy import select, update
 
-from jobs.queue import enqueue
+from jobs.queue import enqueue_alert
 from webapp.extensions import db
 from webapp.models import Store, SyncTask
 from webapp.models.base import utcnow
 from webapp.services.sync.explain import explain, target
 
 log = logging.getLogger(__name__)
-DELIVER_JOB = "jobs.notify.deliver"
 
 
 def _link(path: str) -> str | None:
@@ -43,9 +41,7 @@ def _send(key: str, message: dict[str, Any]) -> None:
     id makes the same alert go out once."""
     for channel in _channels():
         try:
-            enqueue(DELIVER_JOB, channel, message, job_id=f"notify-{key}-{channel}",
-                    unique=True, retry=Retry(max=5, interval=[10, 60, 300, 900, 1800]),
-                    result_ttl=86400, failure_ttl=7 * 86400)
+            enqueue_alert(channel, message, key)
         except (RedisError, OSError) as exc:  # an alert must never break what raised it
             log.warning("could not queue the %s alert (%s)", key, exc)
 

@@ -12,8 +12,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import inspect, select, update
 
 from jobs.queue import (  # the enqueue adapter; services never import job tasks
-    enqueue,
-    enqueue_new,
+    enqueue_new_sync_tasks,
+    enqueue_sync_batch,
+    enqueue_sync_task,
     promote,
 )
 from webapp.extensions import db
@@ -22,8 +23,6 @@ from webapp.models.base import utcnow
 from webapp.services.errors import StoreReadOnly
 
 log = logging.getLogger(__name__)
-SYNC_JOB = "jobs.sync.run_task"
-BATCH_JOB = "jobs.sync.run_tasks"
 PENDING_KEY = "orderdeck_unpublished_tasks"
 BATCH_KEY = "orderdeck_unpublished_batches"
 
@@ -95,8 +94,8 @@ def _enqueue(task_id: int, job_id: str, at: datetime | None = None) -> bool:
     try:
         if at is not None:  # RQ's schedule has whole seconds: never wake before it is due
             at = at.replace(microsecond=0) + timedelta(seconds=1) if at.microsecond else at
-        job = enqueue(SYNC_JOB, task_id, job_id=job_id, unique=True, at=at,
-                      result_ttl=0, failure_ttl=86400, job_timeout=int(lease_seconds()) - 30)
+        job = enqueue_sync_task(task_id, job_id, at=at,
+                                job_timeout=int(lease_seconds()) - 30)
     except (RedisError, OSError) as exc:
         log.warning("could not enqueue sync task %s (%s); the sweeper will", task_id, exc)
         return False
@@ -173,10 +172,9 @@ def publish_pending() -> None:
         return
     claims = dict(db.session.execute(select(SyncTask.id, SyncTask.claims)
                                      .where(SyncTask.id.in_(ids))).all())
-    fresh = [(task_id,) for task_id in ids if claims.get(task_id) == 0]
+    fresh = [task_id for task_id in ids if claims.get(task_id) == 0]
     try:  # first attempts of new tasks: all in one round trip (an import queues thousands)
-        enqueue_new(SYNC_JOB, [(args, f"sync-{args[0]}-1") for args in fresh],
-                    result_ttl=0, failure_ttl=86400, job_timeout=int(lease_seconds()) - 30)
+        enqueue_new_sync_tasks(fresh, job_timeout=int(lease_seconds()) - 30)
     except (RedisError, OSError) as exc:
         log.warning("could not enqueue %d new sync tasks (%s); the sweeper will", len(fresh),
                     exc)
@@ -201,8 +199,7 @@ def publish_held(held: list[tuple[list, list]]) -> None:
 
 def _enqueue_batch(ids: list[int]) -> None:
     try:
-        enqueue(BATCH_JOB, ids, job_id=f"sync-batch-{ids[0]}-{ids[-1]}", result_ttl=0,
-                failure_ttl=86400, job_timeout=int(lease_seconds()) * len(ids))
+        enqueue_sync_batch(ids, job_timeout=int(lease_seconds()) * len(ids))
     except (RedisError, OSError) as exc:
         log.warning("could not enqueue %d new sync tasks (%s); the sweeper will", len(ids), exc)
 

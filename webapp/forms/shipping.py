@@ -1,5 +1,6 @@
 """The Ship form: packages (tracking numbers), each with one quantity per order line; the
-correction of a refused cancellation (a quantity per line)."""
+correction of a refused cancellation (a quantity per line); a synced package's tracking
+correction."""
 
 from __future__ import annotations
 
@@ -7,51 +8,20 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    FieldList,
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from webapp.forms import CancelForm
-from webapp.numbers import digits, whole
+from webapp.forms.cancelling import CancelForm
+from webapp.forms.fields import MAX_LINE_QUANTITY, IndexedList, WholeNumberField
+from webapp.models import Order
+from webapp.services.shipping.ship import PackageInput
 from webapp.walmart.enums import CARRIERS, METHOD_CODES, carrier_label
-
-MAX_LINE_QUANTITY = 100_000
-
-
-class WholeNumberField(IntegerField):
-    """A whole number from 0 to `maximum`, ASCII digits only: "²", "٣", "1e9", "-1" or 5,000
-    digits get `message` (IntegerField's int() reads "٣" as 3 and " 1_0" as 10)."""
-
-    def __init__(self, label=None, validators=None, maximum: int = MAX_LINE_QUANTITY,
-                 message: str = "Enter a whole number.", **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.maximum, self.message = maximum, message
-
-    def process_formdata(self, valuelist):
-        if valuelist and valuelist[0].strip():
-            self.data = whole(valuelist[0], self.maximum)
-            if self.data is None:
-                raise ValueError(self.message)
-
-
-class IndexedList(FieldList):
-    """A FieldList reading only short ASCII-digit indexes from field names (packages-0-…):
-    WTForms' own takes "packages-²-…" as an index and int() then fails."""
-
-    def _extract_indices(self, prefix, formdata):
-        offset = len(prefix) + 1
-        for key in formdata:
-            if key.startswith(prefix):
-                index = key[offset:].split(self._field_separator, 1)[0]
-                if digits(index) and len(index) <= 4:
-                    yield int(index)
 
 
 class ShipLineForm(Form):
@@ -97,7 +67,36 @@ class ShipForm(FlaskForm):
             return False
         return valid
 
+    def add_package(self, order: Order) -> None:
+        """One more package by the order's method: the first holds every unit left to ship,
+        the next ones none (the person moves units into them)."""
+        first = not self.packages.entries
+        package = self.packages.append_entry()
+        package.method_code.data = order.ship_method or "Standard"
+        for line in order.lines:
+            package.lines.append_entry({"line_number": line.line_number,
+                                        "quantity": line.open_qty if first else 0})
+
+    def package_inputs(self) -> list[PackageInput]:
+        """The packages as the shipping service takes them."""
+        return [PackageInput(tracking_number=p.tracking_number.data or "",
+                             method_code=p.method_code.data, carrier=p.carrier.data,
+                             other_carrier=p.other_carrier.data,
+                             tracking_url=p.tracking_url.data,
+                             lines={x.line_number.data: x.quantity.data for x in p.lines})
+                for p in (entry.form for entry in self.packages)]
+
 
 class CancelCorrectionForm(CancelForm):
     """A refused cancellation, corrected: its reason and its quantity per order line."""
     lines = IndexedList(FormField(ShipLineForm), min_entries=0, max_entries=200)
+
+
+class TrackingCorrectionForm(FlaskForm):
+    """A synced package's new tracking (Walmart's 4-hour window). Checked by the shipping
+    service, as a shipment's packages are (the same messages for the form and the CLI)."""
+    carrier = StringField("Carrier")
+    other_carrier = StringField("Other shipping company")
+    tracking_url = StringField("Tracking URL")
+    tracking_number = StringField("Tracking number")
+    confirm_warnings = BooleanField("The number is right", false_values=("",))
