@@ -52,10 +52,8 @@ def _jobs_unavailable(exc: RedisError):
     """Redis down or hung (see redis_connection: the web's calls fail within a second):
     a page that says so, instead of a 500; what the request had not committed is dropped."""
     from webapp.extensions import db
-    from webapp.services.sync import outbox
 
-    db.session.rollback()
-    outbox.forget_pending()
+    db.session.rollback()  # (and so forgets the tasks it had queued)
     return _render(503)
 
 

@@ -181,7 +181,6 @@ def refund(return_id: int):
             made = refund_return(ret.id, quantities, restock, by=current_user,
                                  form_token=request.form.get("form_token") or None)
         except ActionRefused as exc:
-            db.session.rollback()
             errors.append(str(exc))
     if errors:
         return _page(_return_or_404(return_id), 422, errors,
@@ -206,7 +205,6 @@ def track(return_id: int):
         held = start_tracking(ret.store_id, line.sku, request.form.get("on_hand", ""),
                               by=current_user, node=line.order.ship_node if line.order else None)
     except ActionRefused as exc:
-        db.session.rollback()
         return _page(_return_or_404(return_id), 422, [str(exc)])
     message = f"{held.sku} is tracked now: {held.on_hand} on hand. Tick Back on hand to add " \
               "the returned units."

@@ -87,7 +87,6 @@ def set_on_hand():
         flash(f"{held.sku}{at}: {held.on_hand} on hand, {held.available} available — "
               "on its way to Walmart.", "success")
     except ActionRefused as exc:
-        db.session.rollback()
         flash(str(exc), "error")
     return redirect(url_for("stock.index", store=store_id), 303)
 
@@ -108,6 +107,5 @@ def import_file():
     except UnicodeDecodeError:
         flash("The file must be UTF-8 text (CSV UTF-8).", "error")
     except ActionRefused as exc:
-        db.session.rollback()
         flash(str(exc), "error")
     return redirect(url_for("stock.index", store=store_id), 303)

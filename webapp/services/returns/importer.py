@@ -18,7 +18,6 @@ from webapp.models import (
     TaskState,
 )
 from webapp.models.base import utcnow
-from webapp.services.orders import queries as order_queries
 from webapp.services.orders import status as order_status
 from webapp.services.orders.importer import ImportDeferred
 from webapp.services.orders.storing import changed
@@ -138,7 +137,6 @@ def _settle_failed_refunds(ret: Return, data: ReturnOrder) -> None:
     if settled:
         db.session.flush()
         store_health.forget_banner()
-        order_queries.invalidate_counts()
 
 
 def adopt(order: Order) -> None:
