@@ -19,6 +19,7 @@ enqueues once Redis answers (outbox), and the counts' cache is unreachable anywa
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from itertools import chain
 from typing import ParamSpec, TypeVar
@@ -32,6 +33,7 @@ from webapp.models import Order
 from webapp.services.orders import queries as order_queries
 from webapp.services.sync import outbox
 
+log = logging.getLogger(__name__)
 ORDERS_CHANGED = "orderdeck_orders_changed"  # session.info: this transaction wrote an order
 DEPTH = "orderdeck_action_depth"             # session.info: @action calls under way
 P = ParamSpec("P")
@@ -93,9 +95,12 @@ def _after_commit(session: Session) -> None:
     orders_changed = session.info.pop(ORDERS_CHANGED, False)
     if not has_app_context():  # (a session of no app: no Redis to tell)
         return
-    if orders_changed:
-        order_queries.invalidate_counts()
-    outbox.committed(session)
+    try:
+        if orders_changed:
+            order_queries.invalidate_counts()
+        outbox.committed(session)
+    except Exception:  # the commit stands: raising here would leave the session half-closed
+        log.exception("after a commit: the tasks it wrote are left to the sweeper")
 
 
 def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:

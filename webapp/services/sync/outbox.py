@@ -232,12 +232,12 @@ def held() -> Iterator[None]:
 
 def _publish_held(work: list[tuple]) -> None:
     """Long after their commits: a task may have been claimed meanwhile (the sweeper gave it
-    a job), so the claims are read, in one query."""
-    ids = [key[0] for group in work for key in (inspect(t).identity for t in group[0]) if key]
+    a job), so the claims are read, in one query; and all are published at once."""
+    merged = tuple([item for group in work for item in group[n]] for n in range(len(KEYS)))
+    ids = [key[0] for key in (inspect(t).identity for t in merged[0]) if key]
     claims = dict(db.session.execute(select(SyncTask.id, SyncTask.claims)
                                      .where(SyncTask.id.in_(ids))).all()) if ids else {}
-    for group in work:
-        _publish(group, claims)
+    _publish(merged, claims)
 
 
 def _publish(work: tuple, claims: dict[int, int] | None) -> None:
@@ -245,8 +245,8 @@ def _publish(work: tuple, claims: dict[int, int] | None) -> None:
     in one round trip, tasks set going again each with its own job. Redis being down loses
     nothing: the rows are pending and the sweeper enqueues them later."""
     tasks, batches, restarts = work
-    for ids in batches:
-        _enqueue_batch(ids)
+    for batch in batches:
+        _enqueue_batch(batch)
     # The commit expired them: their ids come from the identity map (a task added in a
     # savepoint that was rolled back has none).
     ids = [key[0] for key in (inspect(t).identity for t in tasks) if key]
