@@ -217,8 +217,8 @@ def in_flight_order(app) -> int:
         outbox.add_task(order.store_id, TaskKind.ACKNOWLEDGE, order.purchase_order_id,
                         order=order)
         order_status.refresh(order)
-        db.session.commit()
         outbox.forget_pending()  # never sent: it stays in flight for the whole run
+        db.session.commit()
         return order.id
 
 

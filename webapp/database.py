@@ -43,6 +43,8 @@ def init_database(app: Flask) -> None:
     db.init_app(app)
     from webapp.list_versions import init_list_versions
     init_list_versions()  # lists' change markers move with every commit that changes them
+    from webapp.services.unit_of_work import init_unit_of_work
+    init_unit_of_work()  # a commit publishes its tasks and invalidates counts; a rollback forgets
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     with app.app_context():
         engine: Engine = db.engine

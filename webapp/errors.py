@@ -9,7 +9,6 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.extensions import db
 from webapp.htmx import render_page
-from webapp.services.sync import outbox
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
@@ -51,8 +50,7 @@ def _server_error(exc: InternalServerError):
 def _jobs_unavailable(exc: RedisError):
     """Redis down or hung (see redis_connection: the web's calls fail within a second):
     a page that says so, instead of a 500; what the request had not committed is dropped."""
-    db.session.rollback()
-    outbox.forget_pending()
+    db.session.rollback()  # (and so forgets the tasks it had queued)
     return _render(503)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user
 
-from webapp.extensions import db
 from webapp.forms.cancelling import CancelForm
 from webapp.htmx import hx_retarget, is_htmx
 from webapp.models import Role
@@ -54,7 +53,6 @@ def submit(order_id: int):
     try:
         cancel_order(order.id, cancel.reason.data, by=current_user)
     except ActionRefused as exc:
-        db.session.rollback()
         if exc.field == "reason":  # shown at the reason, where it is fixed
             cancel.reason.errors = [*cancel.reason.errors, str(exc)]
         else:

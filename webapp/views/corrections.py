@@ -135,7 +135,6 @@ def submit(task_id: int):
     except NeedsConfirmation as exc:
         return _render(order, task, form, room, 422, warnings=exc.warnings)
     except ActionRefused as exc:
-        db.session.rollback()
         if exc.field == "reason" and not ship:  # shown at the reason, where it is fixed
             form.reason.errors = [*form.reason.errors, str(exc)]
         else:

@@ -8,7 +8,6 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from webapp import list_versions
-from webapp.extensions import db
 from webapp.forms.returns import RefundForm, StartTrackingForm
 from webapp.htmx import hx_trigger, is_htmx, render_block, render_page, stop_polling
 from webapp.models import Return, ReturnStatus, Role
@@ -143,7 +142,6 @@ def refund(return_id: int):
             made = refund_return(ret.id, form.quantities(), form.restock(), by=current_user,
                                  form_token=form.form_token.data or None)
         except ActionRefused as exc:
-            db.session.rollback()
             errors.append(str(exc))
     if errors:
         return _page(_return_or_404(return_id), 422, errors,
@@ -169,7 +167,6 @@ def track(return_id: int):
         held = start_tracking(ret.store_id, line.sku, form.on_hand.data or "",
                               by=current_user, node=line.order.ship_node if line.order else None)
     except ActionRefused as exc:
-        db.session.rollback()
         return _page(_return_or_404(return_id), 422, [str(exc)])
     message = f"{held.sku} is tracked now: {held.on_hand} on hand. Tick Back on hand to add " \
               "the returned units."

@@ -42,7 +42,6 @@ def ship(order_id: int):
     except NeedsConfirmation as exc:
         return render_order(order, form, 422, "ship_form", warnings=exc.warnings)
     except ActionRefused as exc:
-        db.session.rollback()
         form.form_errors.append(str(exc))
         return render_order(order_or_404(order_id), form, 422, "ship_form")
     if is_htmx():  # show the order as it is now, in place: no page load
@@ -118,7 +117,6 @@ def correct(package_id: int):
     except NeedsConfirmation as exc:
         flash(f"{exc} Tick 'the number is right' to send it anyway.", "error")
     except ActionRefused as exc:
-        db.session.rollback()
         flash(str(exc), "error")
     target = url_for("orders.show", order_id=order_id)
     return hx_redirect(target) if is_htmx() else redirect(target, 303)

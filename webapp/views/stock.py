@@ -7,7 +7,6 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_login import current_user
 
 from webapp import list_versions
-from webapp.extensions import db
 from webapp.forms.stock import StockForm, StockImportForm
 from webapp.htmx import is_htmx, render_page
 from webapp.models import Role
@@ -61,7 +60,6 @@ def set_on_hand():
         flash(f"{held.sku}{at}: {held.on_hand} on hand, {held.available} available — "
               "on its way to Walmart.", "success")
     except ActionRefused as exc:
-        db.session.rollback()
         flash(str(exc), "error")
     return redirect(url_for("stock.index", store=form.store_id), 303)
 
@@ -83,6 +81,5 @@ def import_file():
     except UnicodeDecodeError:
         flash("The file must be UTF-8 text (CSV UTF-8).", "error")
     except ActionRefused as exc:
-        db.session.rollback()
         flash(str(exc), "error")
     return redirect(url_for("stock.index", store=form.store_id), 303)

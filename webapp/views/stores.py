@@ -114,7 +114,6 @@ def edit(store_id: int):
         try:
             store_service.update_store(store, _input(form), by=current_user)
         except ActionRefused as exc:
-            db.session.rollback()
             _refused(form, exc)
         else:
             if store.read_only and not form.read_only.data:

@@ -84,7 +84,6 @@ def send_now(task_id: int):
         else:
             flash("It is already on its way to Walmart.", "info")
     except ActionRefused as exc:
-        db.session.rollback()
         flash(str(exc), "error")
     return _back(url_for("orders.show", order_id=task.order_id) if task.order_id else None)
 

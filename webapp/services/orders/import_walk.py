@@ -7,9 +7,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from webapp.extensions import db
 from webapp.models import Store
 from webapp.services.sync import outbox
 from webapp.walmart.schema import OrderPage
@@ -35,9 +32,9 @@ def walk(state: _Pass, released: bool, filters: dict, *, take: Callable[[Store, 
     take(state.store, endpoint)
     page = (state.client.released_orders if released else state.client.orders)(**filters)
     state.run.total_expected = (state.run.total_expected or 0) + (page.total_count or 0)
-    first, followed, received, held = page, set(), set(), []
+    first, followed, received = page, set(), set()
     looped = False
-    try:
+    with outbox.held():  # left by an exception: rolled back, the pages stored so far published
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-fetch") as fetcher:
             while True:
                 upcoming = None
@@ -53,20 +50,10 @@ def walk(state: _Pass, released: bool, filters: dict, *, take: Callable[[Store, 
                     if upcoming is not None:
                         upcoming.cancel()
                     raise
-                held.append(outbox.hold_pending())
                 received.update(_received(page, len(received)))
                 if upcoming is None:
                     break
                 page = upcoming.result()
-    except BaseException:
-        db.session.rollback()
-        try:
-            outbox.publish_held(held)  # the pages stored so far
-        except SQLAlchemyError as exc:  # the sweeper enqueues them; keep the walk's own error
-            log.warning("store %s: tasks of a stopped walk left to the sweeper (%s)",
-                        state.store.id, type(exc).__name__)
-        raise
-    outbox.publish_held(held)
     what = "released orders" if released else "changed orders"
     if looped:
         state.incomplete.append(f"Walmart sent the same page link twice while listing {what}")

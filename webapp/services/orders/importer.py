@@ -14,7 +14,6 @@ from webapp.extensions import db, redis_connection
 from webapp.models import ImportRun, Store, TaskKind
 from webapp.models.base import utcnow
 from webapp.services.orders import import_passes, import_walk
-from webapp.services.orders import queries as order_queries
 from webapp.services.orders import status as order_status
 from webapp.services.orders import storing as order_import
 from webapp.services.stores.credentials import record_refusal, resume_updates
@@ -125,7 +124,6 @@ def _store_orders(state: _Pass, orders: list) -> None:
     except SQLAlchemyError as exc:
         log.info("store %s: page stored order by order (%s)", state.store.id,
                  type(exc).__name__)
-        outbox.forget_pending()
         _store_one_by_one(state, orders)
     else:
         for row in stored:
@@ -149,7 +147,6 @@ def _store_page(state: _Pass, page: OrderPage) -> None:
     state.run.pages += 1
     state.count()
     db.session.commit()
-    order_queries.invalidate_counts()
 
 
 def _in_windows(start: datetime, end: datetime | None, now: datetime, read, field: str,

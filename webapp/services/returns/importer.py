@@ -22,7 +22,6 @@ from webapp.models import (
     TaskState,
 )
 from webapp.models.base import utcnow
-from webapp.services.orders import queries as order_queries
 from webapp.services.orders.importer import ImportDeferred
 from webapp.services.returns import refund_amounts
 from webapp.services.returns.linking import link_order
@@ -141,7 +140,6 @@ def _settle_failed_refunds(ret: Return, data: ReturnOrder) -> None:
     if settled:
         db.session.flush()
         store_health.forget_banner()
-        order_queries.invalidate_counts()
 
 
 def import_returns(store_id: int) -> int:

@@ -21,7 +21,6 @@ from webapp.models import (
 )
 from webapp.services import audit
 from webapp.services.errors import ActionRefused
-from webapp.services.orders import queries as order_queries
 from webapp.services.returns import refund_amounts
 from webapp.services.returns.linking import link_order
 from webapp.services.returns.status import refresh as refresh_return
@@ -29,6 +28,7 @@ from webapp.services.stock import levels as stock
 from webapp.services.stock import ship_nodes
 from webapp.services.stores.mode import refuse_if_read_only
 from webapp.services.sync import outbox
+from webapp.services.unit_of_work import action
 from webapp.walmart import payloads
 
 ALREADY_SUBMITTED = "This refund was already submitted."
@@ -57,7 +57,6 @@ def _start(ret: Return, form_token: str | None) -> None:
     if claimed:
         return
     db.session.rollback()
-    outbox.forget_pending()
     if form_token and db.session.scalar(select(Refund.id).where(Refund.form_token == form_token)):
         raise ActionRefused(ALREADY_SUBMITTED, field="form_token")
     if db.session.scalar(select(_pending_refund(ret.id))):
@@ -65,6 +64,7 @@ def _start(ret: Return, form_token: str | None) -> None:
     raise ActionRefused("The return changed meanwhile; reload it and refund again.")
 
 
+@action
 def refund_return(return_id: int, quantities: dict[int, int], restock: set[int] | None = None,
                   *, by: User | None, actor: str | None = None,
                   form_token: str | None = None) -> Refund:
@@ -82,7 +82,6 @@ def refund_return(return_id: int, quantities: dict[int, int], restock: set[int] 
         return _refund(ret, quantities, restock, by=by, actor=actor, form_token=form_token)
     except IntegrityError as exc:  # the same form, submitted twice at the same instant
         db.session.rollback()
-        outbox.forget_pending()
         raise ActionRefused(ALREADY_SUBMITTED, field="form_token") from exc
 
 
@@ -143,8 +142,6 @@ def _refund(ret: Return, quantities: dict[int, int], restock: set[int] | None, *
     audit.record("return.refund", user=by, actor=actor, store_id=ret.store_id, subject=ret.rma,
                  amount=str(amount), lines=refund.lines, restocked=restocked)
     db.session.commit()
-    order_queries.invalidate_counts()
-    outbox.publish_pending()
     return refund
 
 
@@ -167,5 +164,4 @@ def stock_rows(ret: Return) -> dict[int, SkuStock | None]:
 def _refuse(message: str, field: str | None = None) -> NoReturn:
     """Bad input after the return was claimed: undo the claim, change nothing."""
     db.session.rollback()
-    outbox.forget_pending()
     raise ActionRefused(message, field=field)

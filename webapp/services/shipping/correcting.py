@@ -30,7 +30,6 @@ from webapp.models import (
 from webapp.models.base import utcnow
 from webapp.services import audit
 from webapp.services.errors import ActionRefused
-from webapp.services.orders import queries as order_queries
 from webapp.services.orders import status as order_status
 from webapp.services.shipping import ship as shipping
 from webapp.services.stock.cancelling import NOT_BUYER_REQUESTED, cancel_in_flight, reasons_for
@@ -38,6 +37,7 @@ from webapp.services.stores import health as store_health
 from webapp.services.stores.mode import refuse_if_read_only
 from webapp.services.sync import outbox
 from webapp.services.sync.actions import claim_failed
+from webapp.services.unit_of_work import action
 from webapp.walmart import enums, payloads
 
 SAME = ("This is exactly what Walmart refused. Change what its message names — or use Retry "
@@ -104,7 +104,6 @@ def _claimed(task: SyncTask, by: User | None):
         yield
     except (ActionRefused, shipping.NeedsConfirmation):
         db.session.rollback()
-        outbox.forget_pending()
         raise
 
 
@@ -120,9 +119,7 @@ def _settle(order: Order, old: SyncTask, new: SyncTask) -> None:
 
 def _publish() -> None:
     db.session.commit()
-    order_queries.invalidate_counts()
     store_health.forget_banner()
-    outbox.publish_pending()
 
 
 def _shipment_units(shipment: Shipment) -> dict[str, int]:
@@ -148,6 +145,7 @@ def _shipment_shape(packages, ship_time: datetime) -> tuple:
                     p.tracking_url or "", _lines(p)) for p in packages))
 
 
+@action
 def correct_shipment(task_id: int, packages: list[shipping.PackageInput], ship_time: datetime,
                      *, by: User | None, override_intent: bool = False,
                      confirm_warnings: bool = False) -> Shipment:
@@ -234,6 +232,7 @@ def _move_canceled(order: Order, old: dict[str, int], wanted: dict[str, int]) ->
             "just shipped or canceled it. Reload the order.")
 
 
+@action
 def correct_cancellation(task_id: int, reason: str, lines: dict[str, int], *,
                          by: User | None) -> Cancellation:
     """Send a refused cancellation again, corrected (its reason, its quantities per line)."""

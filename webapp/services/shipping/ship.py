@@ -24,13 +24,13 @@ from webapp.models.base import utcnow
 from webapp.services import audit
 from webapp.services.errors import ActionRefused
 from webapp.services.orders import detail as order_detail
-from webapp.services.orders import queries as order_queries
 from webapp.services.orders import status as order_status
 from webapp.services.shipping import tracking_numbers as tracking
 from webapp.services.stock import levels as stock
 from webapp.services.stock import ship_nodes
 from webapp.services.stores.mode import refuse_if_read_only
 from webapp.services.sync import outbox
+from webapp.services.unit_of_work import action
 from webapp.walmart import enums, payloads
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -193,7 +193,6 @@ def add_while_open(line: OrderLine, column: str, quantity: int, refusal: str) ->
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
-        outbox.forget_pending()
         raise ActionRefused(refusal, field="lines")
 
 
@@ -212,6 +211,7 @@ def take_units(order: Order, per_line: dict[str, int]) -> None:
                      node=ship_nodes.stock_node(order.store, order.ship_node))
 
 
+@action
 def ship_order(order_id: int, packages: list[PackageInput], ship_time: datetime, *,
                by: User | None, actor: str | None = None, override_intent: bool = False,
                confirm_warnings: bool = False, form_token: str | None = None) -> Shipment:
@@ -260,8 +260,5 @@ def ship_order(order_id: int, packages: list[PackageInput], ship_time: datetime,
         db.session.commit()
     except IntegrityError as exc:  # the same form, submitted twice at the same instant
         db.session.rollback()
-        outbox.forget_pending()
         raise ActionRefused("This shipment was already submitted.", field="form_token") from exc
-    order_queries.invalidate_counts()
-    outbox.publish_pending()
     return shipment

@@ -13,6 +13,7 @@ from webapp.services.orders import status as order_status
 from webapp.services.shipping.ship import NeedsConfirmation, PackageInput, _check_package, _Checked
 from webapp.services.stores.mode import refuse_if_read_only
 from webapp.services.sync import outbox
+from webapp.services.unit_of_work import action
 from webapp.walmart import payloads
 
 WINDOW = timedelta(hours=4)  # Walmart accepts tracking edits this long after shipping
@@ -27,6 +28,7 @@ def correction_deadline(package: ShipmentPackage):
     return deadline if deadline > utcnow() else None
 
 
+@action
 def correct_tracking(package_id: int, carrier: str | None, other_carrier: str | None,
                      tracking_url: str | None, tracking_number: str, *, by: User | None,
                      confirm_warnings: bool = False) -> ShipmentPackage:
@@ -65,6 +67,5 @@ def correct_tracking(package_id: int, carrier: str | None, other_carrier: str | 
     audit.record("order.tracking_correction", user=by, store_id=order.store_id,
                  subject=order.number, old=old, new=new.tracking_number)
     db.session.commit()
-    outbox.publish_pending()
     return package
 

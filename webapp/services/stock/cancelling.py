@@ -18,12 +18,12 @@ from webapp.models import (
 from webapp.models.base import utcnow
 from webapp.services import audit
 from webapp.services.errors import ActionRefused
-from webapp.services.orders import queries as order_queries
 from webapp.services.orders import status as order_status
 from webapp.services.stock import levels as stock
 from webapp.services.stock import ship_nodes
 from webapp.services.stores.mode import refuse_if_read_only
 from webapp.services.sync import outbox
+from webapp.services.unit_of_work import action
 from webapp.walmart import enums, payloads
 
 BUYER_REASON = "CUSTOMER_REQUESTED_SELLER_TO_CANCEL"
@@ -57,6 +57,7 @@ def cancel_in_flight(order: Order) -> bool:
         SyncTask.state == TaskState.PENDING.value).limit(1)) is not None
 
 
+@action
 def cancel_order(order_id: int, reason: str, *, by: User | None,
                  actor: str | None = None) -> Cancellation:
     """Cancel everything not yet shipped; Walmart hears of it through one sync task, and the
@@ -87,7 +88,6 @@ def cancel_order(order_id: int, reason: str, *, by: User | None,
             .execution_options(synchronize_session=False))
         if result.rowcount != 1:
             db.session.rollback()
-            outbox.forget_pending()
             raise ActionRefused("The order changed meanwhile (someone shipped or canceled part "
                                 "of it). Reload it and cancel again.")
     cancellation = Cancellation(order_id=order.id, reason=reason,
@@ -109,8 +109,6 @@ def cancel_order(order_id: int, reason: str, *, by: User | None,
     audit.record("order.cancel", user=by, actor=actor, store_id=order.store_id,
                  subject=order.number, reason=reason, units=sum(q for _l, q in lines))
     db.session.commit()
-    order_queries.invalidate_counts()
-    outbox.publish_pending()
     return cancellation
 
 

@@ -15,6 +15,7 @@ from webapp.services.errors import ActionRefused
 from webapp.services.stock import ship_nodes
 from webapp.services.stores.mode import refuse_if_read_only
 from webapp.services.sync import outbox
+from webapp.services.unit_of_work import action
 
 MAX_SKU = 100  # the column's size
 
@@ -142,6 +143,7 @@ def _sku(value) -> str:
     return sku
 
 
+@action
 def set_on_hand(store_id: int, sku: str, quantity, *, by: User | None,
                 actor: str | None = None, node: str | None = None) -> SkuStock:
     """Set what is on the shelf at a ship node (none named: the default node); the SKU
@@ -156,10 +158,10 @@ def set_on_hand(store_id: int, sku: str, quantity, *, by: User | None,
     audit.record("stock.set", user=by, actor=actor, store_id=store_id, subject=sku, old=old,
                  new=stock.on_hand, **({"ship_node": at} if at else {}))
     db.session.commit()
-    outbox.publish_pending()
     return stock
 
 
+@action
 def start_tracking(store_id: int, sku: str, quantity, *, by: User | None,
                    node: str | None = None) -> SkuStock:
     """Start counting an untracked SKU's stock at a node (a return's "Start tracking this
@@ -184,10 +186,10 @@ def start_tracking(store_id: int, sku: str, quantity, *, by: User | None,
     audit.record("stock.set", user=by, store_id=store_id, subject=sku, old=None,
                  new=amount, **({"ship_node": at} if at else {}))
     db.session.commit()
-    outbox.publish_pending()
     return stock
 
 
+@action
 def import_csv(store_id: int, text: str, *, by: User | None) -> int:
     """A CSV of `sku,quantity[,ship_node]` rows: all rows are checked first; then every SKU is
     set (at the node named, else the default node) in a few bulk statements."""
@@ -220,7 +222,6 @@ def import_csv(store_id: int, text: str, *, by: User | None) -> int:
     count = _write_on_hand(store_id, {(sku, node): quantity for sku, quantity, node in rows})
     audit.record("stock.import", user=by, store_id=store_id, subject=f"{count} SKU(s)")
     db.session.commit()
-    outbox.publish_pending()
     return count
 
 

@@ -17,7 +17,7 @@ from webapp.services import audit
 from webapp.services.errors import ActionRefused
 from webapp.services.stock import default_node, ship_nodes
 from webapp.services.stores import credentials
-from webapp.services.sync import outbox
+from webapp.services.unit_of_work import action
 from webapp.walmart.enums import RATE_LIMITS
 
 
@@ -127,6 +127,7 @@ def _check_name(name: str, store_id: int | None) -> str:
     return name
 
 
+@action
 def create_store(data: StoreInput, *, by: User | None) -> Store:
     """Add a store; the client secret is encrypted before it reaches the database."""
     if not (data.client_secret or "").strip():
@@ -156,6 +157,7 @@ def create_store(data: StoreInput, *, by: User | None) -> Store:
 CREDENTIAL_FIELDS = {"client_id", "client_secret", "base_url", "environment"}
 
 
+@action
 def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
     """Edit a store; an empty secret keeps the stored one. Changing what Walmart checks (client
     id, secret, environment) clears a credentials problem and wakes the waiting updates."""
@@ -190,7 +192,6 @@ def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
         # New credentials (or the right environment): the updates that waited for them go
         # out now; if Walmart refuses these too, the store shows it again.
         credentials.resume_updates(store.id)
-    outbox.publish_pending()  # stock pushes of a new default ship node
     return store
 
 
@@ -203,7 +204,6 @@ def set_default_ship_node(store: Store, value: str | None, *, by: User | None,
         audit.record("store.update", user=by, actor=actor, store_id=store.id,
                      subject=store.name, changed=["default_ship_node"])
     db.session.commit()
-    outbox.publish_pending()  # stock pushes of a new default ship node
     return store
 
 

@@ -20,7 +20,6 @@ from webapp.models import Order, OrderLine, Store, SyncTask, TaskKind, TaskState
 from webapp.models.base import utcnow
 from webapp.services import audit
 from webapp.services.errors import StoreReadOnly
-from webapp.services.orders import queries as order_queries
 from webapp.services.orders import status as order_status
 from webapp.services.sync import outbox
 
@@ -80,10 +79,8 @@ def set_read_write(store: Store, *, by: User | None) -> int:
         SyncTask.last_error_code == PARKED)).all()
     for task in waiting:  # held back while read-only: due now
         task.next_attempt_at, task.last_error_code, task.last_error_message = utcnow(), None, None
+    outbox.start(waiting)
     audit.record("store.read_write", user=by, store_id=store.id, subject=store.name,
                  read_back=len(orders))
     db.session.commit()
-    order_queries.invalidate_counts()
-    outbox.publish_pending()
-    outbox.publish(waiting)
     return len(orders)

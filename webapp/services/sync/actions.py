@@ -10,7 +10,6 @@ from webapp.models import Order, Store, SyncTask, TaskState, User
 from webapp.models.base import utcnow
 from webapp.services import audit
 from webapp.services.errors import ActionRefused
-from webapp.services.orders import queries as order_queries
 from webapp.services.orders import status as order_status
 from webapp.services.stores import health as store_health
 from webapp.services.stores.credentials import problem as credentials_problem
@@ -18,6 +17,7 @@ from webapp.services.stores.mode import PARKED, refuse_if_read_only
 from webapp.services.sync import outbox
 from webapp.services.sync.explain import target
 from webapp.services.sync.task_kinds import kind_of
+from webapp.services.unit_of_work import action
 
 NOTE_MAX = 500
 
@@ -40,7 +40,6 @@ def claim_failed(task: SyncTask, state: str, **values) -> None:
         .values(state=state, **values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
-        outbox.forget_pending()
         raise ActionRefused("Someone else acted on this update meanwhile (retried, corrected "
                             "or closed it). Reload the page to see where it is.")
     db.session.refresh(task)
@@ -73,17 +72,18 @@ def _reopen(task: SyncTask, by: User | None) -> None:
                  task=task.id, kind=task.kind)
 
 
+@action
 def retry_task(task_id: int, *, by: User | None) -> SyncTask:
     """Send a failed task again. Walmart is read back first, so nothing is sent twice."""
     task = _failed_task(task_id, "retried")
     _reopen(task, by)
+    outbox.start([task])  # an existing task, not a new one
     db.session.commit()
-    order_queries.invalidate_counts()
     store_health.forget_banner()
-    outbox.publish([task])  # an existing task, not a new one
     return task
 
 
+@action
 def retry_tasks(task_ids: list[int], *, by: User | None) -> tuple[list[SyncTask], int]:
     """Retry every selected task that is still failed; returns (retried, skipped)."""
     tasks = db.session.scalars(select(SyncTask).where(
@@ -94,13 +94,13 @@ def retry_tasks(task_ids: list[int], *, by: User | None) -> tuple[list[SyncTask]
                             "retry." if task_ids else "Select the failed updates to retry.")
     for task in tasks:
         _reopen(task, by)
+    outbox.start(tasks)
     db.session.commit()
-    order_queries.invalidate_counts()
     store_health.forget_banner()
-    outbox.publish(tasks)
     return tasks, len(set(task_ids)) - len(tasks)
 
 
+@action
 def resolve_task(task_id: int, note: str, *, by: User | None) -> SyncTask:
     """'Fixed in Seller Center': the person did it at Walmart by hand; close the task as
     resolved with their note. What Orderdeck recorded locally stands."""
@@ -118,10 +118,8 @@ def resolve_task(task_id: int, note: str, *, by: User | None) -> SyncTask:
     _follow(task)
     audit.record("sync.resolve", user=by, store_id=task.store_id, subject=_subject(task),
                  task=task.id, kind=task.kind, note=note)
-    db.session.commit()
-    order_queries.invalidate_counts()
+    db.session.commit()  # (publishing the push of the stock a cancellation released)
     store_health.forget_banner()
-    outbox.publish_pending()  # the stock a cancellation released
     return task
 
 
@@ -143,6 +141,7 @@ def waits_to_retry(task: SyncTask) -> bool:
             and not (store is not None and store.credentials_problem))
 
 
+@action
 def send_now(task_id: int, *, by: User | None, actor: str | None = None) -> bool:
     """Send now a task waiting out its retry delay: it is due at once (urgent: a person
     waits) and its job goes to the front of the queue; Walmart is read back first as usual

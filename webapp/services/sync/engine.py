@@ -20,7 +20,6 @@ from sqlalchemy import select
 from webapp.extensions import db
 from webapp.models import Order, Store, SyncTask, TaskState
 from webapp.models.base import utcnow
-from webapp.services.orders import queries as order_queries
 from webapp.services.orders import status as order_status
 from webapp.services.stock.levels import TASK_NODE, task_node
 from webapp.services.stores import credentials, notifications
@@ -68,10 +67,7 @@ def _finish(task: SyncTask, **values) -> None:
         order = db.session.get(Order, task.order_id)
         order_status.refresh(order)
         order.updated_at = utcnow()
-    db.session.commit()
-    if task.order_id:
-        order_queries.invalidate_counts()
-    outbox.publish_pending()  # e.g. stock pushes that the order's new state asked for
+    db.session.commit()  # (publishing e.g. stock pushes that the order's new state asked for)
     if failed:
         notifications.task_failed(task)
 

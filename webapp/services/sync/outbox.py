@@ -1,15 +1,21 @@
-"""Writing outbox rows with the change they carry, and handing them to RQ after commit."""
+"""Writing outbox rows with the change they carry, and handing them to RQ after commit.
+
+The unit of work (webapp/services/unit_of_work.py) calls committed() after every commit and
+rolled_back() after every rollback: a service adds its tasks and commits, nothing more."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import inspect, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, SessionTransaction
 
 from jobs.queue import (  # the enqueue adapter; services never import job tasks
     enqueue_new_sync_tasks,
@@ -23,14 +29,19 @@ from webapp.models.base import utcnow
 from webapp.services.errors import StoreReadOnly
 
 log = logging.getLogger(__name__)
-PENDING_KEY = "orderdeck_unpublished_tasks"
-BATCH_KEY = "orderdeck_unpublished_batches"
+# session.info: what the open transaction queued, published after its commit.
+PENDING_KEY = "orderdeck_unpublished_tasks"      # new tasks (SyncTask objects)
+BATCH_KEY = "orderdeck_unpublished_batches"      # new tasks run in one job ([ids])
+RESTART_KEY = "orderdeck_unpublished_restarts"   # existing tasks set going again (id, job id)
+KEYS = (PENDING_KEY, BATCH_KEY, RESTART_KEY)
+HOLD_KEY = "orderdeck_held_tasks"                # committed, published when held() ends
+MARKS_KEY = "orderdeck_outbox_savepoints"        # open savepoint → what was queued before it
 
 
 def add_task(store_id: int, kind: TaskKind, target: str, *, order: Order | None = None,
              payload: dict[str, Any] | None = None, urgent: bool = True,
              order_id: int | None = None) -> SyncTask:
-    """Add a task to the current transaction; publish() it after the commit. Tasks a person
+    """Add a task to the current transaction; it is published after the commit. Tasks a person
     started are urgent; background ones (acknowledging imports) are not. `order_id` instead
     of `order`: the order was bulk-inserted and marked in flight already. A read-only store
     sends nothing: its callers check first; this refusal is the last line of defence."""
@@ -52,9 +63,9 @@ def add_batch(store_id: int, kind: TaskKind,
               targets: list[tuple[str, int]] | list[tuple[str, int | None, dict | None]]
               ) -> list[int]:
     """Background tasks for many at once — an import page's acknowledgements, [(target,
-    order id)], or a stock file's pushes, [(SKU, None, payload)] — in one INSERT;
-    publish_pending() hands them to one job that runs their first attempts one after another
-    (Walmart's rate limit spaces them anyway)."""
+    order id)], or a stock file's pushes, [(SKU, None, payload)] — in one INSERT; after
+    the commit, one job runs their first attempts one after another (Walmart's rate limit
+    spaces them anyway)."""
     if not targets:
         return []
     _refuse_if_read_only(store_id)
@@ -154,47 +165,102 @@ def wake(task_ids: list[int]) -> int:
     return len(rows)
 
 
-def publish(tasks: Iterable[SyncTask]) -> None:
-    """After the commit that wrote them: start each task now."""
-    for task in tasks:
-        schedule(task)
+def start(tasks: Iterable[SyncTask]) -> None:
+    """Existing tasks set going again in this transaction (Retry, a store back to
+    read-write): after the commit each gets the job of its next attempt."""
+    db.session.info.setdefault(RESTART_KEY, []).extend((t.id, t.job_id) for t in tasks)
 
 
-def publish_pending() -> None:
-    """After a commit: start every task this session added (orders, stock pushes …)."""
-    for ids in db.session.info.pop(BATCH_KEY, []):
-        _enqueue_batch(ids)
-    tasks = db.session.info.pop(PENDING_KEY, [])
-    # The commit expired them: read their ids from the identity map, and their claims in one
-    # query, instead of one SELECT per task.
-    ids = [key[0] for key in (inspect(t).identity for t in tasks) if key]
-    if not ids:
+def committed(session: Session) -> None:
+    """After a commit: hand what it queued to RQ — or keep it for the end of held()."""
+    work = tuple(session.info.pop(key, []) for key in KEYS)
+    if not any(work):
         return
+    held_work = session.info.get(HOLD_KEY)
+    if held_work is not None:
+        held_work.append(work)
+        return
+    # Its new tasks were written by this very commit, so nobody has claimed one yet: no
+    # query needed (and none may run in the commit's own event).
+    _publish(work, claims=None)
+
+
+def rolled_back(session: Session, savepoint: SessionTransaction | None = None) -> None:
+    """After a rollback: what it queued was never written. A savepoint rolled back forgets
+    only what was queued inside it."""
+    if savepoint is None:  # (and the end of every transaction, committed or not)
+        for key in (*KEYS, MARKS_KEY):
+            session.info.pop(key, None)
+        return
+    before = session.info.get(MARKS_KEY, {}).pop(savepoint, None)
+    for key, length in zip(KEYS, before or (), strict=False):
+        del session.info.get(key, [])[length:]
+
+
+def savepoint_opened(session: Session, savepoint: SessionTransaction) -> None:
+    session.info.setdefault(MARKS_KEY, {})[savepoint] = tuple(
+        len(session.info.get(key, ())) for key in KEYS)
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Tasks committed inside the block are published when it ends, not at their commit (an
+    import walk: acknowledging takes an order off /v3/orders/released and would shift the
+    pages still to be read). Left by an exception, it rolls back what was not committed and
+    publishes what was, all the same."""
+    info = db.session.info
+    if HOLD_KEY in info:  # inside another: that one publishes
+        yield
+        return
+    work: list[tuple] = []
+    info[HOLD_KEY] = work
+    try:
+        yield
+    except BaseException:
+        info.pop(HOLD_KEY, None)
+        db.session.rollback()
+        try:
+            _publish_held(work)
+        except SQLAlchemyError as exc:  # the sweeper enqueues them; keep the block's error
+            log.warning("%d committed group(s) of tasks left to the sweeper (%s)", len(work),
+                        type(exc).__name__)
+        raise
+    info.pop(HOLD_KEY, None)
+    _publish_held(work)
+
+
+def _publish_held(work: list[tuple]) -> None:
+    """Long after their commits: a task may have been claimed meanwhile (the sweeper gave it
+    a job), so the claims are read, in one query; and all are published at once."""
+    merged = tuple([item for group in work for item in group[n]] for n in range(len(KEYS)))
+    ids = [key[0] for key in (inspect(t).identity for t in merged[0]) if key]
     claims = dict(db.session.execute(select(SyncTask.id, SyncTask.claims)
-                                     .where(SyncTask.id.in_(ids))).all())
-    fresh = [task_id for task_id in ids if claims.get(task_id) == 0]
-    try:  # first attempts of new tasks: all in one round trip (an import queues thousands)
-        enqueue_new_sync_tasks(fresh, job_timeout=int(lease_seconds()) - 30)
-    except (RedisError, OSError) as exc:
-        log.warning("could not enqueue %d new sync tasks (%s); the sweeper will", len(fresh),
-                    exc)
+                                     .where(SyncTask.id.in_(ids))).all()) if ids else {}
+    _publish(merged, claims)
+
+
+def _publish(work: tuple, claims: dict[int, int] | None) -> None:
+    """Start every task of one commit: batches as one job each, new tasks' first attempts
+    in one round trip, tasks set going again each with its own job. Redis being down loses
+    nothing: the rows are pending and the sweeper enqueues them later."""
+    tasks, batches, restarts = work
+    for batch in batches:
+        _enqueue_batch(batch)
+    # The commit expired them: their ids come from the identity map (a task added in a
+    # savepoint that was rolled back has none).
+    ids = [key[0] for key in (inspect(t).identity for t in tasks) if key]
+    fresh = [i for i in ids if claims is None or claims.get(i) == 0]
+    if fresh:
+        try:  # first attempts of new tasks: all in one round trip (an import queues thousands)
+            enqueue_new_sync_tasks(fresh, job_timeout=int(lease_seconds()) - 30)
+        except (RedisError, OSError) as exc:
+            log.warning("could not enqueue %d new sync tasks (%s); the sweeper will",
+                        len(fresh), exc)
     for task_id in ids:
-        if claims.get(task_id):  # taken before we got here: its next attempt, as usual
+        if claims and claims.get(task_id):  # taken before we got here: its next attempt
             _enqueue(task_id, f"sync-{task_id}-{claims[task_id] + 1}")
-
-
-def hold_pending() -> tuple[list, list]:
-    """After a commit: take the tasks this session added aside instead of publishing them
-    (an import walk publishes its pages' tasks once it is over); publish_held() sends them."""
-    return db.session.info.pop(BATCH_KEY, []), db.session.info.pop(PENDING_KEY, [])
-
-
-def publish_held(held: list[tuple[list, list]]) -> None:
-    """Publish tasks taken aside by hold_pending() (all committed)."""
-    for batches, tasks in held:
-        db.session.info.setdefault(BATCH_KEY, []).extend(batches)
-        db.session.info.setdefault(PENDING_KEY, []).extend(tasks)
-    publish_pending()
+    for task_id, job_id in restarts:
+        _enqueue(task_id, job_id)
 
 
 def _enqueue_batch(ids: list[int]) -> None:
@@ -205,6 +271,7 @@ def _enqueue_batch(ids: list[int]) -> None:
 
 
 def forget_pending() -> None:
-    """After a rollback: the tasks this session added were never written."""
-    db.session.info.pop(PENDING_KEY, None)
-    db.session.info.pop(BATCH_KEY, None)
+    """Publish none of the tasks added since the last commit (they stay pending rows, left to
+    the sweeper): a benchmark's order that must stay in flight."""
+    for key in KEYS:
+        db.session.info.pop(key, None)
