@@ -28,7 +28,7 @@ class LoginForm(FlaskForm):
 
 class UserCreateForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.OPERATOR.value)
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.OPERATOR)
     password = PasswordField("Password", validators=[Optional(), Length(min=10, max=256)],
                              description="Leave empty to generate one; it is shown once.")
 
@@ -45,7 +45,7 @@ class UserActiveForm(FlaskForm):
 class StoreForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=80)])
     environment = SelectField("Environment", choices=ENVIRONMENT_CHOICES,
-                              default=Environment.SIMULATOR.value)
+                              default=Environment.SIMULATOR)
     base_url = StringField(
         "Base URL", validators=[Optional(), Length(max=255), URL(require_tld=False)],
         description="Leave empty for the environment's default address.")

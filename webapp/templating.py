@@ -109,7 +109,9 @@ def _urgency(order, zone: ZoneInfo, today) -> str:
 def return_urgency(ret) -> str:
     """'overdue' when the return-by date passed (Walmart may refund on the seller's behalf),
     'due-today' within two days, while anything is left to refund."""
-    if ret.return_by is None or ret.status == "Refunded":
+    from webapp.models import ReturnStatus
+
+    if ret.return_by is None or ret.status == ReturnStatus.REFUNDED:
         return ""
     days = (ret.return_by - datetime.now(UTC)).total_seconds() / 86400
     return "overdue" if days < 0 else "due-today" if days < 2 else ""
@@ -133,6 +135,10 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["waits_to_retry"] = waits_to_retry  # Send now is offered
     from webapp.services.shipping.correcting import correctable
     app.jinja_env.globals["correctable"] = correctable  # Correct and send again is offered
+    from webapp.models import OrderStatus, ReturnStatus, Role, TaskKind, TaskState
+    # Templates compare with members, never with the stored strings.
+    app.jinja_env.globals.update(OrderStatus=OrderStatus, ReturnStatus=ReturnStatus, Role=Role,
+                                 TaskKind=TaskKind, TaskState=TaskState)
 
     @app.context_processor
     def _team_time() -> dict:

@@ -49,7 +49,7 @@ def index():
     q = request.args.get("q", "").strip()[:100]
     query = select(Return).options(selectinload(Return.lines).selectinload(ReturnLine.order))
     if status:
-        query = query.where(Return.status == status.value)
+        query = query.where(Return.status == status)
     elif awaiting:
         query = query.where(Return.status.in_(AWAITING_REFUND))
     if q:
@@ -65,7 +65,7 @@ def index():
     in_flight = bool(rows) and db.session.scalar(
         select(Refund.id).join(SyncTask, Refund.task_id == SyncTask.id)
         .where(Refund.return_id.in_([r.id for r in rows]),
-               SyncTask.state == TaskState.PENDING.value).limit(1)) is not None
+               SyncTask.state == TaskState.PENDING).limit(1)) is not None
     status_arg = status.slug if status else (AWAITING if awaiting else None)
     return render_page("returns/index.html", "results", rows=rows, counts=counts,
                        statuses=list(ReturnStatus), selected=status, awaiting=awaiting,
@@ -125,7 +125,7 @@ def _page(ret: Return, status: int = 200, errors: list[str] | None = None, block
     (that token was not used: nothing changed)."""
     refunds = db.session.scalars(select(Refund).where(Refund.return_id == ret.id)
                                  .order_by(Refund.id).options(selectinload(Refund.task))).all()
-    in_flight = any(r.task and r.task.state == "pending" for r in refunds)
+    in_flight = any(r.task and r.task.state == TaskState.PENDING for r in refunds)
     if typed is None:
         quantities, typed = {x.number: x.refundable for x in ret.lines}, {}
     else:

@@ -14,7 +14,7 @@ from webapp import list_versions
 from webapp.extensions import db
 from webapp.forms_shipping import ShipForm
 from webapp.htmx import hx_redirect, is_htmx, render_page, stop_polling
-from webapp.models import Order, Role, ShipmentPackage, TaskState, TrackingUpload
+from webapp.models import Order, OrderStatus, Role, ShipmentPackage, TaskState, TrackingUpload
 from webapp.security import require_role
 from webapp.services.errors import ActionRefused
 from webapp.services.orders import detail as order_detail
@@ -70,7 +70,7 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
                  block: str = "content", warnings: list[str] | None = None, **extra):
     """The order page (or one of its blocks for htmx)."""
     can_ship = current_user.can(Role.OPERATOR) and not order.import_error and any(
-        x.open_qty for x in order.lines) and order.status != "Canceled" and \
+        x.open_qty for x in order.lines) and order.status != OrderStatus.CANCELED and \
         not order.store.read_only
     extra.setdefault("cancel_form", None)
     extra.setdefault("correcting", None)  # a refused task whose correction the page shows
@@ -159,7 +159,7 @@ def upload_result(upload_id: int):
     version = list_versions.mark("orders")  # before the rows: a change after it shows later
     upload = db.session.get(TrackingUpload, upload_id) or abort(404)
     rows = bulk_shipping.result_rows(upload)
-    pending = [r.task for r in rows if r.task and r.task.state == TaskState.PENDING.value]
+    pending = [r.task for r in rows if r.task and r.task.state == TaskState.PENDING]
     response = render_page(
         "orders/upload.html", "result", plan=None, upload=upload, rows=rows, csv_text="",
         in_flight=bool(pending), waiting=waiting,

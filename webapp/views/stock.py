@@ -24,7 +24,7 @@ PAGE = 200
 def _latest_tasks(store_id: int, skus: list[str]) -> dict[tuple[str, str], SyncTask]:
     """The newest push of each (SKU, ship node) shown."""
     newest = select(func.max(SyncTask.id)).where(
-        SyncTask.store_id == store_id, SyncTask.kind == TaskKind.INVENTORY.value,
+        SyncTask.store_id == store_id, SyncTask.kind == TaskKind.INVENTORY,
         SyncTask.target.in_(skus)).group_by(SyncTask.target, stock_service.TASK_NODE)
     return {(t.target, stock_service.task_node(t)): t for t in db.session.scalars(
         select(SyncTask).where(SyncTask.id.in_(newest)))}
@@ -67,7 +67,7 @@ def index():
                        node_labels=dict(nodes) or {"": "Default node"},
                        # Orders name nodes, none is the default: their stock stays apart.
                        unnamed_default=known if store and not store.default_ship_node else [],
-                       in_flight=any(t.state == TaskState.PENDING.value for t in tasks.values()),
+                       in_flight=any(t.state == TaskState.PENDING for t in tasks.values()),
                        poll_url=url_for("stock.index", store=store_id, q=q or None, poll=1,
                                         v=version))
 

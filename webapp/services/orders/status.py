@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Order, OrderStatus, SyncTask, TaskState
+from webapp.models import Order, OrderStatus, SyncTask, TaskKind, TaskState
 from webapp.services.stores.credentials import problem
 from webapp.walmart.enums import cancellation_label
 
@@ -18,11 +18,11 @@ def tries_text(task) -> str:
     return f"{text} ({backs} read-back{'' if backs == 1 else 's'})" if backs else text
 
 IN_FLIGHT_TEXT = {
-    "acknowledge": "Acknowledging with Walmart…",
-    "ship": "Sending shipment to Walmart…",
-    "cancel": "Sending cancellation to Walmart…",
-    "refund": "Sending refund to Walmart…",
-    "inventory": "Sending stock to Walmart…",
+    TaskKind.ACKNOWLEDGE: "Acknowledging with Walmart…",
+    TaskKind.SHIP: "Sending shipment to Walmart…",
+    TaskKind.CANCEL: "Sending cancellation to Walmart…",
+    TaskKind.REFUND: "Sending refund to Walmart…",
+    TaskKind.INVENTORY: "Sending stock to Walmart…",
 }
 
 
@@ -66,7 +66,7 @@ def details(order: Order, tasks: list[SyncTask]) -> str | None:
         elif task.stuck:
             text = f"{text} delayed (waiting for Walmart's rate limit)"
         parts.append(text)
-    if order.intent_to_cancel and order.status not in (OrderStatus.CANCELED.value,):
+    if order.intent_to_cancel and order.status not in (OrderStatus.CANCELED,):
         parts.append("Buyer asked to cancel")
     canceled = sum(line.canceled_qty for line in order.lines)
     if canceled and canceled < sum(line.quantity for line in order.lines):
@@ -91,6 +91,6 @@ def refresh(order: Order, tasks: list[SyncTask] | None = None) -> None:
         tasks = list(db.session.scalars(select(SyncTask).where(SyncTask.order_id == order.id)
                                         .order_by(SyncTask.id.desc()))) if order.id else []
     # Resolved and synced tasks never hold an Error.
-    order.status = derive_status(order, any(t.state == TaskState.ERROR for t in tasks)).value
+    order.status = derive_status(order, any(t.state == TaskState.ERROR for t in tasks))
     order.in_flight = any(t.state == TaskState.PENDING for t in tasks)
     order.status_details = details(order, tasks)

@@ -94,7 +94,7 @@ def upsert(store: Store, data: ReturnOrder) -> tuple[Return, bool]:
         if order is not None:
             orders.add(order)
     db.session.flush()
-    if ret.status == ReturnStatus.ERROR.value:
+    if ret.status == ReturnStatus.ERROR:
         _settle_failed_refunds(ret, data)
     for who, amounts in sorted(elsewhere.items()):
         db.session.add(Refund(
@@ -117,7 +117,7 @@ def _settle_failed_refunds(ret: Return, data: ReturnOrder) -> None:
 
     failed = db.session.scalars(select(SyncTask).join(Refund, Refund.task_id == SyncTask.id)
                                 .where(Refund.return_id == ret.id,
-                                       SyncTask.state == TaskState.ERROR.value)).all()
+                                       SyncTask.state == TaskState.ERROR)).all()
     settled = []
     for task in failed:
         if not RefundReturn.applied(task, data):
@@ -126,8 +126,8 @@ def _settle_failed_refunds(ret: Return, data: ReturnOrder) -> None:
         # person acting on it at this moment wins, and this import leaves it to them.
         moved = db.session.execute(
             update(SyncTask).where(SyncTask.id == task.id,
-                                   SyncTask.state == TaskState.ERROR.value)
-            .values(state=TaskState.SYNCED.value, synced_at=utcnow(), ambiguous=False,
+                                   SyncTask.state == TaskState.ERROR)
+            .values(state=TaskState.SYNCED, synced_at=utcnow(), ambiguous=False,
                     last_error_code=None, last_error_field=None, last_error_message=None,
                     note=f"Synced by read-back: {RefundReturn.read_back_note} (found by the "
                          "returns import).")
@@ -174,7 +174,7 @@ def link_order(order: Order) -> None:
     returns = {x.return_id: x.ret for x in lines}
     list(order.lines)  # loaded before anything is set: changed() compares with what is stored
     with db.session.no_autoflush:
-        open_return = next((r for r in returns.values() if r.status != "Refunded"), None)
+        open_return = next((r for r in returns.values() if r.status != ReturnStatus.REFUNDED), None)
         order.return_open = open_return is not None
         order.open_return_id = open_return.id if open_return else None
         refunded: dict[int, int] = {}

@@ -102,7 +102,7 @@ def change_default(store: Store, new: str | None) -> None:
     that node's own row, the new node's row becomes the default row (on-hand quantities of rows
     that meet are added), reservations are recounted from the open orders, and every row that
     changed is pushed. The caller commits."""
-    from webapp.models import SkuStock, SyncTask
+    from webapp.models import SkuStock, SyncTask, TaskKind, TaskState
     from webapp.services.stock import levels as stock
 
     old = store.default_ship_node
@@ -133,8 +133,8 @@ def change_default(store: Store, new: str | None) -> None:
     db.session.flush()
     if new:  # pushes waiting for the new default node's own row now push the default row
         for task in db.session.scalars(select(SyncTask).where(
-                SyncTask.store_id == store.id, SyncTask.kind == "inventory",
-                SyncTask.state == "pending", stock.TASK_NODE == new)):
+                SyncTask.store_id == store.id, SyncTask.kind == TaskKind.INVENTORY,
+                SyncTask.state == TaskState.PENDING, stock.TASK_NODE == new)):
             task.payload = {k: v for k, v in task.payload.items() if k != "shipNode"}
     recount(store, [keep for keep, _node in moved])
 
