@@ -41,11 +41,11 @@ def prepare(folder: Path, redis: str, sim, count: int):
         from sqlalchemy import select
 
         from webapp.extensions import db
-        from webapp.models import Order
+        from webapp.models import Order, Role
         from webapp.services.orders.importer import import_store
         from webapp.services.users.accounts import create_user
 
-        create_user("bench@example.com", "operator", PASSWORD)
+        create_user("bench@example.com", Role.OPERATOR, PASSWORD)
         import_store(shop.store_id, "bench")
         targets = list(db.session.scalars(select(Order.id).order_by(Order.id)))
     return shop.worker_env(), targets

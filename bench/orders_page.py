@@ -68,9 +68,10 @@ def prepare(app, database_url: str, count: int) -> dict:
         engine.dispose()
     with app.app_context():
         upgrade()
+        from webapp.models import Role
         from webapp.services.users.accounts import create_user
 
-        create_user("bench@example.com", "operator", "correct horse battery")
+        create_user("bench@example.com", Role.OPERATOR, "correct horse battery")
         stores = make_stores(3)
         started = time.perf_counter()
         samples = seed_orders(db, stores, count)
@@ -85,7 +86,7 @@ def shapes(app, samples: dict) -> list[tuple[str, dict]]:
 
     deep = samples["count"] // 2
     out = [("first page", {}), (f"deep page (row {deep:,})", {"after": deep_cursor(app, deep)})]
-    out += [(f"status card: {s.value}", {"status": s.slug}) for s in OrderStatus]
+    out += [(f"status card: {s}", {"status": s.slug}) for s in OrderStatus]
     out += [("store filter", {"store": samples["store"]}),
             ("search by PO", {"q": samples["po"]}), ("search by SKU", {"q": samples["sku"]}),
             ("search by customer", {"q": samples["customer"]})]
@@ -207,12 +208,12 @@ def in_flight_order(app) -> int:
     from sqlalchemy import select
 
     from webapp.extensions import db
-    from webapp.models import Order, TaskKind
+    from webapp.models import Order, OrderStatus, TaskKind
     from webapp.services.orders import status as order_status
     from webapp.services.sync import outbox
 
     with app.app_context():
-        order = db.session.scalars(select(Order).where(Order.status == "Open")
+        order = db.session.scalars(select(Order).where(Order.status == OrderStatus.OPEN)
                                    .order_by(Order.id.desc()).limit(1)).one()
         outbox.add_task(order.store_id, TaskKind.ACKNOWLEDGE, order.purchase_order_id,
                         order=order)

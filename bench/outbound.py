@@ -65,14 +65,14 @@ def wait_synced(app, count: int, timeout: float) -> float:
     from sqlalchemy import func, select
 
     from webapp.extensions import db
-    from webapp.models import SyncTask
+    from webapp.models import SyncTask, TaskKind, TaskState
 
     deadline = time.monotonic() + timeout
     with app.app_context():
         while time.monotonic() < deadline:
             db.session.expire_all()
             left = db.session.scalar(select(func.count(SyncTask.id)).where(
-                SyncTask.kind == "ship", SyncTask.state != "synced"))
+                SyncTask.kind == TaskKind.SHIP, SyncTask.state != TaskState.SYNCED))
             if not left:
                 return time.monotonic()
             db.session.rollback()

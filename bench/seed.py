@@ -37,9 +37,11 @@ def make_stores(count: int = 3) -> list[int]:
 def seed_orders(db, store_ids: list[int], count: int, seed: int = 7,
                 chunk: int = 5000) -> dict:
     """`count` orders over three years with 1–3 lines each. Returns samples to search for."""
+    from webapp.models import OrderStatus
+
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(microsecond=0)
-    statuses, weights = zip(*STATUSES, strict=True)
+    statuses, weights = zip(*((OrderStatus(s), w) for s, w in STATUSES), strict=True)
     skus = [f"SKU-{p.upper()}-{n:04d}" for p in PRODUCTS for n in range(150)]
     samples: dict = {}
     orders, lines = [], []
@@ -65,9 +67,10 @@ def seed_orders(db, store_ids: list[int], count: int, seed: int = 7,
             line_id += 1
             quantity = rng.choice([1, 1, 1, 2, 3])
             price = Decimal(rng.randint(500, 15000)) / 100
-            shipped = quantity if status in ("Shipped", "Return requested") else (
-                quantity - 1 if status == "Partially Shipped" and number == 1 else 0)
-            canceled = quantity if status == "Canceled" else 0
+            shipped = quantity if status in (OrderStatus.SHIPPED,
+                                             OrderStatus.RETURN_REQUESTED) else (
+                quantity - 1 if status == OrderStatus.PARTIALLY_SHIPPED and number == 1 else 0)
+            canceled = quantity if status == OrderStatus.CANCELED else 0
             value += price * quantity
             lines.append({"id": line_id, "order_id": i, "line_number": str(number), "sku": sku,
                           "product_name": f"{sku.split('-')[1].title()} {number}",
@@ -77,8 +80,8 @@ def seed_orders(db, store_ids: list[int], count: int, seed: int = 7,
                           "refunded_qty": 0, "acknowledged": True, "intent_to_cancel": False,
                           "cancellation_reason": "SELLER_CANCEL_OUT_OF_STOCK" if canceled
                           else None, "walmart_statuses": {}})
-        details = {"Error": "Walmart ship failed: Simulated rejection",
-                   "Canceled": "Reason: SELLER_CANCEL_OUT_OF_STOCK"}.get(status)
+        details = {OrderStatus.ERROR: "Walmart ship failed: Simulated rejection",
+                   OrderStatus.CANCELED: "Reason: SELLER_CANCEL_OUT_OF_STOCK"}.get(status)
         orders.append({
             "id": i, "store_id": store_ids[i % len(store_ids)], "number": str(100000 + i),
             "purchase_order_id": po, "customer_order_id": f"{rng.randint(10**12, 10**13 - 1)}",
@@ -90,7 +93,7 @@ def seed_orders(db, store_ids: list[int], count: int, seed: int = 7,
             "ship_method": rng.choice(["Standard", "Standard", "Express", "Value"]),
             "currency": "USD", "order_value": value, "status": status,
             "status_details": details, "intent_to_cancel": False,
-            "in_flight": False, "return_open": status == "Return requested",
+            "in_flight": False, "return_open": status == OrderStatus.RETURN_REQUESTED,
             "open_return_id": None, "import_error": None, "raw": None,
             "created_at": ordered, "updated_at": ordered + timedelta(days=1)})
         if i == count // 2:

@@ -17,7 +17,7 @@ from webapp.services.sync import engine as sync_engine
 
 def pending_tasks() -> list[SyncTask]:
     return list(db.session.scalars(select(SyncTask).where(
-        SyncTask.state == TaskState.PENDING.value).order_by(SyncTask.id)))
+        SyncTask.state == TaskState.PENDING).order_by(SyncTask.id)))
 
 
 def drain(timeout: float = 300.0, poll: float = 0.5) -> list[SyncTask]:
@@ -30,7 +30,7 @@ def drain(timeout: float = 300.0, poll: float = 0.5) -> list[SyncTask]:
             burst=True, with_scheduler=True, logging_level="WARNING")
         db.session.expire_all()
         waiting = db.session.scalar(select(func.min(SyncTask.next_attempt_at)).where(
-            SyncTask.state == TaskState.PENDING.value))
+            SyncTask.state == TaskState.PENDING))
         if waiting is None:
             return []
         if time.monotonic() >= deadline:

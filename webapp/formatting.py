@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
 
+from webapp.models import ReturnStatus
 from webapp.team_time import team_zone
 
 
@@ -100,7 +101,7 @@ def _urgency(order, zone: ZoneInfo, today) -> str:
 def return_urgency(ret) -> str:
     """'overdue' when the return-by date passed (Walmart may refund on the seller's behalf),
     'due-today' within two days, while anything is left to refund."""
-    if ret.return_by is None or ret.status == "Refunded":
+    if ret.return_by is None or ret.status == ReturnStatus.REFUNDED:
         return ""
     days = (ret.return_by - datetime.now(UTC)).total_seconds() / 86400
     return "overdue" if days < 0 else "due-today" if days < 2 else ""

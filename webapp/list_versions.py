@@ -28,6 +28,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from webapp.extensions import redis_connection
+from webapp.models.sync import TaskKind
 from webapp.team_time import team_zone
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "sku_stock": ("stock",),
     "returns": ("returns",), "return_lines": ("returns",), "refunds": ("returns",),
 }
-TASK_LISTS = {"inventory": "stock", "refund": "returns"}  # sync task kind → the list showing it
+# sync task kind → the list showing it
+TASK_LISTS = {TaskKind.INVENTORY: "stock", TaskKind.REFUND: "returns"}
 TASK_COLUMNS = {"state", "last_error_message", "last_error_code", "synced_at"}
 # Minutes a list's time words stay right (local-time periods: midnight starts one).
 FRESH_MINUTES = {"orders": 60, "returns": 60, "stock": 10}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from webapp.extensions import db
 from webapp.forms.shipping import ShipForm
 from webapp.htmx import is_htmx, render_page
-from webapp.models import Order, Role
+from webapp.models import Order, OrderStatus, Role
 from webapp.services.orders import detail as order_detail
 from webapp.services.orders import money as order_money
 from webapp.services.orders import walmart_differences
@@ -40,7 +40,7 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
                  block: str = "content", warnings: list[str] | None = None, **extra):
     """The order page (or one of its blocks for htmx)."""
     can_ship = current_user.can(Role.OPERATOR) and not order.import_error and any(
-        x.open_qty for x in order.lines) and order.status != "Canceled" and \
+        x.open_qty for x in order.lines) and order.status != OrderStatus.CANCELED and \
         not order.store.read_only
     extra.setdefault("cancel_form", None)
     extra.setdefault("correcting", None)  # a refused task whose correction the page shows

@@ -15,6 +15,7 @@ from webapp.formatting import (
     return_urgency,
     ship_by_state,
 )
+from webapp.models import OrderStatus, ReturnStatus, Role, TaskKind, TaskState
 from webapp.row_cache import order_row
 from webapp.services.orders.queries import stamp
 from webapp.services.shipping.correcting import correctable
@@ -36,6 +37,9 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.globals["live_stamp"] = stamp  # what a poll was rendered at
     app.jinja_env.globals["waits_to_retry"] = waits_to_retry  # Send now is offered
     app.jinja_env.globals["correctable"] = correctable  # Correct and send again is offered
+    # Templates compare with members, never with the stored strings.
+    app.jinja_env.globals.update(OrderStatus=OrderStatus, ReturnStatus=ReturnStatus, Role=Role,
+                                 TaskKind=TaskKind, TaskState=TaskState)
 
     @app.context_processor
     def _team_time() -> dict:

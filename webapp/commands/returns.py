@@ -63,7 +63,7 @@ def list_cmd(status: str | None, as_json: bool) -> None:
     """Returns, the soonest return-by date first."""
     query = select(Return).order_by(Return.return_by, Return.id)
     if status:
-        query = query.where(Return.status == next(s.value for s in ReturnStatus
+        query = query.where(Return.status == next(s for s in ReturnStatus
                                                   if s.slug == status))
     rows = db.session.scalars(query).unique().all()
     if as_json:

@@ -45,7 +45,7 @@ def list_stores() -> None:
     """Stores with environment, base URL and import state (never the secret)."""
     for store in lookup.by_name():
         last = store.last_import_at.isoformat() if store.last_import_at else "never"
-        click.echo(f"{store.name}\t{store.environment.value}\t{store.base_url}\t"
+        click.echo(f"{store.name}\t{store.environment}\t{store.base_url}\t"
                    f"import {'on' if store.import_enabled else 'off'}\tlast import {last}"
                    + ("\tread-only" if store.read_only else ""))
 

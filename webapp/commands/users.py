@@ -31,7 +31,7 @@ def create_user(email: str, role: str, password_stdin: bool) -> None:
         user = user_service.create_user(email, role, _read_password(password_stdin))
     except ActionRefused as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Created {user.email} ({user.role.value}).")
+    click.echo(f"Created {user.email} ({user.role}).")
 
 
 @users_cli.command("set-password")
@@ -58,5 +58,5 @@ def list_users() -> None:
     from webapp.models import User
 
     for user in db.session.scalars(select(User).order_by(User.email)):
-        click.echo(f"{user.email}\t{user.role.value}\t{'active' if user.active else 'inactive'}")
+        click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'inactive'}")
 

@@ -15,7 +15,7 @@ ENVIRONMENT_CHOICES = [SelectChoice(e.value, e.label) for e in Environment]
 class StoreForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=80)])
     environment = SelectField("Environment", choices=ENVIRONMENT_CHOICES,
-                              default=Environment.SIMULATOR.value)
+                              default=Environment.SIMULATOR)
     base_url = StringField(
         "Base URL", validators=[Optional(), Length(max=255), URL(require_tld=False)],
         description="Leave empty for the environment's default address.")

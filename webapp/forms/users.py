@@ -14,7 +14,7 @@ ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
 
 class UserCreateForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.OPERATOR.value)
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.OPERATOR)
     password = PasswordField("Password", validators=[Optional(), Length(min=10, max=256)],
                              description="Leave empty to generate one; it is shown once.")
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     """Aware UTC now; every timestamp is stored in UTC and shown in the team's zone."""
     return datetime.now(UTC)
+
+
+def str_enum(cls: type[enum.StrEnum], length: int) -> Enum:
+    """A StrEnum column stored as its values in a plain VARCHAR(length): no native enum type and
+    no CHECK constraint, so the schema is the String column it always was. Rows load as members;
+    plain strings are still accepted when binding (a StrEnum member equals its value)."""
+    return Enum(cls, native_enum=False, create_constraint=False, length=length,
+                values_callable=lambda e: [m.value for m in e])
 
 
 class UTCDateTime(TypeDecorator):

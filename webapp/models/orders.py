@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models.base import UTCDateTime, utcnow
+from webapp.models.base import UTCDateTime, str_enum, utcnow
 
 
 class OrderStatus(enum.StrEnum):
@@ -68,7 +68,7 @@ class Order(db.Model):
     ship_node: Mapped[str | None] = mapped_column(String(40))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     order_value: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
-    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.OPEN.value)
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, 20), default=OrderStatus.OPEN)
     status_details: Mapped[str | None] = mapped_column(Text)
     intent_to_cancel: Mapped[bool] = mapped_column(default=False)
     # Sync work in flight for this order: the Orders page polls while any row has it.

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models.base import UTCDateTime, utcnow
+from webapp.models.base import UTCDateTime, str_enum, utcnow
 
 
 class ReturnStatus(enum.StrEnum):
@@ -37,8 +37,8 @@ class Return(db.Model):
     return_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     total_refund_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     currency: Mapped[str] = mapped_column(String(3), default="USD")
-    status: Mapped[str] = mapped_column(String(12), default=ReturnStatus.RECEIVED.value,
-                                        index=True)
+    status: Mapped[ReturnStatus] = mapped_column(str_enum(ReturnStatus, 12),
+                                                 default=ReturnStatus.RECEIVED, index=True)
     status_details: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, String, Text, false
+from sqlalchemy import JSON, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
-from webapp.models.base import UTCDateTime, utcnow
+from webapp.models.base import UTCDateTime, str_enum, utcnow
 
 
 class Environment(enum.StrEnum):
@@ -20,7 +20,7 @@ class Environment(enum.StrEnum):
     @property
     def label(self) -> str:
         return {"simulator": "Built-in simulator", "sandbox": "Walmart sandbox",
-                "production": "Walmart production"}[self.value]
+                "production": "Walmart production"}[self]
 
 
 # Walmart's published hosts (walmart-api.md §1); the simulator's address comes from config.
@@ -35,9 +35,7 @@ class Store(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
-    environment: Mapped[Environment] = mapped_column(
-        Enum(Environment, native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e]))
+    environment: Mapped[Environment] = mapped_column(str_enum(Environment, 16))
     base_url: Mapped[str] = mapped_column(String(255))
     client_id: Mapped[str] = mapped_column(String(255))
     # Fernet token; the plain secret is never stored, rendered or logged.
@@ -77,4 +75,4 @@ class Store(db.Model):
                                                  onupdate=utcnow)
 
     def __repr__(self) -> str:  # never include the secret
-        return f"<Store {self.id} {self.name!r} {self.environment.value}>"
+        return f"<Store {self.id} {self.name!r} {self.environment}>"

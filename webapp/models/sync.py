@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models.base import UTCDateTime, utcnow
+from webapp.models.base import UTCDateTime, str_enum, utcnow
 
 
 class TaskKind(enum.StrEnum):
@@ -40,11 +40,11 @@ class SyncTask(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[TaskKind] = mapped_column(str_enum(TaskKind, 20))
     target: Mapped[str] = mapped_column(String(100))  # purchase order id, RMA or SKU
     # Exactly what is sent (a retry sends the same body); never secrets.
     payload: Mapped[dict | None] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(10), default=TaskState.PENDING.value)
+    state: Mapped[TaskState] = mapped_column(str_enum(TaskState, 10), default=TaskState.PENDING)
     # Tries at Walmart: a send, or a read-back and the send it allows (one try, one backoff
     # step); read_backs counts the read-backs among them, shown apart in the sync history.
     attempts: Mapped[int] = mapped_column(default=0)

@@ -43,7 +43,7 @@ def _room(order: Order, row: Shipment | Cancellation) -> dict[str, int]:
 
 
 def _room_of(task: SyncTask, order: Order) -> dict[str, int]:
-    model = Shipment if task.kind == TaskKind.SHIP.value else Cancellation
+    model = Shipment if task.kind == TaskKind.SHIP else Cancellation
     row = db.session.scalar(select(model).where(model.task_id == task.id))
     return _room(order, row) if row is not None else {}
 
@@ -83,7 +83,7 @@ def _cancel_form(order: Order, cancellation: Cancellation) -> CancelCorrectionFo
 
 def _render(order: Order, task: SyncTask, form, room: dict[str, int], status: int = 200,
             block: str | None = None, **extra):
-    if task.kind == TaskKind.SHIP.value:
+    if task.kind == TaskKind.SHIP:
         return render_order(order, form, status, block or "ship_form", correcting=task,
                             room=room, **extra)
     return render_order(order, status=status, block=block or "cancel_form", cancel_form=form,
@@ -111,10 +111,10 @@ def submit(task_id: int):
     """Send the corrected shipment or cancellation; the refused attempt stays in the history."""
     task = _task_or_404(task_id)
     order = order_or_404(task.order_id)
-    if task.kind not in (TaskKind.SHIP.value, TaskKind.CANCEL.value):
+    if task.kind not in (TaskKind.SHIP, TaskKind.CANCEL):
         flash("Only a shipment or a cancellation Walmart refused can be corrected.", "error")
         return render_order(order, status=422)
-    ship = task.kind == TaskKind.SHIP.value
+    ship = task.kind == TaskKind.SHIP
     form = ShipForm() if ship else CancelCorrectionForm()
     room = _room_of(task, order)
     if ship and request.form.get("add_package"):  # one more package, no checks

@@ -10,7 +10,7 @@ from flask_login import current_user
 from webapp import list_versions
 from webapp.forms.returns import RefundForm, StartTrackingForm
 from webapp.htmx import hx_trigger, is_htmx, render_block, render_page, stop_polling
-from webapp.models import Return, ReturnStatus, Role
+from webapp.models import Return, ReturnStatus, Role, TaskState
 from webapp.numbers import MAX_QUANTITY, whole
 from webapp.security import require_role
 from webapp.services.errors import ActionRefused
@@ -93,7 +93,7 @@ def _page(ret: Return, status: int = 200, errors: list[str] | None = None, block
     fresh one-time token; shown again with an error, it keeps what was typed and its token
     (that token was not used: nothing changed)."""
     refunds = refunds_of(ret.id)
-    in_flight = any(r.task and r.task.state == "pending" for r in refunds)
+    in_flight = any(r.task and r.task.state == TaskState.PENDING for r in refunds)
     if typed is None:
         quantities, typed = {x.number: x.refundable for x in ret.lines}, {}
     else:

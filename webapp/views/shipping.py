@@ -89,7 +89,7 @@ def upload_result(upload_id: int):
     version = list_versions.mark("orders")  # before the rows: a change after it shows later
     upload = db.session.get(TrackingUpload, upload_id) or abort(404)
     rows = bulk_shipping.result_rows(upload)
-    pending = [r.task for r in rows if r.task and r.task.state == TaskState.PENDING.value]
+    pending = [r.task for r in rows if r.task and r.task.state == TaskState.PENDING]
     response = render_page(
         "orders/upload.html", "result", plan=None, upload=upload, rows=rows, csv_text="",
         in_flight=bool(pending), waiting=waiting,

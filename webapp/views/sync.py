@@ -26,7 +26,7 @@ def index():
     """Tasks by state, kind and store; the list polls while any shown task is on its way."""
     f = sync_queries.TaskFilter.parse(request.args)
     result = sync_queries.page(f, page_number(request.args.get("page")))
-    in_flight = any(t.state == TaskState.PENDING.value for t in result.tasks)
+    in_flight = any(t.state == TaskState.PENDING for t in result.tasks)
     response = render_page(
         "sync/index.html", "results", f=f, result=result, counts=sync_queries.state_counts(f),
         state_labels=sync_queries.STATE_LABELS, kinds=list(TaskKind), explain=explain,

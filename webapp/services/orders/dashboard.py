@@ -15,7 +15,7 @@ from webapp.services.orders import walmart_differences
 from webapp.team_time import day_start, team_zone
 
 CHART_DAYS = 30
-AWAITING_REFUND = (ReturnStatus.RECEIVED.value, ReturnStatus.ERROR.value)
+AWAITING_REFUND = (ReturnStatus.RECEIVED, ReturnStatus.ERROR)
 
 # What needs doing: the Orders page's Needs filter (`needs=`) selects these, Home counts them.
 # key: (label, hint, tone when any) — the tone is also said in words: never colour alone.
@@ -40,8 +40,8 @@ def _tomorrow_start(now: datetime) -> datetime:
 
 # Statuses an order with a unit neither shipped nor cancelled can have: the status index
 # narrows a shop's years of Shipped and Canceled orders down to these before lines are read.
-MAY_HAVE_OPEN_UNITS = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_SHIPPED.value,
-                       OrderStatus.RETURN_REQUESTED.value, OrderStatus.ERROR.value)
+MAY_HAVE_OPEN_UNITS = (OrderStatus.OPEN, OrderStatus.PARTIALLY_SHIPPED,
+                       OrderStatus.RETURN_REQUESTED, OrderStatus.ERROR)
 
 
 OPEN_LINE = OrderLine.quantity > OrderLine.shipped_qty + OrderLine.canceled_qty
@@ -146,7 +146,7 @@ def last_days(days: int = CHART_DAYS, now: datetime | None = None) -> list[Day]:
         select(Order.ship_by, first_shipped.c.at)
         .outerjoin(first_shipped, first_shipped.c.order_id == Order.id)
         .where(Order.ship_by >= start, Order.ship_by < now,
-               Order.status != OrderStatus.CANCELED.value))
+               Order.status != OrderStatus.CANCELED))
     for ship_by, shipped_at in rows:
         day = ship_by.astimezone(zone).date()
         due[day] = due.get(day, 0) + 1

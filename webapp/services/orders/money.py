@@ -71,12 +71,12 @@ def _refunds(order: Order) -> tuple[Decimal, Decimal]:
             x = by_number.get((refund.return_id, int(number)))
             if x is not None:
                 ours[x.id] = ours.get(x.id, 0) + int(quantity)
-        state = refund.task.state if refund.task else TaskState.SYNCED.value
-        if state == TaskState.ERROR.value:  # Walmart refused it: nothing was refunded
+        state = refund.task.state if refund.task else TaskState.SYNCED
+        if state == TaskState.ERROR:  # Walmart refused it: nothing was refunded
             continue
         share = _share(refund, by_number, order.id)
         refunded += share
-        if state == TaskState.PENDING.value:
+        if state == TaskState.PENDING:
             pending += share
     lines = {x.id: x for x in order.lines}
     for x in return_lines:

@@ -54,7 +54,7 @@ def base_query(f: OrderFilter, with_status: bool = True, with_search: bool = Tru
     if f.date_to:
         query = query.where(Order.order_date < day_start(f.date_to + timedelta(days=1)))
     if with_status and f.status:
-        query = query.where(Order.status == f.status.value)
+        query = query.where(Order.status == f.status)
     if with_search and f.needs:
         query = query.where(needs_condition(f.needs))
     q = (f.q or "").strip()
@@ -164,7 +164,7 @@ class OrderRow:
         return labels
 
 
-STATUS_SLUGS = {status.value: status.slug for status in OrderStatus}
+STATUS_SLUGS = {status: status.slug for status in OrderStatus}
 ROW_FIELDS = tuple(name for name in OrderRow.__dataclass_fields__
                    if name not in ("store_name", "lines"))
 ROW_COLUMNS = tuple(getattr(Order, name) for name in ROW_FIELDS)
@@ -260,7 +260,7 @@ def status_counts(f: OrderFilter) -> dict[str, int]:
         conn = key = None
     inner = base_query(f, with_status=False, with_search=False).with_only_columns(
         Order.status, func.count(Order.id)).group_by(Order.status)
-    counts = {s.value: 0 for s in OrderStatus}
+    counts = {s: 0 for s in OrderStatus}
     counts.update({status: n for status, n in db.session.execute(inner)})
     if conn is not None:
         try:

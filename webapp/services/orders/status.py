@@ -63,7 +63,7 @@ def details(order: Order, tasks: list[SyncTask]) -> str | None:
         elif task.stuck:
             text = f"{text} delayed (waiting for Walmart's rate limit)"
         parts.append(text)
-    if order.intent_to_cancel and order.status not in (OrderStatus.CANCELED.value,):
+    if order.intent_to_cancel and order.status not in (OrderStatus.CANCELED,):
         parts.append("Buyer asked to cancel")
     canceled = sum(line.canceled_qty for line in order.lines)
     if canceled and canceled < sum(line.quantity for line in order.lines):
@@ -94,6 +94,6 @@ def refresh(order: Order, tasks: list[SyncTask] | None = None) -> None:
         tasks = list(db.session.scalars(select(SyncTask).where(SyncTask.order_id == order.id)
                                         .order_by(SyncTask.id.desc()))) if order.id else []
     # Resolved and synced tasks never hold an Error.
-    order.status = derive_status(order, any(t.state == TaskState.ERROR for t in tasks)).value
+    order.status = derive_status(order, any(t.state == TaskState.ERROR for t in tasks))
     order.in_flight = any(t.state == TaskState.PENDING for t in tasks)
     order.status_details = details(order, tasks)

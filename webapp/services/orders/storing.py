@@ -11,7 +11,7 @@ from sqlalchemy import String, cast, select, update
 from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
-from webapp.models import Order, OrderLine, Store, SyncTask
+from webapp.models import Order, OrderLine, Store, SyncTask, TaskKind, TaskState
 from webapp.models.base import utcnow
 from webapp.services.orders import status as order_status
 from webapp.services.orders import walmart_differences, walmart_shipments
@@ -167,7 +167,8 @@ def needs_acknowledging(data: PurchaseOrder) -> bool:
 
 # The acknowledgement the importer adds for a new order, as order_status sees a task: a bulk-
 # inserted order's Status details say it is on its way from the start.
-ACKNOWLEDGING = [SimpleNamespace(kind="acknowledge", state="pending", last_error_message=None,
+ACKNOWLEDGING = [SimpleNamespace(kind=TaskKind.ACKNOWLEDGE, state=TaskState.PENDING,
+                                 last_error_message=None,
                                  stuck=False, attempts=0, read_backs=0)]
 
 
@@ -225,7 +226,7 @@ def _insert_new(store: Store, page: list[PurchaseOrder], stamp, deltas: dict) ->
         view = SimpleNamespace(**values, return_open=False, status=None,
                                lines=[SimpleNamespace(**x) for x in line_values])
         view.intent_to_cancel = any(x.intent_to_cancel and _open(x) for x in view.lines)
-        view.status = order_status.derive_status(view, False).value  # the one derivation
+        view.status = order_status.derive_status(view, False)  # the one derivation
         node = ship_nodes.stock_node(store, values.get("ship_node"))
         for line in view.lines:
             deltas[(line.sku, node)] = deltas.get((line.sku, node), 0) + _open(line)

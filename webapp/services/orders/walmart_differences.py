@@ -24,16 +24,17 @@ from webapp.walmart.schema import OrderLine as WalmartLine
 from webapp.walmart.schema import PurchaseOrder
 
 SOURCE = "fixed_check"  # a reconciliation stores its findings under its own source
-CHECKED = (TaskKind.SHIP.value, TaskKind.CANCEL.value, TaskKind.ACKNOWLEDGE.value)
+CHECKED = (TaskKind.SHIP, TaskKind.CANCEL, TaskKind.ACKNOWLEDGE)
 
 # The update that was closed as fixed, and what to do, per kind, in the order page's words.
-UPDATE_NAMES = {"ship": "shipment", "cancel": "cancellation", "acknowledge": "acknowledgement"}
+UPDATE_NAMES = {TaskKind.SHIP: "shipment", TaskKind.CANCEL: "cancellation",
+                TaskKind.ACKNOWLEDGE: "acknowledgement"}
 ADVICE = {
-    "ship": "Ship these units in Seller Center, with their tracking number (or check that the "
-            "shipment there went through).",
-    "cancel": "Cancel these units in Seller Center: until then Walmart expects them to ship "
-              "(their stock was already released here).",
-    "acknowledge": "Acknowledge the order in Seller Center.",
+    TaskKind.SHIP: "Ship these units in Seller Center, with their tracking number (or check that "
+                   "the shipment there went through).",
+    TaskKind.CANCEL: "Cancel these units in Seller Center: until then Walmart expects them to "
+                     "ship (their stock was already released here).",
+    TaskKind.ACKNOWLEDGE: "Acknowledge the order in Seller Center.",
 }
 
 
@@ -108,14 +109,15 @@ def _check_acknowledge(task: SyncTask, data: PurchaseOrder) -> list[Finding]:
             for line in data.lines if line.quantity_in("Created")]
 
 
-CHECKS = {"ship": _check_ship, "cancel": _check_cancel, "acknowledge": _check_acknowledge}
+CHECKS = {TaskKind.SHIP: _check_ship, TaskKind.CANCEL: _check_cancel,
+          TaskKind.ACKNOWLEDGE: _check_acknowledge}
 
 
 def check(order: Order, data: PurchaseOrder, tasks: list[SyncTask], read_at: datetime) -> None:
     """Compare Walmart's view of the order (read at `read_at`) with every update of it closed
     as fixed in Seller Center before then; record, update or close findings (the caller
     commits). Costs nothing for an order without such an update."""
-    fixed = [t for t in tasks if t.state == TaskState.RESOLVED.value and t.kind in CHECKS
+    fixed = [t for t in tasks if t.state == TaskState.RESOLVED and t.kind in CHECKS
              and t.resolved_at is not None and t.resolved_at <= read_at]
     if not fixed and not order.walmart_disagrees:
         return

@@ -97,7 +97,7 @@ def upsert(store: Store, data: ReturnOrder) -> tuple[Return, bool]:
         if order is not None:
             orders.add(order)
     db.session.flush()
-    if ret.status == ReturnStatus.ERROR.value:
+    if ret.status == ReturnStatus.ERROR:
         _settle_failed_refunds(ret, data)
     for who, amounts in sorted(elsewhere.items()):
         db.session.add(Refund(
@@ -119,7 +119,7 @@ def _settle_failed_refunds(ret: Return, data: ReturnOrder) -> None:
     refund_kind = KINDS[TaskKind.REFUND]
     failed = db.session.scalars(select(SyncTask).join(Refund, Refund.task_id == SyncTask.id)
                                 .where(Refund.return_id == ret.id,
-                                       SyncTask.state == TaskState.ERROR.value)).all()
+                                       SyncTask.state == TaskState.ERROR)).all()
     settled = []
     for task in failed:
         if not refund_kind.applied(task, data):
@@ -128,8 +128,8 @@ def _settle_failed_refunds(ret: Return, data: ReturnOrder) -> None:
         # person acting on it at this moment wins, and this import leaves it to them.
         moved = db.session.execute(
             update(SyncTask).where(SyncTask.id == task.id,
-                                   SyncTask.state == TaskState.ERROR.value)
-            .values(state=TaskState.SYNCED.value, synced_at=utcnow(), ambiguous=False,
+                                   SyncTask.state == TaskState.ERROR)
+            .values(state=TaskState.SYNCED, synced_at=utcnow(), ambiguous=False,
                     last_error_code=None, last_error_field=None, last_error_message=None,
                     note=f"Synced by read-back: {refund_kind.read_back_note} (found by the "
                          "returns import).")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Order, Return, ReturnLine
+from webapp.models import Order, Return, ReturnLine, ReturnStatus
 from webapp.models.base import utcnow
 from webapp.services.orders import status as order_status
 from webapp.services.orders.status import changed
@@ -45,7 +45,7 @@ def link_order(order: Order) -> None:
     returns = {x.return_id: x.ret for x in lines}
     list(order.lines)  # loaded before anything is set: changed() compares with what is stored
     with db.session.no_autoflush:
-        open_return = next((r for r in returns.values() if r.status != "Refunded"), None)
+        open_return = next((r for r in returns.values() if r.status != ReturnStatus.REFUNDED), None)
         order.return_open = open_return is not None
         order.open_return_id = open_return.id if open_return else None
         refunded: dict[int, int] = {}

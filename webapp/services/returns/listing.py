@@ -61,7 +61,7 @@ def list_returns(f: ReturnFilter) -> ReturnList:
     in_flight = bool(rows) and db.session.scalar(
         select(Refund.id).join(SyncTask, Refund.task_id == SyncTask.id)
         .where(Refund.return_id.in_([r.id for r in rows]),
-               SyncTask.state == TaskState.PENDING.value).limit(1)) is not None
+               SyncTask.state == TaskState.PENDING).limit(1)) is not None
     return ReturnList(rows=list(rows), counts=counts,
                       awaiting_count=sum(counts.get(s, 0) for s in AWAITING_REFUND),
                       stores=list(stores), in_flight=in_flight)

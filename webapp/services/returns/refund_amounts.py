@@ -114,8 +114,8 @@ def of_refund(refund: Refund) -> list[LineAmount]:
 def done(refund: Refund) -> bool:
     """Refunded for sure: made outside Orderdeck, its update synced, or done by hand in
     Seller Center after Walmart refused it (resolved)."""
-    return refund.task is None or refund.task.state in (TaskState.SYNCED.value,
-                                                        TaskState.RESOLVED.value)
+    return refund.task is None or refund.task.state in (TaskState.SYNCED,
+                                                        TaskState.RESOLVED)
 
 
 def refunded_total(refunds: list[Refund]) -> Decimal:
@@ -129,7 +129,7 @@ def refunded_by(lines: list[ReturnLine], refunds: list[Refund]) -> dict[int, lis
     names: dict[int, list[str]] = {x.number: [] for x in lines}
     counted: dict[int, int] = {}
     for refund in refunds:
-        if refund.task is not None and refund.task.state == TaskState.ERROR.value:
+        if refund.task is not None and refund.task.state == TaskState.ERROR:
             continue
         for number, units in (refund.lines or {}).items():
             number = int(number)

@@ -38,7 +38,7 @@ ON_ITS_WAY = "A refund of this return is already on its way to Walmart."
 def _pending_refund(return_id: int):
     """A refund of this return whose sync task is still pending (SQL, for one statement)."""
     return exists().where(and_(Refund.return_id == return_id, SyncTask.id == Refund.task_id,
-                               SyncTask.state == TaskState.PENDING.value))
+                               SyncTask.state == TaskState.PENDING))
 
 
 def _start(ret: Return, form_token: str | None) -> None:

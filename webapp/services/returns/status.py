@@ -13,15 +13,15 @@ def refresh(ret: Return) -> None:
     refunds = db.session.scalars(select(Refund).where(Refund.return_id == ret.id)
                                  .order_by(Refund.id.desc())).all() if ret.id else []
     tasks = [r.task for r in refunds if r.task is not None]  # none: made outside Orderdeck
-    failed = next((t for t in tasks if t.state == TaskState.ERROR.value), None)
+    failed = next((t for t in tasks if t.state == TaskState.ERROR), None)
     if failed is not None:  # until retried successfully or resolved in Seller Center
-        ret.status = ReturnStatus.ERROR.value
+        ret.status = ReturnStatus.ERROR
         ret.status_details = f"Walmart refused the refund: {failed.last_error_message}"
         return
     everything = all(x.refundable == 0 for x in ret.lines) and ret.lines
-    ret.status = (ReturnStatus.REFUNDED if everything else ReturnStatus.RECEIVED).value
+    ret.status = ReturnStatus.REFUNDED if everything else ReturnStatus.RECEIVED
     parts = []
-    if any(t.state == TaskState.PENDING.value for t in tasks):
+    if any(t.state == TaskState.PENDING for t in tasks):
         parts.append("Sending refund to Walmart…")
     # The same figures the refunds show: price, tax and shipping, as Walmart refunds them.
     if done := refunded_total(refunds):

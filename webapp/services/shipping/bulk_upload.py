@@ -155,8 +155,8 @@ class OrderPlan:
 
     @property
     def becomes(self) -> str:
-        return OrderStatus.SHIPPED.value if self.left == 0 else \
-            OrderStatus.PARTIALLY_SHIPPED.value
+        return OrderStatus.SHIPPED if self.left == 0 else \
+            OrderStatus.PARTIALLY_SHIPPED
 
 
 def order_plans(plan: Plan) -> list[OrderPlan]:
@@ -190,8 +190,8 @@ def apply(plan: Plan, *, by: User | None) -> TrackingUpload:
             continue
         left = sum(x.open_qty for x in order.lines)  # (ship_order reread the lines)
         outcomes.append({**outcome, "shipment_id": shipment.id, "task_id": shipment.task_id,
-                         "result": OrderStatus.SHIPPED.value if left == 0 else
-                         OrderStatus.PARTIALLY_SHIPPED.value,
+                         "result": OrderStatus.SHIPPED if left == 0 else
+                         OrderStatus.PARTIALLY_SHIPPED,
                          "message": f"{len(packages)} package{'s' if len(packages) != 1 else ''}"
                                     f", {item.units} unit{'s' if item.units != 1 else ''}"
                                     + (f"; {left} left to ship" if left else "")})

@@ -43,26 +43,26 @@ from webapp.walmart import enums, payloads
 SAME = ("This is exactly what Walmart refused. Change what its message names — or use Retry "
         "to send it again as it is.")
 GONE = {
-    TaskState.PENDING.value: "it is on its way to Walmart again (someone retried it)",
-    TaskState.SYNCED.value: "Walmart has accepted it",
-    TaskState.RESOLVED.value: "it was closed as fixed in Seller Center",
-    TaskState.CORRECTED.value: "it was corrected already",
+    TaskState.PENDING: "it is on its way to Walmart again (someone retried it)",
+    TaskState.SYNCED: "Walmart has accepted it",
+    TaskState.RESOLVED: "it was closed as fixed in Seller Center",
+    TaskState.CORRECTED: "it was corrected already",
 }
 
 
 def correctable(task: SyncTask) -> bool:
     """A shipment or cancellation of an order that Walmart refused and nobody has acted on
     (a refused tracking correction is not one: Correct tracking sends those)."""
-    if task.state != TaskState.ERROR.value or task.order_id is None:
+    if task.state != TaskState.ERROR or task.order_id is None:
         return False
-    if task.kind == TaskKind.CANCEL.value:
+    if task.kind == TaskKind.CANCEL:
         return True
     body = (task.payload or {}).get("orderShipment") or {}
-    return task.kind == TaskKind.SHIP.value and body.get("processMode") != "PARTIAL_UPDATE"
+    return task.kind == TaskKind.SHIP and body.get("processMode") != "PARTIAL_UPDATE"
 
 
 def _refuse_unless_failed(task: SyncTask) -> None:
-    if task.state != TaskState.ERROR.value:
+    if task.state != TaskState.ERROR:
         raise ActionRefused(f"This update cannot be corrected any more: "
                             f"{GONE.get(task.state, task.state)}. Reload the order.")
 
@@ -72,12 +72,12 @@ def refused(task_id: int) -> tuple[SyncTask, Shipment | Cancellation]:
     task = db.session.get(SyncTask, task_id)
     if task is None:
         raise ActionRefused("There is no such update.")
-    if task.kind not in (TaskKind.SHIP.value, TaskKind.CANCEL.value) or task.order_id is None:
+    if task.kind not in (TaskKind.SHIP, TaskKind.CANCEL) or task.order_id is None:
         raise ActionRefused("Only a shipment or a cancellation Walmart refused can be corrected "
                             "here; use Retry or Fixed in Seller Center for this update.")
     db.session.refresh(task)  # (the view read it earlier: a colleague may have acted since)
     _refuse_unless_failed(task)
-    model = Shipment if task.kind == TaskKind.SHIP.value else Cancellation
+    model = Shipment if task.kind == TaskKind.SHIP else Cancellation
     row = db.session.scalar(select(model).where(model.task_id == task.id))
     if row is None:
         db.session.refresh(task)  # corrected meanwhile: its shipment points at the new task
@@ -89,7 +89,7 @@ def refused(task_id: int) -> tuple[SyncTask, Shipment | Cancellation]:
 
 
 def _close(task: SyncTask, by: User | None) -> None:
-    claim_failed(task, TaskState.CORRECTED.value, resolved_at=utcnow(),
+    claim_failed(task, TaskState.CORRECTED, resolved_at=utcnow(),
                  resolved_by_id=by.id if by else None, stuck=False, lease_until=None)
 
 

@@ -222,9 +222,10 @@ def ship_order(order_id: int, packages: list[PackageInput], ship_time: datetime,
     refuse_if_read_only(order.store)
     if order.import_error:
         raise ActionRefused("This order could not be imported from Walmart; it cannot ship yet.")
-    if order.status == OrderStatus.CANCELED.value or all(x.open_qty == 0 for x in order.lines):
+    if order.status == OrderStatus.CANCELED or all(x.open_qty == 0 for x in order.lines):
+        canceled = order.status == OrderStatus.CANCELED
         raise ActionRefused("Nothing is left to ship on this order"
-                            + (": it is canceled." if order.status == "Canceled" else "."))
+                            + (": it is canceled." if canceled else "."))
     if order.intent_to_cancel and not override_intent:
         raise ActionRefused("The buyer asked Walmart to cancel this order. Cancel it, or confirm "
                             "that you ship it anyway.", field="override_intent")

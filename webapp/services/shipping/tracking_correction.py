@@ -22,7 +22,7 @@ WINDOW = timedelta(hours=4)  # Walmart accepts tracking edits this long after sh
 def correction_deadline(package: ShipmentPackage):
     """Until when the package's tracking may be corrected (None: not corrected any more)."""
     task = package.shipment.task
-    if task is None or task.state != TaskState.SYNCED.value or task.synced_at is None:
+    if task is None or task.state != TaskState.SYNCED or task.synced_at is None:
         return None
     deadline = task.synced_at + WINDOW
     return deadline if deadline > utcnow() else None

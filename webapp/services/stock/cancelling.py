@@ -53,8 +53,8 @@ def cancellable(order: Order) -> list[tuple[OrderLine, int]]:
 
 def cancel_in_flight(order: Order) -> bool:
     return db.session.scalar(select(SyncTask.id).where(
-        SyncTask.order_id == order.id, SyncTask.kind == TaskKind.CANCEL.value,
-        SyncTask.state == TaskState.PENDING.value).limit(1)) is not None
+        SyncTask.order_id == order.id, SyncTask.kind == TaskKind.CANCEL,
+        SyncTask.state == TaskState.PENDING).limit(1)) is not None
 
 
 @action

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import Order, OrderLine, SkuStock, Store, SyncTask
+from webapp.models import Order, OrderLine, SkuStock, Store, SyncTask, TaskKind, TaskState
 from webapp.services.stock import levels as stock
 from webapp.services.stock import ship_nodes
 
@@ -60,8 +60,8 @@ def change_default(store: Store, new: str | None) -> None:
     db.session.flush()
     if new:  # pushes waiting for the new default node's own row now push the default row
         for task in db.session.scalars(select(SyncTask).where(
-                SyncTask.store_id == store.id, SyncTask.kind == "inventory",
-                SyncTask.state == "pending", stock.TASK_NODE == new)):
+                SyncTask.store_id == store.id, SyncTask.kind == TaskKind.INVENTORY,
+                SyncTask.state == TaskState.PENDING, stock.TASK_NODE == new)):
             task.payload = {k: v for k, v in task.payload.items() if k != "shipNode"}
     recount(store, [keep for keep, _node in moved])
 

@@ -56,9 +56,9 @@ def request_push(stock: SkuStock) -> SyncTask | None:
     if not stock.tracked or _read_only(stock.store_id):  # a read-only store pushes nothing
         return None
     waiting = db.session.scalar(select(SyncTask.id).where(
-        SyncTask.store_id == stock.store_id, SyncTask.kind == TaskKind.INVENTORY.value,
+        SyncTask.store_id == stock.store_id, SyncTask.kind == TaskKind.INVENTORY,
         SyncTask.target == stock.sku, TASK_NODE == stock.ship_node,
-        SyncTask.state == TaskState.PENDING.value, SyncTask.lease_until.is_(None)).limit(1))
+        SyncTask.state == TaskState.PENDING, SyncTask.lease_until.is_(None)).limit(1))
     if waiting is not None:
         return None
     return outbox.add_task(stock.store_id, TaskKind.INVENTORY, stock.sku,
@@ -253,8 +253,8 @@ def _write_on_hand(store_id: int, wanted: dict[tuple[str, str], int]) -> int:
                             for key, row_id in found.items()])
     db.session.expire_all()  # rows loaded before now hold the old quantities
     waiting = set(db.session.execute(select(SyncTask.target, TASK_NODE).where(
-        SyncTask.store_id == store_id, SyncTask.kind == TaskKind.INVENTORY.value,
-        SyncTask.state == TaskState.PENDING.value, SyncTask.lease_until.is_(None))).all())
+        SyncTask.store_id == store_id, SyncTask.kind == TaskKind.INVENTORY,
+        SyncTask.state == TaskState.PENDING, SyncTask.lease_until.is_(None))).all())
     # One background batch (the sync job runs them one after another; Walmart's rate limit
     # spaces them anyway), instead of twenty thousand jobs enqueued from this request.
     outbox.add_batch(store_id, TaskKind.INVENTORY, [

@@ -26,13 +26,13 @@ class StockList:
 
     @property
     def in_flight(self) -> bool:
-        return any(t.state == TaskState.PENDING.value for t in self.tasks.values())
+        return any(t.state == TaskState.PENDING for t in self.tasks.values())
 
 
 def _latest_tasks(store_id: int, skus: list[str]) -> dict[tuple[str, str], SyncTask]:
     """The newest push of each (SKU, ship node) shown."""
     newest = select(func.max(SyncTask.id)).where(
-        SyncTask.store_id == store_id, SyncTask.kind == TaskKind.INVENTORY.value,
+        SyncTask.store_id == store_id, SyncTask.kind == TaskKind.INVENTORY,
         SyncTask.target.in_(skus)).group_by(SyncTask.target, levels.TASK_NODE)
     return {(t.target, levels.task_node(t)): t for t in db.session.scalars(
         select(SyncTask).where(SyncTask.id.in_(newest)))}

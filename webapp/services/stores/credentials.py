@@ -117,7 +117,7 @@ def resume_updates(store_id: int, checked_by: int | None = None) -> bool:
     now = utcnow()
     waiting = db.session.execute(select(SyncTask.id, SyncTask.created_at).where(
         SyncTask.store_id == store_id,
-        (SyncTask.state == TaskState.PENDING.value) | (SyncTask.id == checked_by))).all()
+        (SyncTask.state == TaskState.PENDING) | (SyncTask.id == checked_by))).all()
     for task_id, created_at in waiting:
         paused = int((now - max(since or now, created_at)).total_seconds())
         if paused > 0:

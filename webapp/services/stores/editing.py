@@ -148,7 +148,7 @@ def create_store(data: StoreInput, *, by: User | None) -> Store:
     db.session.add(store)
     db.session.flush()
     audit.record("store.create", user=by, store_id=store.id, subject=store.name,
-                 environment=store.environment.value, base_url=store.base_url,
+                 environment=store.environment, base_url=store.base_url,
                  read_only=store.read_only)
     db.session.commit()
     return store

@@ -63,9 +63,9 @@ def all_health(count_today: bool = True) -> list[Health]:
     today = dict(db.session.execute(
         select(Order.store_id, func.count(Order.id)).where(Order.created_at >= _today_start())
         .group_by(Order.store_id)).all()) if count_today else {}
-    pending = _per_store(SyncTask.state == TaskState.PENDING.value)
-    stuck = _per_store(SyncTask.state == TaskState.PENDING.value, SyncTask.stuck.is_(True))
-    errors = _per_store(SyncTask.state == TaskState.ERROR.value)
+    pending = _per_store(SyncTask.state == TaskState.PENDING)
+    stuck = _per_store(SyncTask.state == TaskState.PENDING, SyncTask.stuck.is_(True))
+    errors = _per_store(SyncTask.state == TaskState.ERROR)
     recent_errors = _per_store(SyncTask.failed_at >= utcnow() - timedelta(hours=24))
     recent = utcnow() - timedelta(minutes=30)  # a run older than this died with its worker
     running = {run.store_id: run for run in db.session.scalars(
@@ -97,15 +97,15 @@ def attention() -> dict:
     stores not importing, failed updates, updates stuck for more than 10 minutes."""
     counts = dict(db.session.execute(
         select(SyncTask.state, func.count(SyncTask.id)).where(
-            (SyncTask.state == TaskState.ERROR.value)
-            | ((SyncTask.state == TaskState.PENDING.value) & SyncTask.stuck.is_(True)))
+            (SyncTask.state == TaskState.ERROR)
+            | ((SyncTask.state == TaskState.PENDING) & SyncTask.stuck.is_(True)))
         .group_by(SyncTask.state)).all())
     refused = [{"store": store.name, "title": credentials_problem(store).title}
                for store in db.session.scalars(select(Store).where(
                    Store.credentials_problem.is_not(None)).order_by(Store.name))]
     return {"credentials": refused, "stale_stores": stale_stores(),
-            "errors": counts.get(TaskState.ERROR.value, 0),
-            "stuck": counts.get(TaskState.PENDING.value, 0)}
+            "errors": counts.get(TaskState.ERROR, 0),
+            "stuck": counts.get(TaskState.PENDING, 0)}
 
 
 def banner() -> dict:

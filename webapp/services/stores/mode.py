@@ -54,8 +54,8 @@ def waiting_orders(store: Store) -> list[Order]:
         OrderLine.order_id == Order.id, OrderLine.acknowledged.is_(False),
         OrderLine.quantity > OrderLine.shipped_qty + OrderLine.canceled_qty)
     acknowledging = exists().where(SyncTask.order_id == Order.id,
-                                   SyncTask.kind == TaskKind.ACKNOWLEDGE.value,
-                                   SyncTask.state == TaskState.PENDING.value)
+                                   SyncTask.kind == TaskKind.ACKNOWLEDGE,
+                                   SyncTask.state == TaskState.PENDING)
     return list(db.session.scalars(select(Order).where(
         Order.store_id == store.id, open_unacknowledged, ~acknowledging).order_by(Order.id)))
 
@@ -75,7 +75,7 @@ def set_read_write(store: Store, *, by: User | None) -> int:
         order_status.refresh(order)
         order.updated_at = utcnow()
     waiting = db.session.scalars(select(SyncTask).where(
-        SyncTask.store_id == store.id, SyncTask.state == TaskState.PENDING.value,
+        SyncTask.store_id == store.id, SyncTask.state == TaskState.PENDING,
         SyncTask.last_error_code == PARKED)).all()
     for task in waiting:  # held back while read-only: due now
         task.next_attempt_at, task.last_error_code, task.last_error_message = utcnow(), None, None

@@ -26,7 +26,7 @@ def _failed_task(task_id: int, verb: str) -> SyncTask:
     task = db.session.get(SyncTask, task_id)
     if task is None:
         raise ActionRefused("There is no such update.")
-    if task.state != TaskState.ERROR.value:
+    if task.state != TaskState.ERROR:
         raise ActionRefused(f"Only a failed update can be {verb}; this one is {task.state}.")
     return task
 
@@ -36,7 +36,7 @@ def claim_failed(task: SyncTask, state: str, **values) -> None:
     two people acting on it at once (Retry, Correct and send again, Fixed in Seller Center)
     one wins; the other is told, and nothing of theirs is written."""
     result = db.session.execute(
-        update(SyncTask).where(SyncTask.id == task.id, SyncTask.state == TaskState.ERROR.value)
+        update(SyncTask).where(SyncTask.id == task.id, SyncTask.state == TaskState.ERROR)
         .values(state=state, **values).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         db.session.rollback()
@@ -59,7 +59,7 @@ def _subject(task: SyncTask) -> str:
 
 def _reopen(task: SyncTask, by: User | None) -> None:
     refuse_if_read_only(db.session.get(Store, task.store_id))
-    claim_failed(task, TaskState.PENDING.value)
+    claim_failed(task, TaskState.PENDING)
     task.next_attempt_at, task.lease_until = utcnow(), None
     # Read Walmart back first: the failed attempt may have been applied after all.
     task.ambiguous, task.stuck, task.urgent = True, False, True
@@ -87,7 +87,7 @@ def retry_task(task_id: int, *, by: User | None) -> SyncTask:
 def retry_tasks(task_ids: list[int], *, by: User | None) -> tuple[list[SyncTask], int]:
     """Retry every selected task that is still failed; returns (retried, skipped)."""
     tasks = db.session.scalars(select(SyncTask).where(
-        SyncTask.id.in_(task_ids), SyncTask.state == TaskState.ERROR.value)
+        SyncTask.id.in_(task_ids), SyncTask.state == TaskState.ERROR)
         .order_by(SyncTask.id)).all() if task_ids else []
     if not tasks:
         raise ActionRefused("None of the selected updates is failed any more: nothing to "
@@ -110,7 +110,7 @@ def resolve_task(task_id: int, note: str, *, by: User | None) -> SyncTask:
     if len(note) > NOTE_MAX:
         raise ActionRefused(f"Keep the note under {NOTE_MAX} characters.")
     task = _failed_task(task_id, "resolved")
-    claim_failed(task, TaskState.RESOLVED.value)
+    claim_failed(task, TaskState.RESOLVED)
     task.resolved_at, task.resolved_by_id, task.resolution_note = utcnow(), \
         by.id if by else None, note
     task.stuck, task.lease_until = False, None
@@ -126,16 +126,16 @@ def resolve_task(task_id: int, note: str, *, by: User | None) -> SyncTask:
 # Waits that Send now cannot cut short: Walmart named the time (its rate limit), or nothing is
 # sent for the store until a person changes it (read-only).
 WAITS_FOR_WALMART = {"RATE_LIMITED", PARKED}
-STATE_WORDS = {TaskState.SYNCED.value: "synced", TaskState.ERROR.value: "failed (Retry it)",
-               TaskState.RESOLVED.value: "fixed in Seller Center",
-               TaskState.CORRECTED.value: "corrected and sent again as a new update"}
+STATE_WORDS = {TaskState.SYNCED: "synced", TaskState.ERROR: "failed (Retry it)",
+               TaskState.RESOLVED: "fixed in Seller Center",
+               TaskState.CORRECTED: "corrected and sent again as a new update"}
 
 
 def waits_to_retry(task: SyncTask) -> bool:
     """A task waiting out the delay before its next try after a failure — not one being sent,
     waiting for Walmart's rate limit or for the store's credentials: Send now is offered."""
     store = task.store
-    return (task.state == TaskState.PENDING.value and task.lease_until is None
+    return (task.state == TaskState.PENDING and task.lease_until is None
             and bool(task.last_error_message) and task.last_error_code not in WAITS_FOR_WALMART
             and task.next_attempt_at > utcnow()
             and not (store is not None and store.credentials_problem))
@@ -151,7 +151,7 @@ def send_now(task_id: int, *, by: User | None, actor: str | None = None) -> bool
     task = db.session.get(SyncTask, task_id)
     if task is None:
         raise ActionRefused("There is no such update.")
-    if task.state != TaskState.PENDING.value:
+    if task.state != TaskState.PENDING:
         raise ActionRefused("This update is no longer waiting: it is "
                             f"{STATE_WORDS.get(task.state, task.state)}.")
     store = db.session.get(Store, task.store_id)
@@ -167,7 +167,7 @@ def send_now(task_id: int, *, by: User | None, actor: str | None = None) -> bool
     # The due time as read: of two clicks at once, the second's `now` may be older than the
     # first's, so "still due later" alone would let both through.
     woken = db.session.execute(
-        update(SyncTask).where(SyncTask.id == task.id, SyncTask.state == TaskState.PENDING.value,
+        update(SyncTask).where(SyncTask.id == task.id, SyncTask.state == TaskState.PENDING,
                                SyncTask.lease_until.is_(None), SyncTask.next_attempt_at > now,
                                SyncTask.next_attempt_at == task.next_attempt_at)
         .values(next_attempt_at=now, urgent=True)

@@ -59,7 +59,7 @@ def _finish(task: SyncTask, **values) -> None:
     for key, value in values.items():
         setattr(task, key, value)
     task.lease_until = None
-    failed = task.state == TaskState.ERROR.value
+    failed = task.state == TaskState.ERROR
     if failed:
         task.failed_at = utcnow()
         kind_of(task).on_error(task)
@@ -87,7 +87,7 @@ def _gives_up(task: SyncTask) -> bool:
 def _retry_at(task: SyncTask, at: datetime, code: str, message: str,
               ambiguous: bool = False) -> Outcome:
     if _gives_up(task):
-        _finish(task, state=TaskState.ERROR.value, last_error_code=code, last_error_field=None,
+        _finish(task, state=TaskState.ERROR, last_error_code=code, last_error_field=None,
                 last_error_message=f"Gave up after {tries(task)} attempts: {message}",
                 ambiguous=task.ambiguous or ambiguous)
         return Outcome("error", message)
@@ -147,7 +147,7 @@ def _earlier_pending(task: SyncTask) -> SyncTask | None:
     if kind_of(task).queued_per_ship_node:
         same = same & (TASK_NODE == task_node(task))
     return db.session.scalar(select(SyncTask).where(
-        same, SyncTask.id < task.id, SyncTask.state == TaskState.PENDING.value)
+        same, SyncTask.id < task.id, SyncTask.state == TaskState.PENDING)
         .order_by(SyncTask.id).limit(1))
 
 
@@ -155,7 +155,7 @@ def _succeed(task: SyncTask, result, kind: TaskKindDef, read_back: bool = False)
     kind.on_success(task, result)
     # A note made when the task was queued (e.g. after a switch to read-write) stays.
     note = f"Synced by read-back: {kind.read_back_note}." if read_back else task.note
-    _finish(task, state=TaskState.SYNCED.value, synced_at=utcnow(), ambiguous=False,
+    _finish(task, state=TaskState.SYNCED, synced_at=utcnow(), ambiguous=False,
             stuck=False, last_error_code=None, last_error_field=None, last_error_message=None,
             note=note)
     return Outcome("synced")
@@ -178,7 +178,7 @@ def _recheck(client, task: SyncTask, kind: TaskKindDef, exc: DataError) -> Outco
     if reason is None:
         return None
     said = exc.description or exc.info or str(exc)
-    _finish(task, state=TaskState.ERROR.value, last_error_code=exc.code or str(exc.status),
+    _finish(task, state=TaskState.ERROR, last_error_code=exc.code or str(exc.status),
             last_error_field=exc.field, last_error_message=f"{reason} Walmart said: {said}")
     return Outcome("error", reason)
 
@@ -263,7 +263,7 @@ def _attempt(task: SyncTask, store: Store, kind: TaskKindDef, client: WalmartCli
         settled = _recheck(client, task, kind, exc)
         if settled is not None:
             return settled
-        _finish(task, state=TaskState.ERROR.value, last_error_code=exc.code or str(exc.status),
+        _finish(task, state=TaskState.ERROR, last_error_code=exc.code or str(exc.status),
                 last_error_field=exc.field,
                 last_error_message=exc.description or exc.info or str(exc))
         return Outcome("error", str(exc))

@@ -23,7 +23,7 @@ def claim(task_id: int, now: datetime) -> bool:
     lease = now + timedelta(seconds=outbox.lease_seconds())
     result = db.session.execute(
         update(SyncTask)
-        .where(SyncTask.id == task_id, SyncTask.state == TaskState.PENDING.value,
+        .where(SyncTask.id == task_id, SyncTask.state == TaskState.PENDING,
                SyncTask.next_attempt_at <= now,
                or_(SyncTask.lease_until.is_(None), SyncTask.lease_until < now))
         # A lease still set means a worker died mid-attempt: that attempt may have sent.
@@ -69,18 +69,18 @@ def sweep(now: datetime | None = None, batch: int = 500) -> dict[str, int]:
     """Every minute: expire dead leases, flag stuck tasks, enqueue due tasks without a job."""
     now = now or utcnow()
     expired = db.session.execute(
-        update(SyncTask).where(SyncTask.state == TaskState.PENDING.value,
+        update(SyncTask).where(SyncTask.state == TaskState.PENDING,
                                SyncTask.lease_until < now)
         .values(lease_until=None, ambiguous=True)
         .execution_options(synchronize_session=False)).rowcount
     stuck = db.session.execute(
-        update(SyncTask).where(SyncTask.state == TaskState.PENDING.value,
+        update(SyncTask).where(SyncTask.state == TaskState.PENDING,
                                SyncTask.stuck.is_(False),
                                SyncTask.created_at < now - STUCK_AFTER)
         .values(stuck=True).execution_options(synchronize_session=False)).rowcount
     db.session.commit()
     due = db.session.scalars(
-        select(SyncTask).where(SyncTask.state == TaskState.PENDING.value,
+        select(SyncTask).where(SyncTask.state == TaskState.PENDING,
                                SyncTask.next_attempt_at <= now, SyncTask.lease_until.is_(None))
         .order_by(SyncTask.next_attempt_at).limit(batch)).all()
     enqueued = sum(1 for task in due if outbox.schedule(task))

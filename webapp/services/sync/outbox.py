@@ -46,7 +46,7 @@ def add_task(store_id: int, kind: TaskKind, target: str, *, order: Order | None 
     of `order`: the order was bulk-inserted and marked in flight already. A read-only store
     sends nothing: its callers check first; this refusal is the last line of defence."""
     _refuse_if_read_only(store_id)
-    task = SyncTask(store_id=store_id, kind=kind.value, target=target, payload=payload,
+    task = SyncTask(store_id=store_id, kind=kind, target=target, payload=payload,
                     next_attempt_at=utcnow(), urgent=urgent)
     if order is not None:
         task.order = order
@@ -72,7 +72,7 @@ def add_batch(store_id: int, kind: TaskKind,
     table = SyncTask.__table__
     now = utcnow()
     ids = list(db.session.execute(table.insert().returning(table.c.id), [
-        {"store_id": store_id, "kind": kind.value, "target": item[0], "order_id": item[1],
+        {"store_id": store_id, "kind": kind, "target": item[0], "order_id": item[1],
          "payload": item[2] if len(item) > 2 else None,
          "urgent": False, "next_attempt_at": now, "created_at": now, "updated_at": now}
         for item in targets]).scalars())
@@ -121,7 +121,7 @@ def expedite(task: SyncTask) -> None:
     holds it, and its claim count (which names the job) is still the one we looked at.
     """
     now, claims = utcnow(), task.claims
-    ours = (SyncTask.id == task.id, SyncTask.state == TaskState.PENDING.value,
+    ours = (SyncTask.id == task.id, SyncTask.state == TaskState.PENDING,
             SyncTask.claims == claims, SyncTask.lease_until.is_(None))
     if not task.urgent:  # background work a person now waits for: no more waiting
         db.session.execute(update(SyncTask).where(*ours).values(urgent=True)
@@ -149,7 +149,7 @@ def wake(task_ids: list[int]) -> int:
     if not task_ids:
         return 0
     now = utcnow()
-    free = (SyncTask.id.in_(task_ids), SyncTask.state == TaskState.PENDING.value,
+    free = (SyncTask.id.in_(task_ids), SyncTask.state == TaskState.PENDING,
             SyncTask.lease_until.is_(None))
     db.session.execute(update(SyncTask).where(*free, SyncTask.next_attempt_at > now)
                        .values(next_attempt_at=now).execution_options(synchronize_session=False))

@@ -12,19 +12,19 @@ from webapp.models import Order, SyncTask, TaskKind, TaskState
 from webapp.numbers import row_id
 
 PAGE_SIZE = 50
-STATE_LABELS = {TaskState.ERROR.value: "Error", TaskState.PENDING.value: "Pending",
-                TaskState.SYNCED.value: "Synced",
-                TaskState.RESOLVED.value: "Fixed in Seller Center",
-                TaskState.CORRECTED.value: "Corrected"}
+STATE_LABELS = {TaskState.ERROR: "Error", TaskState.PENDING: "Pending",
+                TaskState.SYNCED: "Synced",
+                TaskState.RESOLVED: "Fixed in Seller Center",
+                TaskState.CORRECTED: "Corrected"}
 # Errors first (they need a person), then what is on its way, then the settled ones.
-_RANK = case((SyncTask.state == TaskState.ERROR.value, 0),
-             (SyncTask.state == TaskState.PENDING.value, 1), else_=2)
+_RANK = case((SyncTask.state == TaskState.ERROR, 0),
+             (SyncTask.state == TaskState.PENDING, 1), else_=2)
 
 
 @dataclass(frozen=True)
 class TaskFilter:
-    state: str | None = None
-    kind: str | None = None
+    state: TaskState | None = None
+    kind: TaskKind | None = None
     store_id: int | None = None
     q: str | None = None  # an order number, purchase order, RMA or SKU
 
@@ -32,8 +32,8 @@ class TaskFilter:
     def parse(cls, args) -> TaskFilter:
         state, kind, store = args.get("state", ""), args.get("kind", ""), args.get("store", "")
         q = args.get("q", "").strip()[:100]
-        return cls(state=state if state in {s.value for s in TaskState} else None,
-                   kind=kind if kind in {k.value for k in TaskKind} else None,
+        return cls(state=TaskState(state) if state in set(TaskState) else None,
+                   kind=TaskKind(kind) if kind in set(TaskKind) else None,
                    store_id=row_id(store), q=q or None)
 
     def args(self, **changes) -> dict:

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import Refund, Return, Store, SyncTask, TaskKind
+from webapp.models import Refund, Return, Store, SyncTask, TaskKind, TaskState
 from webapp.models.base import utcnow
 from webapp.services.orders.storing import upsert
 from webapp.services.returns import status as return_status
@@ -296,7 +296,7 @@ class RefundReturn(TaskKindDef):
 
     def on_success(self, task: SyncTask, result) -> None:
         ret = db.session.get(Return, self._refund(task).return_id)
-        task.state = "synced"  # the return's status reads it
+        task.state = TaskState.SYNCED  # the return's status reads it
         return_status.refresh(ret)
         for order in {x.order for x in ret.lines if x.order}:
             link_order(order)

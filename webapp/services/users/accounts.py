@@ -64,7 +64,7 @@ def create_user(email: str, role: Role | str, password: str, *, by: User | None 
     user = User(email=email, role=Role(role), password_hash=generate_password_hash(password))
     db.session.add(user)
     db.session.flush()
-    audit.record("user.create", user=by, subject=email, role=user.role.value)
+    audit.record("user.create", user=by, subject=email, role=user.role)
     db.session.commit()
     return user
 
@@ -105,7 +105,7 @@ def change_role(user: User, role: Role | str, *, by: User) -> User:
     if user.role == Role.ADMIN and role != Role.ADMIN and _admins_left_without(user) == 0:
         raise ActionRefused("This is the last active admin: make someone else admin first.")
     if user.role != role:
-        audit.record("user.role", user=by, subject=user.email, old=user.role.value, new=role.value)
+        audit.record("user.role", user=by, subject=user.email, old=user.role, new=role)
         user.role = role
         user.session_token = new_session_token()  # re-sign-in picks up the new rights
         db.session.commit()
