@@ -16,7 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 run: setup
-	$(BIN)/python -m webapp.run
+	$(BIN)/python -m devserver
 
 # axe-core (pinned in tests/e2e/package.json and its lock) for the browser tests' accessibility
 # checks; installed, never committed. Without npm (and Chromium) the browser tests skip.

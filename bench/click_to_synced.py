@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from bench.common import ROOT, median, ms, now, p95, redis_url, write_section
@@ -52,7 +51,7 @@ def prepare(folder: Path, redis: str, sim, count: int):
 
 
 def start(env: dict) -> tuple[list[subprocess.Popen], str]:
-    from webapp.run.redis_server import free_port
+    from devserver.net import free_port, wait_until_serving
 
     port = free_port()
     web = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--threads",
@@ -62,15 +61,8 @@ def start(env: dict) -> tuple[list[subprocess.Popen], str]:
     worker = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the web server did not start") from None
-            time.sleep(0.2)
+    if not wait_until_serving(f"{url}/healthz", process=web):
+        raise RuntimeError("the web server did not start")
     return [web, worker], url
 
 

@@ -58,7 +58,7 @@ def now() -> str:
 def redis_url():
     """REDIS_URL / TEST_REDIS_URL when reachable (the bench empties it: give it its own
     database), else an embedded Redis for the run."""
-    from webapp.run.redis_server import EmbeddedRedis, reachable
+    from devserver.redis_server import EmbeddedRedis, reachable
 
     url = os.environ.get("BENCH_REDIS_URL") or os.environ.get("TEST_REDIS_URL")
     if url and reachable(url):

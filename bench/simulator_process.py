@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from bench.common import ROOT
@@ -15,8 +13,8 @@ class SimulatorProcess:
     """`python -m simulator serve` on a free port, with a fresh state file."""
 
     def __init__(self, folder: Path, rate_scale: float = 1.0, workers: int = 2) -> None:
+        from devserver.net import free_port, wait_until_serving
         from simulator import control
-        from webapp.run.redis_server import free_port
 
         self.db = folder / "simulator.sqlite"
         self.port = free_port()
@@ -25,15 +23,8 @@ class SimulatorProcess:
             [sys.executable, "-m", "simulator", "--db", str(self.db), "serve", "--port",
              str(self.port), "--workers", str(workers), "--threads", "8"], cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_sim/api/counters", timeout=1):
-                    break
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the simulator did not start") from None
-                time.sleep(0.1)
+        if not wait_until_serving(f"{self.url}/_sim/api/counters", process=self.process):
+            raise RuntimeError("the simulator did not start")
         self.conn = control.conn_for(self.db)
         control.set_rate_scale(self.conn, rate_scale)
 

@@ -11,7 +11,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
-from webapp.run.redis_server import EmbeddedRedis, reachable
+from devserver.redis_server import EmbeddedRedis, reachable
 
 TEST_SECRET_KEY = "test-secret-key"
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
@@ -211,10 +211,8 @@ def simulator(tmp_path_factory):
     """The simulator as its own gunicorn server process, on a free port, for the session."""
     import subprocess
     import sys
-    import time
-    import urllib.request
 
-    from webapp.run.redis_server import free_port
+    from devserver.net import free_port, wait_until_serving
 
     db = tmp_path_factory.mktemp("simulator") / "sim.sqlite"
     port = free_port()
@@ -222,15 +220,8 @@ def simulator(tmp_path_factory):
         [sys.executable, "-m", "simulator", "--db", str(db), "serve", "--port", str(port),
          "--workers", "2", "--threads", "8"], cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_sim/api/counters", timeout=1):
-                break
-        except OSError:
-            assert process.poll() is None, "the simulator exited"
-            assert time.monotonic() < deadline, "the simulator did not start"
-            time.sleep(0.1)
+    assert wait_until_serving(f"{url}/_sim/api/counters", process=process), \
+        "the simulator exited" if process.poll() is not None else "the simulator did not start"
     from simulator import control
 
     conn = control.conn_for(db)

@@ -46,9 +46,9 @@ def test_cli_check_explains_refused_credentials_without_the_secret(app, runner, 
 
 def test_cli_check_explains_an_unreachable_address(app, runner, walmart_store):
     """Nothing listening at the address: exit 1, 'Reach Walmart' failed, check the URL."""
+    from devserver.net import free_port
     from webapp.extensions import db
     from webapp.models import Store
-    from webapp.run.redis_server import free_port
 
     name, store_id, _seller = _store(app, walmart_store)
     moved = f"http://127.0.0.1:{free_port()}"  # the simulator's configured address, not running

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from devserver import demo
 from simulator import control
-from webapp.run import demo
 
 DEMO_ORDERS = 60  # two of them shipped, delivered and returned at Walmart
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from webapp.run.redis_server import EmbeddedRedis, free_port, reachable
-from webapp.run.supervisor import Child, Supervisor
+from devserver.net import free_port, wait_until_serving
+from devserver.redis_server import EmbeddedRedis, reachable
+from devserver.supervisor import Child, Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +29,35 @@ def test_embedded_redis_starts_answers_and_stops(tmp_path):
     assert reachable(server.url)
     server.stop()
     assert not reachable(server.url, timeout=0.3)
+
+
+def test_the_product_never_imports_the_dev_tools():
+    """webapp/, jobs/ and the simulator run without `make run`'s package: none imports it."""
+    importers = [str(path.relative_to(ROOT)) for folder in ("webapp", "jobs", "simulator")
+                 for path in (ROOT / folder).rglob("*.py")
+                 if re.search(r"^\s*(from|import) devserver\b", path.read_text(), re.M)]
+    assert importers == []
+    assert (ROOT / "wsgi.py").read_text().count("devserver") == 0
+
+
+def test_waiting_for_a_server_that_exited_ends_at_once():
+    """wait_until_serving gives up as soon as the server's process has exited, not at the
+    timeout; a server that answers is seen."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    started = time.monotonic()
+    assert not wait_until_serving(f"http://127.0.0.1:{free_port()}/", timeout=30,
+                                  process=process)
+    assert time.monotonic() - started < 5
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
+                               "127.0.0.1", "--directory", str(ROOT / "devserver")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_until_serving(f"http://127.0.0.1:{port}/", timeout=30, process=server)
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 def test_supervisor_restarts_a_child_that_dies(tmp_path):
@@ -94,21 +124,14 @@ def test_make_run_serves_the_dashboard_and_stops_everything(tmp_path):
                ORDERDECK_ADMIN_EMAIL="owner@example.com",
                ORDERDECK_ADMIN_PASSWORD="owner password 1", ORDERDECK_DEMO_ORDERS="40",
                ORDERDECK_SIMULATOR_PORT=str(free_port()))
-    launcher = subprocess.Popen([sys.executable, "-m", "webapp.run"], cwd=ROOT, env=env,
+    launcher = subprocess.Popen([sys.executable, "-m", "devserver"], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/login", timeout=2) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                assert launcher.poll() is None, launcher.stdout.read()
-                assert time.monotonic() < deadline, "make run did not serve /login in time"
-                time.sleep(0.5)
+        if not wait_until_serving(f"{base}/login", timeout=90, process=launcher):
+            assert launcher.poll() is None, launcher.stdout.read()
+            raise AssertionError("make run did not serve /login in time")
         runtime = json.loads((tmp_path / "runtime.json").read_text())
         assert reachable(runtime["redis_url"])  # other shells find the same Redis
 
@@ -172,7 +195,7 @@ def test_ctrl_c_while_starting_stops_what_was_started(tmp_path):
     env.update(ORDERDECK_INSTANCE=str(tmp_path), PORT=str(free_port()),
                ORDERDECK_ADMIN_PASSWORD="owner password 1", ORDERDECK_DEMO_ORDERS="40",
                ORDERDECK_SIMULATOR_PORT=str(free_port()))
-    launcher = subprocess.Popen([sys.executable, "-m", "webapp.run"], cwd=ROOT, env=env,
+    launcher = subprocess.Popen([sys.executable, "-m", "devserver"], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True)
     try:

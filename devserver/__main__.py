@@ -1,4 +1,4 @@
-"""`python -m webapp.run` (what `make run` calls): Redis, database, admin, web, worker, cron."""
+"""`python -m devserver` (what `make run` calls): Redis, database, admin, web, worker, cron."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import os
 import signal
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from config import RUNTIME_FILE, launcher_settings
-from webapp.run import demo, logs
-from webapp.run.redis_server import EmbeddedRedis, reachable
-from webapp.run.supervisor import Child, Supervisor
+from devserver import demo, logs
+from devserver.net import wait_until_serving
+from devserver.redis_server import EmbeddedRedis, reachable
+from devserver.supervisor import Child, Supervisor
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def say(message: str) -> None:
@@ -56,18 +56,6 @@ def shown(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def wait_until_serving(url: str, timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.3)
-    return False
 
 
 def _interrupt(_signum, _frame) -> None:
@@ -117,7 +105,7 @@ def start(supervisor: Supervisor) -> int:
     simulator, simulator_url = demo.simulator_child(instance, settings["simulator_port"], env,
                                                     log_dir / "simulator.log")
     supervisor.add(simulator)
-    if not demo.wait_for(f"{simulator_url}/_sim/api/counters"):
+    if not wait_until_serving(f"{simulator_url}/_sim/api/counters", process=simulator.process):
         say("the Walmart simulator did not start")
         return 1
     seller_secret = demo.prepare_seller(demo.simulator_conn(instance), settings["demo_orders"])
@@ -148,7 +136,7 @@ def start(supervisor: Supervisor) -> int:
                                 "wsgi:app"]))
     names = ", ".join(c.log.name for c in supervisor.children if c.log) + ", launcher.log"
     say(f"logs: {shown(log_dir)}/ ({names}); warnings and errors also show here")
-    serving = wait_until_serving(f"http://127.0.0.1:{port}/healthz")
+    serving = wait_until_serving(f"http://127.0.0.1:{port}/healthz", timeout=60)
     supervisor.echo()
     if serving:
         say(f"Orderdeck is running on http://127.0.0.1:{port}  (Ctrl-C stops everything)")
