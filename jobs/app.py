@@ -9,6 +9,9 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 
+from webapp import create_app
+from webapp.extensions import db
+
 _app: Flask | None = None
 _pid: int | None = None
 
@@ -17,14 +20,10 @@ def get_app() -> Flask:
     """This process's app; after a fork the child drops the parent's database connections."""
     global _app, _pid
     if _app is None:
-        from webapp import create_app
-
         # A worker waits on Redis with nobody waiting on it: no web fail-fast (see
         # webapp.extensions.redis_connection).
         _app, _pid = create_app({"REDIS_FAIL_FAST": False}), os.getpid()
     elif _pid != os.getpid():
-        from webapp.extensions import db
-
         with _app.app_context():
             db.engine.dispose(close=False)  # never share a parent's sockets
         _pid = os.getpid()

@@ -13,6 +13,7 @@ from webapp.extensions import db
 from webapp.models import Store
 from webapp.models.base import utcnow
 from webapp.services.orders import importer
+from webapp.services.returns import importer as returns_importer
 from webapp.services.stores import credentials
 from webapp.walmart import WalmartError
 
@@ -43,10 +44,8 @@ def import_store(store_id: int, trigger: str = "schedule", run_id: int | None = 
 @app_job
 def import_returns(store_id: int) -> str:
     """One returns pass of one store."""
-    from webapp.services.returns.importer import import_returns as run
-
     try:
-        return f"{run(store_id)} return(s) read"
+        return f"{returns_importer.import_returns(store_id)} return(s) read"
     except importer.ImportDeferred as exc:
         enqueue_returns_import(store_id, at=utcnow() + timedelta(seconds=exc.wait_seconds + 1))
         return f"deferred: {exc}"

@@ -8,6 +8,7 @@ from rq import SimpleWorker
 
 from jobs.app import get_app
 from jobs.queue import QUEUE_NAME
+from webapp.extensions import redis_connection
 
 
 def main() -> int:
@@ -15,8 +16,6 @@ def main() -> int:
     # built once, instead of once per job as a forking worker would.
     app = get_app()
     with app.app_context():
-        from webapp.extensions import redis_connection
-
         connection = redis_connection()
     worker = SimpleWorker([QUEUE_NAME], connection=connection)
     worker.work(with_scheduler=True, logging_level="INFO")

@@ -1,5 +1,6 @@
-"""The layers stay apart: views never import views, services never import job modules, and
-only jobs/queue.py spells a job's dotted name."""
+"""The layers stay apart: views never import views, services never import job modules, only
+jobs/queue.py spells a job's dotted name, no import cycle hides in a function, and the Walmart
+client and the simulator import nothing of the app."""
 
 from __future__ import annotations
 
@@ -46,3 +47,55 @@ def test_job_names_are_spelled_in_the_queue_module_only():
             if path == ROOT / "jobs" / "queue.py":
                 continue
             assert not name.search(path.read_text()), path
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """Modules imported when `path` is imported: its module-level statements only (not inside
+    functions, and not under `if TYPE_CHECKING:`), a `from package import module` resolved to
+    the module."""
+    known = {_module_name(p) for p in ROOT.glob("*/**/*.py")}
+    names: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found = [f"{node.module}.{a.name}" for a in node.names
+                     if f"{node.module}.{a.name}" in known]
+            names.update(found or [node.module])
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names & known
+
+
+def test_no_import_cycle_hides_behind_the_module_level_imports():
+    """The product's modules import each other at the top without a cycle: the few imports
+    that must wait for a cycle are inside a function, each with a comment naming it."""
+    graph = {_module_name(p): _top_level_imports(p)
+             for top in ("webapp", "jobs", "devserver") for p in (ROOT / top).rglob("*.py")}
+    state: dict[str, str] = {}
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for other in sorted(graph.get(module, ())):
+            if other == module:
+                continue
+            assert state.get(other) != "open", " → ".join(path[path.index(other):] + [other])
+            if other not in state:
+                visit(other, path + [other])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+
+
+def test_the_walmart_client_and_the_simulator_import_nothing_of_the_app():
+    """The client speaks Walmart only; the simulator is an independent Walmart."""
+    for path in (ROOT / "webapp" / "walmart").rglob("*.py"):
+        assert {m for m in _imports(path) if m.startswith("webapp")
+                and not m.startswith("webapp.walmart")} == set(), path
+    for path in (ROOT / "simulator").rglob("*.py"):
+        assert not [m for m in _imports(path) if m.split(".")[0] in ("webapp", "jobs")], path

@@ -8,7 +8,11 @@ from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config, extensions, policy, blueprints, errors, CLI — in that order."""
+    """Build the app: config, extensions, policy, blueprints, errors, CLI — in that order.
+
+    The factory imports its parts here, as Flask's application-factory pattern does: importing
+    `webapp.models` or `webapp.walmart` (the migrations, the simulator's contract tests) then
+    loads no view, form or service."""
     from config import load_config
 
     settings = load_config(**(config or {}))

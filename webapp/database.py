@@ -8,7 +8,10 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+import webapp.models  # noqa: F401  (registers the tables)
 from webapp.extensions import db, migrate
+from webapp.list_versions import init_list_versions
+from webapp.services.unit_of_work import init_unit_of_work
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -38,12 +41,8 @@ def init_database(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    import webapp.models  # noqa: F401  (registers the tables)
-
     db.init_app(app)
-    from webapp.list_versions import init_list_versions
     init_list_versions()  # lists' change markers move with every commit that changes them
-    from webapp.services.unit_of_work import init_unit_of_work
     init_unit_of_work()  # a commit publishes its tasks and invalidates counts; a rollback forgets
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     with app.app_context():

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, request, url_for
 from flask_login import current_user
 
+from webapp.extensions import login_manager
 from webapp.models import Role
 
 # Endpoints a signed-out person may reach; everything else requires sign-in.
@@ -48,7 +49,6 @@ def _enforce_sign_in():
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
     if not current_user.is_authenticated:
-        from webapp.extensions import login_manager
         return login_manager.unauthorized()
     if (request.method not in SAFE_METHODS and current_user.role == Role.VIEWER
             and request.endpoint not in VIEWER_WRITABLE):

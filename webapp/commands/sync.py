@@ -7,6 +7,11 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from jobs.drain import drain as run_drain
+from webapp.services.errors import ActionRefused
+from webapp.services.sync.actions import send_now as send
+from webapp.services.sync.explain import target
+
 sync_cli = AppGroup("sync", help="The outbox of Walmart updates.")
 
 
@@ -15,9 +20,6 @@ sync_cli = AppGroup("sync", help="The outbox of Walmart updates.")
               help="Seconds to wait for every task to settle.")
 def drain(timeout: float) -> None:
     """Process sync work now until nothing is pending (exit 0) or the timeout passes (exit 1)."""
-    from jobs.drain import drain as run_drain
-    from webapp.services.sync.explain import target
-
     left = run_drain(timeout)
     if not left:
         click.echo("No sync task is pending.")
@@ -35,9 +37,6 @@ def drain(timeout: float) -> None:
 @click.argument("task_id", type=click.IntRange(1, 2**31 - 1))
 def send_now(task_id: int) -> None:
     """Send now a task waiting out its retry delay (its next try is due at once)."""
-    from webapp.services.errors import ActionRefused
-    from webapp.services.sync.actions import send_now as send
-
     try:
         sent = send(task_id, by=None, actor="cli")
     except ActionRefused as exc:

@@ -6,8 +6,10 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
-from webapp.models import Role
+from webapp.extensions import db
+from webapp.models import Role, User
 from webapp.services.errors import ActionRefused
 from webapp.services.users import accounts as user_service
 
@@ -52,11 +54,6 @@ def set_password(email: str, password_stdin: bool) -> None:
 @users_cli.command("list")
 def list_users() -> None:
     """List users with role and state."""
-    from sqlalchemy import select
-
-    from webapp.extensions import db
-    from webapp.models import User
-
     for user in db.session.scalars(select(User).order_by(User.email)):
         click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'inactive'}")
 

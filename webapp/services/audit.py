@@ -10,7 +10,7 @@ from flask import has_request_context, request
 from sqlalchemy import or_, select
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, User
+from webapp.models import AuditEvent, Order, User
 from webapp.numbers import row_id
 
 
@@ -69,8 +69,6 @@ class AuditFilter:
 
 def events(f: AuditFilter, before: int | None = None) -> tuple[list[AuditEvent], int | None]:
     """Newest first, keyset by id; returns (events, the `before` of the next page)."""
-    from webapp.models import Order
-
     query = select(AuditEvent)
     if f.user_id:
         query = query.where(AuditEvent.user_id == f.user_id)
@@ -99,8 +97,6 @@ class EventList:
 
 def list_events(f: AuditFilter, before: int | None = None) -> EventList:
     """One page of the Audit log, with what it links to and filters by."""
-    from webapp.models import Order
-
     rows, next_before = events(f, before)
     subjects = {e.subject for e in rows if e.subject}
     orders = dict(db.session.execute(select(Order.number, Order.id).where(
