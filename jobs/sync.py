@@ -7,7 +7,6 @@ import logging
 from jobs.app import app_job
 from jobs.maintenance import clean_registries
 from webapp.extensions import db
-from webapp.models import TaskState
 from webapp.services.stores import notifications
 from webapp.services.sync import engine as sync_engine
 
@@ -27,8 +26,8 @@ def run_task(task_id: int) -> str:
 
 def log_outcome(task_id: int, outcome: sync_engine.Outcome) -> None:
     """One line: a warning when a person must act (Error), else a note (retried by itself)."""
-    level = logging.WARNING if outcome.state == TaskState.ERROR else logging.INFO
-    what = "in Error" if outcome.state == TaskState.ERROR else "to be retried"
+    level = logging.WARNING if outcome.state == "error" else logging.INFO
+    what = "in Error" if outcome.state == "error" else "to be retried"
     message = " ".join(outcome.message.split())  # Walmart's text may hold line breaks
     log.log(level, "sync task %s %s (recorded on the task): %s", task_id, what, message[:300])
 

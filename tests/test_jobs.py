@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from rq import SimpleWorker
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from jobs.queue import QUEUE_NAME, enqueue, get_queue
@@ -51,8 +51,9 @@ def test_registry_cleanup_moves_a_dead_workers_job_out_of_started(app_ctx):
 
     queue = get_queue()
     job = queue.enqueue("tests.jobs_for_tests.which_database", job_id="orphan")
-    queue.connection.lpop(queue.key)  # a worker took it and died holding it: its entry in
-    registry = StartedJobRegistry(queue=queue)  # 'started' has a heartbeat long expired
+    queue.connection.lpop(queue.key)  # a worker took it and died holding it: the job reads
+    job.set_status(JobStatus.STARTED)  # started, its entry in 'started' has a heartbeat long
+    registry = StartedJobRegistry(queue=queue)  # expired (RQ 3 fails only a started job)
     registry.connection.zadd(registry.key, {f"{job.id}:exec": 1})
     assert "orphan" in registry.get_job_ids(cleanup=False)
     assert clean_registries() == 1  # the orphan

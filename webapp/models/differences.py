@@ -8,8 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models.base import UTCDateTime, str_enum, utcnow
-from webapp.models.sync import TaskKind
+from webapp.models.base import UTCDateTime, utcnow
 
 
 class WalmartDifference(db.Model):
@@ -30,7 +29,9 @@ class WalmartDifference(db.Model):
     order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("sync_tasks.id"))
     source: Mapped[str] = mapped_column(String(20))   # what found it: "fixed_check", …
-    kind: Mapped[TaskKind] = mapped_column(str_enum(TaskKind, 20))  # what differs: the update
+    # What differs: today the kind of update closed by hand ("ship", "cancel" …); a
+    # reconciliation adds its own kinds, so this is not limited to the task kinds.
+    kind: Mapped[str] = mapped_column(String(20))
     ours: Mapped[str] = mapped_column(Text)           # what Orderdeck expected, in words
     walmart: Mapped[str] = mapped_column(Text)        # what Walmart showed, in words
     found_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -9,6 +9,7 @@ from webapp.extensions import db
 from webapp.models import ImportRun, Store, User
 from webapp.models.base import utcnow
 from webapp.services import audit
+from webapp.services.unit_of_work import action
 
 
 def request_run(store_id: int, trigger: str) -> ImportRun:
@@ -28,6 +29,7 @@ def fail_run(run_id: int, error: str) -> None:
     db.session.commit()
 
 
+@action
 def request_import(store: Store, *, by: User | None) -> None:
     """Queue an import of the store now (the job does the work; the page shows progress)."""
     audit.record("store.import", user=by, store_id=store.id, subject=store.name)

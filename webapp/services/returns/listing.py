@@ -44,7 +44,7 @@ def list_returns(f: ReturnFilter) -> ReturnList:
     """Returns matching `f`, the one to send back soonest first (at most PAGE)."""
     query = select(Return).options(selectinload(Return.lines).selectinload(ReturnLine.order))
     if f.status:
-        query = query.where(Return.status == f.status.value)
+        query = query.where(Return.status == f.status)
     elif f.awaiting:
         query = query.where(Return.status.in_(AWAITING_REFUND))
     if f.q:

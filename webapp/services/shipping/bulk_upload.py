@@ -19,6 +19,7 @@ from webapp.services.errors import ActionRefused
 from webapp.services.orders import detail as order_detail
 from webapp.services.shipping import tracking_numbers as tracking
 from webapp.services.shipping.ship import PackageInput, ship_order
+from webapp.services.unit_of_work import action
 from webapp.walmart import enums
 
 MAX_ROWS = 2000
@@ -170,6 +171,7 @@ def order_plans(plan: Plan) -> list[OrderPlan]:
     return out
 
 
+@action
 def apply(plan: Plan, *, by: User | None) -> TrackingUpload:
     """Create the shipments of a checked plan (each through ship_order and the sync engine),
     and keep what happened per order for the result page; when Walmart's rules or this
@@ -185,6 +187,8 @@ def apply(plan: Plan, *, by: User | None) -> TrackingUpload:
             shipment = ship_order(order.id, packages, utcnow(), by=by,
                                   actor=by.email if by else "upload", confirm_warnings=True)
         except ActionRefused as exc:
+            # ship_order joined this action's unit of work, so its refusal is undone here,
+            # and the next order of the file goes on (each shipped order is committed).
             db.session.rollback()
             outcomes.append({**outcome, "result": "Refused", "message": str(exc)})
             continue

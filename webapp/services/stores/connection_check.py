@@ -26,6 +26,7 @@ from webapp.services.stores.editing import (
     clean_base_url,
     client_secret,
 )
+from webapp.services.unit_of_work import action
 from webapp.walmart import (
     AuthenticationError,
     DataError,
@@ -125,6 +126,7 @@ def _recorded(result: CheckResult, store: Store | None, name: str, by: User | No
     return result
 
 
+@action
 def check_store(store: Store, *, by: User | None) -> CheckResult:
     """Test a saved store's connection (only at an address a store may use)."""
     refusal = address_refusal(store.environment, store.base_url)

@@ -195,6 +195,7 @@ def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
     return store
 
 
+@action
 def set_default_ship_node(store: Store, value: str | None, *, by: User | None,
                           actor: str | None = None) -> Store:
     """Name the store's default ship node (None or "" clears it)."""

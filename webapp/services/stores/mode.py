@@ -22,6 +22,7 @@ from webapp.services import audit
 from webapp.services.errors import StoreReadOnly
 from webapp.services.orders import status as order_status
 from webapp.services.sync import outbox
+from webapp.services.unit_of_work import action
 
 # The sync engine parks a read-only store's pending tasks under this code (sending nothing).
 PARKED = "READ_ONLY"
@@ -36,6 +37,7 @@ def refuse_if_read_only(store: Store | None) -> None:
         raise StoreReadOnly(store.name)
 
 
+@action
 def set_read_only(store: Store, *, by: User | None) -> Store:
     """Stop sending anything for this store. Tasks already pending wait (the sync engine sends
     nothing for a read-only store) until it is switched back."""
@@ -60,6 +62,7 @@ def waiting_orders(store: Store) -> list[Order]:
         Order.store_id == store.id, open_unacknowledged, ~acknowledging).order_by(Order.id)))
 
 
+@action
 def set_read_write(store: Store, *, by: User | None) -> int:
     """Start sending for this store; returns how many waiting orders are read back (and
     acknowledged where Walmart still shows lines in Created)."""

@@ -14,6 +14,7 @@ from webapp.models.base import utcnow
 from webapp.models.users import new_session_token
 from webapp.services import audit
 from webapp.services.errors import ActionRefused
+from webapp.services.unit_of_work import action
 from webapp.services.users import login_throttle
 
 MIN_PASSWORD_LENGTH = 10
@@ -53,6 +54,7 @@ def _check_password(password: str) -> None:
                             "first: choose another.", field="password")
 
 
+@action
 def create_user(email: str, role: Role | str, password: str, *, by: User | None = None) -> User:
     """Create an account; refused when the e-mail is taken or the password too short."""
     email = normalize_email(email)
@@ -99,6 +101,7 @@ def _admins_left_without(user: User) -> int:
         User.role == Role.ADMIN, User.active.is_(True), User.id != user.id)) or 0
 
 
+@action
 def change_role(user: User, role: Role | str, *, by: User) -> User:
     """Give `user` another role; the last active admin keeps theirs."""
     role = Role(role)
@@ -112,6 +115,7 @@ def change_role(user: User, role: Role | str, *, by: User) -> User:
     return user
 
 
+@action
 def set_active(user: User, active: bool, *, by: User) -> User:
     """Deactivate (ending their sessions) or reactivate an account."""
     if not active and user.id == by.id:
@@ -126,6 +130,7 @@ def set_active(user: User, active: bool, *, by: User) -> User:
     return user
 
 
+@action
 def set_password(user: User, password: str, *, by: User | None = None) -> User:
     """Set a new password; every open session of that user ends."""
     _check_password(password)
