@@ -52,7 +52,9 @@ class TaskKindDef(ABC):
         """Call Walmart once; the answer goes to on_success."""
 
     def read_back(self, client: WalmartClient, task: SyncTask) -> Any:
-        """Walmart's current view of the target, for applied()."""
+        """Walmart's current view of the target, for applied(). Not a stub: a kind with
+        `read_endpoint = None` (stock pushes, which set an absolute quantity) is never read
+        back by the engine, so reaching this is a bug."""
         raise NotImplementedError(f"a {self.kind} task is never read back")
 
     @abstractmethod
