@@ -41,6 +41,8 @@ class Order(db.Model):
         Index("ix_orders_order_date", "order_date", "id"),
         Index("ix_orders_ship_by", "ship_by", "id"),
         Index("ix_orders_updated", "updated_at", "id"),
+        # The ship nodes a store's orders name (stock.ship_nodes.known_nodes seeks it).
+        Index("ix_orders_store_ship_node", "store_id", "ship_node"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
