@@ -73,7 +73,33 @@ def test_cron_schedule_registers_the_sweeper_and_the_import():
     entries = {(d["func"].__name__, d["queue_name"], d["interval"])
                for d in cron._job_data_registry}
     assert entries == {("sweep", QUEUE_NAME, 60), ("import_all", QUEUE_NAME, 120),
-                       ("import_all_returns", QUEUE_NAME, 300)}
+                       ("import_all_returns", QUEUE_NAME, 300),
+                       ("refresh_planner_statistics", QUEUE_NAME, 3600)}
+
+
+def test_the_planner_statistics_job_gives_sqlite_what_it_chooses_indexes_by(app,
+                                                                              walmart_store):
+    """SQLite has no statistics until ANALYZE runs: the hourly job leaves them (sampled), so
+    Stores' "imported today" takes the created_at index rather than the store index, through
+    every order; PostgreSQL keeps its own (autovacuum): the job does nothing there."""
+    from sqlalchemy import insert, text
+
+    from jobs.maintenance import refresh_planner_statistics
+    from webapp.extensions import db
+    from webapp.models import Order
+
+    store_id, _seller = walmart_store()
+    with app.app_context():
+        db.session.execute(insert(Order), [
+            {"store_id": store_id, "purchase_order_id": f"{n:015d}", "currency": "USD"}
+            for n in range(200)])
+        db.session.commit()
+        ran = refresh_planner_statistics()
+        if db.engine.dialect.name != "sqlite":
+            assert ran is False
+            return
+        assert ran is True
+        assert db.session.scalar(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'orders'"))
 
 
 def test_a_failed_jobs_id_does_not_block_the_work(app_ctx):

@@ -13,7 +13,9 @@ from webapp.models.base import UTCDateTime, utcnow
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_created_at", "created_at"),)
+    __table_args__ = (Index("ix_audit_events_created_at", "created_at"),
+                      # The audit log filtered to one order, newest first.
+                      Index("ix_audit_events_subject", "subject", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -16,7 +16,7 @@ class Cancellation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("sync_tasks.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("sync_tasks.id"), index=True)
     reason: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -32,7 +32,7 @@ class CancellationLine(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cancellation_id: Mapped[int] = mapped_column(ForeignKey("cancellations.id"), index=True)
-    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
     quantity: Mapped[int] = mapped_column()
 
     cancellation: Mapped[Cancellation] = relationship(back_populates="lines")

@@ -6,7 +6,17 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -41,6 +51,14 @@ class Order(db.Model):
         Index("ix_orders_order_date", "order_date", "id"),
         Index("ix_orders_ship_by", "ship_by", "id"),
         Index("ix_orders_updated", "updated_at", "id"),
+        # The other sorts under a status card or a store filter: without these the database
+        # takes the equality's index and sorts every matching order (years of Shipped ones).
+        Index("ix_orders_status_ship_by", "status", "ship_by", "id"),
+        Index("ix_orders_status_updated", "status", "updated_at", "id"),
+        Index("ix_orders_store_ship_by", "store_id", "ship_by", "id"),
+        Index("ix_orders_store_updated", "store_id", "updated_at", "id"),
+        # Orders imported today (Stores' health).
+        Index("ix_orders_created_at", "created_at"),
         # The ship nodes a store's orders name (stock.ship_nodes.known_nodes seeks it).
         Index("ix_orders_store_ship_node", "store_id", "ship_node"),
     )
@@ -166,7 +184,13 @@ class SkuStock(db.Model):
 class ImportRun(db.Model):
     """One import pass of one store: what it read, created and could not store."""
     __tablename__ = "import_runs"
-    __table_args__ = (Index("ix_import_runs_store_started", "store_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_import_runs_store_started", "store_id", "started_at"),
+        # The runs still going (health's "importing now"): a handful among years of runs.
+        Index("ix_import_runs_unfinished", "started_at",
+              sqlite_where=text("finished_at IS NULL"),
+              postgresql_where=text("finished_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))

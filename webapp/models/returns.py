@@ -26,7 +26,9 @@ class ReturnStatus(enum.StrEnum):
 class Return(db.Model):
     __tablename__ = "returns"
     __table_args__ = (UniqueConstraint("store_id", "rma", name="uq_returns_store_rma"),
-                      Index("ix_returns_status_by", "status", "return_by"))
+                      Index("ix_returns_status_by", "status", "return_by"),
+                      # The Returns list's default order, every status together.
+                      Index("ix_returns_return_by", "return_by", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
@@ -58,7 +60,7 @@ class ReturnLine(db.Model):
     return_id: Mapped[int] = mapped_column(ForeignKey("returns.id"), index=True)
     number: Mapped[int] = mapped_column()  # Walmart's returnOrderLineNumber
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
-    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"))
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"), index=True)
     purchase_order_id: Mapped[str | None] = mapped_column(String(40))
     purchase_order_line: Mapped[int | None] = mapped_column()
     sku: Mapped[str | None] = mapped_column(String(100), index=True)
@@ -88,7 +90,7 @@ class Refund(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     return_id: Mapped[int] = mapped_column(ForeignKey("returns.id"), index=True)
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("sync_tasks.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("sync_tasks.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     # {return line number: quantity}, the restocked line numbers, and each line's refunded
     # quantity once this refund is applied (what the read-back looks for).

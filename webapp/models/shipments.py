@@ -16,7 +16,7 @@ class Shipment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("sync_tasks.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("sync_tasks.id"), index=True)
     ship_time: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -58,7 +58,7 @@ class ShipmentLine(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     package_id: Mapped[int] = mapped_column(ForeignKey("shipment_packages.id"), index=True)
-    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
     quantity: Mapped[int] = mapped_column()
 
     package: Mapped[ShipmentPackage] = relationship(back_populates="lines")
