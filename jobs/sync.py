@@ -7,6 +7,7 @@ import logging
 from jobs.app import app_job
 from jobs.maintenance import clean_registries
 from webapp.extensions import db
+from webapp.services.orders import status_counts
 from webapp.services.stores import notifications
 from webapp.services.sync import engine as sync_engine
 
@@ -55,8 +56,9 @@ def run_tasks(task_ids: list[int]) -> dict:
 @app_job
 def sweep() -> dict:
     """Every minute: dead leases, stuck tasks, due tasks with no job, RQ's started registry,
-    and alerts for stores whose import keeps failing."""
+    alerts for stores whose import keeps failing, and the order counts' rows folded."""
     result = sync_engine.sweep()
     result["import_alerts"] = notifications.check_import_alerts()
     result["abandoned_jobs"] = clean_registries()
+    result["status_counts_folded"] = status_counts.fold()
     return result

@@ -254,3 +254,39 @@ def test_tracking_uploads_migration_keeps_existing_data(tmp_path, redis_url):
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT email FROM users")).scalar() == "op@example.com"
         db.engine.dispose()
+
+
+def test_status_counts_migration_counts_the_existing_orders_in(tmp_path, redis_url):
+    """An install with orders upgrades to the kept counts: its orders are counted, and the
+    triggers count what comes after."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import _settings
+    from webapp import create_app
+    from webapp.extensions import db
+
+    url = f"sqlite:///{tmp_path / 'counts.sqlite'}"
+    app = create_app(_settings(url, redis_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="d3c7a9f5e123")
+        with db.engine.begin() as conn:
+            _old_store(conn, "2026-12-01")
+            for n, status in enumerate(["Open", "Open", "Shipped"]):
+                conn.execute(text(
+                    "INSERT INTO orders (store_id, purchase_order_id, currency, order_value, "
+                    "status, intent_to_cancel, in_flight, return_open, walmart_disagrees, "
+                    f"created_at, updated_at) VALUES (1, 'PO{n}', 'USD', 0, '{status}', 0, 0, "
+                    "0, 0, '2026-12-01 00:00:00', '2026-12-01 00:00:00')"))
+        upgrade()
+        from webapp.services.orders.status_counts import per_status
+
+        counts = per_status(1)
+        assert (counts["Open"], counts["Shipped"]) == (2, 1)
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE orders SET status = 'Shipped' WHERE purchase_order_id = "
+                              "'PO0'"))
+        db.session.rollback()
+        counts = per_status(1)
+        assert (counts["Open"], counts["Shipped"]) == (1, 2)
+        db.engine.dispose()

@@ -3,7 +3,14 @@
 from webapp.models.audit import AuditEvent
 from webapp.models.cancellations import Cancellation, CancellationLine
 from webapp.models.differences import WalmartDifference
-from webapp.models.orders import ImportRun, Order, OrderLine, OrderStatus, SkuStock
+from webapp.models.orders import (
+    ImportRun,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusDelta,
+    SkuStock,
+)
 from webapp.models.returns import Refund, Return, ReturnLine, ReturnStatus
 from webapp.models.shipments import Shipment, ShipmentLine, ShipmentPackage, TrackingUpload
 from webapp.models.stores import Environment, Store
@@ -11,6 +18,7 @@ from webapp.models.sync import SyncTask, TaskKind, TaskState
 from webapp.models.users import Role, User
 
 __all__ = ["AuditEvent", "Cancellation", "CancellationLine", "Environment", "ImportRun", "Order",
-           "OrderLine", "OrderStatus", "Refund", "Return", "ReturnLine", "ReturnStatus", "Role",
+           "OrderLine", "OrderStatus", "OrderStatusDelta", "Refund", "Return", "ReturnLine",
+           "ReturnStatus", "Role",
            "Shipment", "ShipmentLine", "ShipmentPackage", "SkuStock", "Store", "SyncTask",
            "TaskKind", "TaskState", "TrackingUpload", "User", "WalmartDifference"]

@@ -118,6 +118,17 @@ class Order(db.Model):
         return sum(line.quantity for line in self.lines)
 
 
+class OrderStatusDelta(db.Model):
+    """+1/-1 per order entering/leaving a (store, status), written by triggers on `orders`
+    (services/orders/status_counts.py says why; the sweeper folds them)."""
+    __tablename__ = "order_status_deltas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20))
+    delta: Mapped[int] = mapped_column()
+
+
 class OrderLine(db.Model):
     __tablename__ = "order_lines"
     __table_args__ = (UniqueConstraint("order_id", "line_number", name="uq_order_lines_number"),)

@@ -20,6 +20,7 @@ from webapp.models import (
     Store,
 )
 from webapp.numbers import MAX_ID, digits
+from webapp.services.orders import status_counts as kept_counts
 from webapp.services.orders.dashboard import needs_condition
 from webapp.team_time import day_start
 
@@ -246,7 +247,11 @@ def invalidate_counts() -> None:
 
 
 def status_counts(f: OrderFilter) -> dict[str, int]:
-    """Orders per status for the store and date filters (not the search), cached in Redis."""
+    """Orders per status for the store and date filters (not the search). Without a date
+    filter, from the counts the database keeps (status_counts.py); within dates, counted in
+    that range and cached in Redis until an order changes."""
+    if not (f.date_from or f.date_to):
+        return kept_counts.per_status(f.store_id)
     try:  # one round trip: the current version, and the counts with the version they are of
         conn = redis_connection()
         key = f"orderdeck:counts:{f.store_id}:{f.date_from}:{f.date_to}"
