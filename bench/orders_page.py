@@ -83,16 +83,26 @@ def shapes(app, samples: dict) -> list[tuple[str, dict, str | None]]:
     return out
 
 
-def rounds(requests: int, *calls) -> list[list[float]]:
+def rounds(requests: int, *calls, budget: float = 90.0) -> list[list[float]]:
     """Each call once per round, in turn (they share the machine's noise); times after the
-    warm-up rounds, per call."""
+    warm-up rounds, per call. A shape so slow that `requests` rounds would take longer than
+    `budget` seconds gets fewer (never under 10): a regression must not hold the run for
+    hours, and its ratio shows it anyway."""
     times: list[list[float]] = [[] for _ in calls]
-    for i in range(requests + WARM_UP):
+    i = 0
+    while i < requests + WARM_UP:
+        began = time.perf_counter()
         for k, call in enumerate(calls):
             started = time.perf_counter()
             call()
             if i >= WARM_UP:
                 times[k].append(time.perf_counter() - started)
+        if i == WARM_UP - 1:
+            fitting = max(10, int(budget / max(time.perf_counter() - began, 1e-6)))
+            if fitting < requests:
+                print(f"  (slow: {fitting} timed rounds instead of {requests})")
+                requests = fitting
+        i += 1
     return times
 
 
@@ -119,6 +129,7 @@ def measure(database_url: str, label: str, count: int, requests: int, seed: int,
             cache: Path | None) -> dict:
     from redis import Redis
 
+    load = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     with redis_url() as redis, tempfile.TemporaryDirectory() as instance:
         Redis.from_url(redis).flushdb()
         samples = None
@@ -213,14 +224,15 @@ def measure(database_url: str, label: str, count: int, requests: int, seed: int,
               f"({len(bare_times)} requests)")
         for r in results:
             _print(r)
-        return {"db": label, "results": results, "bare_p50": bare_p50, "bare_p95": bare_p95,
-                "bare_n": len(bare_times), "samples": samples, "csv": download}
+        return {"db": label, "load": load, "results": results, "bare_p50": bare_p50,
+                "bare_p95": bare_p95, "bare_n": len(bare_times), "samples": samples,
+                "csv": download}
 
 
 def _result(label: str, name: str, times: list[list[float]], target: float,
             fragment: bool = False, found: int | None = None, wrong: bool = False) -> dict:
     ours = times[0]
-    result = {"db": label, "shape": name, "median": median(ours), "p95": p95(ours),
+    result = {"db": label, "shape": name, "n": len(ours), "median": median(ours), "p95": p95(ours),
               "target": target, "fragment": fragment, "found": found, "wrong": wrong,
               "same_p95": None, "raw_median": None, "same_ratio": None}
     if len(times) > 2:  # the same-SQL baseline (or, for a poll, the constant fragment)

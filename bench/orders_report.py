@@ -11,7 +11,9 @@ def report(runs: list[dict], args, minutes: float) -> str:
     count = args.orders
     lines = [f"## Orders page, Home and CSV export at {count:,} orders", "",
              f"{machine()}; {now()}; {args.requests} timed requests per shape after 3 "
-             f"warm-ups; the run took {minutes:.0f} minutes.", "",
+             f"warm-ups; the run took {minutes:.0f} minutes; load average (1 min) when each "
+             "database's run began: "
+             + ", ".join(f"{r['db']} {r['load']:.1f}" for r in runs) + ".", "",
              "Server time through Flask's test client, in one process. **Baseline: the bare "
              "page** — a view of the same app (same session cookie, sign-in check and security "
              "headers, nothing else) running the plain first page's SQL straight through the "
@@ -45,7 +47,8 @@ def report(runs: list[dict], args, minutes: float) -> str:
                       f"≤ {r['target']:.0f} × bare page")
             verdict = ("**wrong result**" if r["wrong"] else
                        "yes" if _meets(r) else "**no**")
-            lines.append(f"| {r['db']} | {r['shape']} | {found} | {ms(r['median'])} | "
+            shape = r["shape"] + (f" ({r['n']} requests)" if r["n"] < args.requests else "")
+            lines.append(f"| {r['db']} | {shape} | {found} | {ms(r['median'])} | "
                          f"{ms(r['p95'])} | {r['bare_ratio']:.2f} | {same} | {raw} | {target} | "
                          f"{verdict} |")
     lines += ["", "### CSV export of every order", "",
@@ -80,11 +83,12 @@ def _seeding(runs: list[dict], count: int) -> list[str]:
              f"{count / 1095:,.0f} a day), with "
              + ", ".join(f"{n:,} {table.replace('_', ' ')}" for table, n in first["rows"].items()
                          if table != "orders") + ".",
-             "Seeding:"]
+             "", "Seeding (wall time, on a machine whose load is given above):", ""]
     for run in runs:
         s = run["samples"]
         steps = ", ".join(f"{k} {v:.0f} s" for k, v in s["timings"].items() if v >= 0.5)
-        lines.append(f"- {run['db']}: {s['seconds']:.0f} s ({steps})"
+        lines.append(f"- {run['db']}: {s['seconds']:.0f} s ({steps}; "
+                     f"{s['cpu_seconds']:.0f} s of the seeding process's CPU)"
                      + (" — reused from the cache this run" if s.get("reused") else ""))
     lines += ["", "Pinned searches (from orders placed half-way through the three years): Walmart "
               f"PO `{first['po']}`, customer order `{first['customer_order']}`, our number "

@@ -1,19 +1,12 @@
-"""Each generated order's story, from the moment it was placed until now (bench/seed.py).
-
-Rows are tuples in the order of COLUMNS, with values as the database stores them: times as
-SQLAlchemy's text for UTC (SQLite compares that text; PostgreSQL parses it), money as text.
-"""
+"""Each generated order's story, from the moment it was placed until now (bench/seed.py)."""
 
 from __future__ import annotations
 
-import random
-from bisect import bisect
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 
 from bench.seed_data import (
     CANCEL_REASONS,
-    CARRIERS,
     CITIES,
     FIRST,
     LAST,
@@ -24,118 +17,42 @@ from bench.seed_data import (
     STREETS,
     catalogue,
 )
+from bench.seed_rows import (
+    DAY,
+    HOUR,
+    NUMBER_BASE,
+    TABLES,
+    TAX,
+    Rows,
+    money,
+    scramble,
+)
 
-HOUR, DAY = 3600, 86400
-COLUMNS = {
-    "orders": ("id", "store_id", "number", "purchase_order_id", "customer_order_id",
-               "customer_name", "customer_email", "phone", "ship_name", "address1", "address2",
-               "city", "state", "postal_code", "country", "address_type", "order_date",
-               "ship_by", "deliver_by", "ship_method", "currency", "order_value", "status",
-               "status_details", "intent_to_cancel", "in_flight", "return_open",
-               "open_return_id", "walmart_disagrees", "created_at", "updated_at"),
-    "order_lines": ("id", "order_id", "line_number", "sku", "product_name", "quantity",
-                    "unit_price", "tax", "shipping", "shipped_qty", "delivered_qty",
-                    "canceled_qty", "refunded_qty", "acknowledged", "intent_to_cancel",
-                    "cancellation_reason", "walmart_statuses"),
-    "sync_tasks": ("id", "store_id", "order_id", "kind", "target", "state", "attempts",
-                   "read_backs", "attempts_before_retry", "claims", "next_attempt_at",
-                   "ambiguous", "stuck", "urgent", "last_error_code", "last_error_field",
-                   "last_error_message", "created_at", "updated_at", "synced_at", "failed_at",
-                   "resolved_at", "resolution_note", "paused_seconds"),
-    "shipments": ("id", "order_id", "task_id", "ship_time", "created_at", "created_by",
-                  "intent_to_cancel_override"),
-    "shipment_packages": ("id", "shipment_id", "carrier", "method_code", "tracking_number",
-                          "tracking_url"),
-    "shipment_lines": ("id", "package_id", "order_line_id", "quantity"),
-    "returns": ("id", "store_id", "rma", "customer_order_id", "customer_name", "requested_at",
-                "return_by", "total_refund_amount", "currency", "status", "created_at",
-                "updated_at", "refunds_started"),
-    "return_lines": ("id", "return_id", "number", "order_id", "order_line_id",
-                     "purchase_order_id", "purchase_order_line", "sku", "product_name", "reason",
-                     "quantity", "refunded_qty", "unit_price", "tax_total", "shipping_total",
-                     "line_total"),
-    "refunds": ("id", "return_id", "task_id", "amount", "lines", "restocked", "expected",
-                "amounts", "created_at", "created_by"),
-}
-TABLES = list(COLUMNS)
-TRACKING_URLS = {"UPS": "https://www.ups.com/track?tracknum={}",
-                 "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
-                 "FedEx": "https://www.fedex.com/fedextrack/?trknbr={}",
-                 "DHL": "https://www.dhl.com/us-en/home/tracking.html?tracking-id={}",
-                 "OnTrac": "https://www.ontrac.com/tracking/?number={}"}
-CANCEL_LABELS = {"SELLER_CANCEL_OUT_OF_STOCK": "Out of stock",
-                 "CUSTOMER_REQUESTED_SELLER_TO_CANCEL": "Customer asked to cancel"}
 SHIP_DAYS = {"OneDay": 1, "Express": 1, "Standard": 2, "Value": 3}   # placed → Ship By
 TRANSIT_DAYS = {"OneDay": 1, "Express": 2, "Standard": 5, "Value": 7}  # Ship By → Deliver By
 SHIPPERS = [("csv upload", 50), ("bench@example.com", 40), ("cli", 10)]
-NUMBER_BASE = 100000  # as webapp/services/orders/storing.py numbers orders
-TAX = 0.07
-CLOCK = [f"{s // HOUR:02d}:{s % HOUR // 60:02d}:{s % 60:02d}.000000" for s in range(DAY)]
+CANCEL_LABELS = {"SELLER_CANCEL_OUT_OF_STOCK": "Out of stock",
+                 "CUSTOMER_REQUESTED_SELLER_TO_CANCEL": "Customer asked to cancel"}
 
 
-def scramble(n: int, digits: int, factor: int) -> int:
-    """A distinct, random-looking number below 10**digits for each n < 10**digits (`factor`
-    shares no divisor with 10, so this is a permutation)."""
-    return (n * factor + 1_234_567) % 10 ** digits
-
-
-def money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
-class Story:
+class Story(Rows):
     """The orders and what follows them, generated oldest first in batches."""
 
     def __init__(self, store_ids: list[int], count: int, seed: int, days: int,
                  postgres: bool) -> None:
-        self.rng = random.Random(seed)
-        self.random = self.rng.random
+        super().__init__(seed, postgres)
         self.stores, self.count, self.days = store_ids, count, days
         self.store_cum = list(accumulate(1 / (k + 1) ** 1.5 for k in range(len(store_ids))))
         self.now = int(datetime.now(UTC).timestamp())
-        self.tz = "+00" if postgres else ""
         self.items = catalogue(seed)
         tail = [1 / (rank + 10) for rank in range(len(self.items))]  # a few SKUs sell most
         self.rng.shuffle(tail)
         self.item_cum = list(accumulate(tail))
-        self.carriers, carrier_weights = zip(*CARRIERS, strict=True)
-        self.carrier_cum = list(accumulate(carrier_weights))
         self.shippers, shipper_weights = zip(*SHIPPERS, strict=True)
         self.shipper_cum = list(accumulate(shipper_weights))
-        self.day_text: dict[int, str] = {}
-        self.last_ids = {table: 0 for table in TABLES}
         self.customers: list[tuple] = []
-        self.samples: dict = {}
-        self.rows: dict[str, list] = {}
-
-    # --- values as the database stores them ---------------------------------------------
-    def ts(self, seconds: int | None) -> str | None:
-        """SQLAlchemy's text for an aware UTC datetime (on PostgreSQL with its zone)."""
-        if seconds is None:
-            return None
-        day, rest = divmod(seconds, DAY)
-        text = self.day_text.get(day)
-        if text is None:
-            text = self.day_text[day] = (datetime(1970, 1, 1) + timedelta(days=day)) \
-                .strftime("%Y-%m-%d ")
-        return text + CLOCK[rest] + self.tz
-
-    # Random draws: random.Random's own choices() and randint() cost several times more.
-    def between(self, low: int, high: int) -> int:
-        return low + int(self.random() * (high - low + 1))
-
-    def pick(self, values):
-        return values[int(self.random() * len(values))]
-
-    def weighted(self, values, cum: list):
-        return values[bisect(cum, self.random() * cum[-1])]
-
-    def add(self, table: str, row: tuple) -> None:
-        self.rows[table].append(row)
-
-    def next_id(self, table: str) -> int:
-        self.last_ids[table] += 1
-        return self.last_ids[table]
+        # Samples come from here on (not a round id: the numbers made from it would end 000).
+        self.middle = min(count, count // 2 + 7)
 
     # --- the timeline ----------------------------------------------------------------------
     def day_counts(self) -> list[int]:
@@ -196,8 +113,8 @@ class Story:
         name, email, phone, address1, address2, city, state, zip_code = self.customer()
         method = self.pick(SHIP_METHODS)
         ship_by = placed + SHIP_DAYS[method] * DAY
-        po = f"1{scramble(oid, 12, 7_919_011):012d}"
-        customer_order = f"2{scramble(oid, 12, 3_141_593):012d}"
+        po = f"1{scramble(oid, 12, 1)}"
+        customer_order = f"2{scramble(oid, 12, 2)}"
         count = self.weighted((1, 2, 3, 4), (70, 90, 97, 100))
         picked = list(dict.fromkeys(self.weighted(self.items, self.item_cum)
                                     for _ in range(count)))
@@ -315,71 +232,9 @@ class Story:
             ts(placed), ts(min(updated, now))))
         self.sample(oid, po, customer_order, name, picked[0][0])
 
-    def task(self, oid: int, store: int, kind: str, po: str, at: int, error) -> int:
-        """A sync task that went out at `at`: synced, or refused (then fixed, or still in
-        Error)."""
-        tid = self.next_id("sync_tasks")
-        if error is None:
-            self.add("sync_tasks", (tid, store, oid, kind, po, "synced", 1, 0, 0, 1, self.ts(at),
-                                    False, False, True, None, None, None, self.ts(at),
-                                    self.ts(at + 2), self.ts(at + 2), None, None, None, 0))
-            return tid
-        (code, field, message), fixed_at = error
-        self.add("sync_tasks", (
-            tid, store, oid, kind, po, "resolved" if fixed_at else "error", 3, 0, 0, 3,
-            self.ts(at + 600), False, False, False, code, field, message, self.ts(at),
-            self.ts(fixed_at or at + 600), None, self.ts(at + 600), self.ts(fixed_at),
-            "Fixed in Seller Center" if fixed_at else None, 0))
-        return tid
-
-    def package(self, sid: int, parcel: list[int], line_ids: list[int], quantities: list[int],
-                method: str, oid: int, po: str) -> None:
-        pid = self.next_id("shipment_packages")
-        carrier = self.weighted(self.carriers, self.carrier_cum)
-        number = {
-            "UPS": lambda: f"1Z{scramble(oid % 997, 6, 7):06d}03{scramble(pid, 8, 13):08d}",
-            "USPS": lambda: f"9400{scramble(pid, 18, 7_777_777):018d}",
-            "FedEx": lambda: f"7{scramble(pid, 11, 1_234_567):011d}",
-            "OnTrac": lambda: f"D{scramble(pid, 14, 3_333_333):014d}",
-            "DHL": lambda: f"{scramble(pid, 10, 9_876_543):010d}",
-        }[carrier]()
-        self.add("shipment_packages", (pid, sid, carrier, method, number,
-                                       TRACKING_URLS[carrier].format(number)))
-        for i in parcel:
-            self.add("shipment_lines", (self.next_id("shipment_lines"), pid, line_ids[i],
-                                        quantities[i]))
-        if "tracking" not in self.samples and oid >= self.count // 2:
-            self.samples.update(tracking=number, tracking_po=po)
-
-    def return_row(self, oid, store, po, customer_order, name, item, quantity, line_id,
-                   returned) -> int:
-        request_at, refund_at, reason = returned
-        rid = self.next_id("returns")
-        sku, product, price = item
-        tax = round(price * quantity * TAX)
-        total = money(price * quantity + tax)
-        rma = f"{scramble(rid, 12, 9_999_991):012d}"
-        self.add("returns", (rid, store, rma, customer_order,
-                             name, self.ts(request_at), self.ts(request_at + 30 * DAY), total,
-                             "USD", "Refunded" if refund_at else "Received", self.ts(request_at),
-                             self.ts(refund_at or request_at), 1 if refund_at else 0))
-        self.add("return_lines", (self.next_id("return_lines"), rid, 1, oid, line_id, po, 1, sku,
-                                  product, reason, quantity, quantity if refund_at else 0,
-                                  money(price), money(tax), "0.00", total))
-        if refund_at:  # refunded from Orderdeck: the refund and the task that sent it
-            tid = self.task(oid, store, "refund", rma, refund_at, None)
-            amounts = (f'{{"1": {{"units": {quantity}, "unit_price": "{money(price)}", '
-                       f'"price": "{money(price * quantity)}", "tax": "{money(tax)}", '
-                       f'"shipping": "0.00", "other": "0.00", "total": "{total}", '
-                       f'"estimated": false}}}}')
-            self.add("refunds", (self.next_id("refunds"), rid, tid, total,
-                                 f'{{"1": {quantity}}}', "[]", f'{{"1": {quantity}}}', amounts,
-                                 self.ts(refund_at), "bench@example.com"))
-        return rid
-
     def sample(self, oid: int, po: str, customer_order: str, name: str, sku: str) -> None:
         """What the benchmark searches for, one per meaning, from orders half-way through."""
-        if oid == self.count // 2 or oid == self.count:
+        if oid == self.middle:
             self.samples.setdefault("po", po)
             self.samples.setdefault("customer_order", customer_order)
             self.samples.setdefault("number", str(NUMBER_BASE + oid))
@@ -387,7 +242,8 @@ class Story:
             self.samples.setdefault("sku_prefix", sku.rsplit("-", 1)[0])  # a model, any colour
             self.samples.setdefault("name2", name[:2])  # a prefix of the name
         last = name.split()[-1]
-        if oid >= self.count // 2 and "name6" not in self.samples and len(last) >= 8:
+        if oid >= self.middle and "name6" not in self.samples and len(last) >= 8:
             middle = len(last) // 2  # fragments from inside the last name, not its start
             self.samples.update(customer=last, name3=last[middle - 1:middle + 2].lower(),
                                 name6=last[middle - 3:middle + 3].lower())
+
