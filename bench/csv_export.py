@@ -79,9 +79,10 @@ def stream(database_url: str, redis: str, checkpoint: int) -> dict:
                     _memory_kb("VmHWM") - before) / 1024}
         response.close()
         seconds = time.perf_counter() - started
+        peak = (_memory_kb("VmHWM") - before) / 1024
         return {"rows": rows - 1, "bytes": size, "seconds": seconds, "first_byte": first,
-                "rss_before_mb": before / 1024, "checkpoint": at_checkpoint,
-                "peak_growth_mb": (_memory_kb("VmHWM") - before) / 1024}
+                "rss_before_mb": before / 1024, "peak_growth_mb": peak,
+                "checkpoint": at_checkpoint or {"rows": rows - 1, "peak_growth_mb": peak}}
 
 
 def measure_in_subprocess(database_url: str, redis: str, checkpoint: int) -> dict:
