@@ -4,10 +4,9 @@ SQLite: executemany in one transaction per chunk, journal and fsync off (a bench
 a crash mid-load throws it away). PostgreSQL: COPY. On both, the secondary indexes of the
 loaded tables (whatever the migrations created, search indexes included) are dropped before the
 load and created again after it: building an index once from the finished table sorts once,
-where growing it row by row costs a random B-tree insert per row. Triggers stay: a table a
-trigger keeps (a search table) is kept by it. Foreign keys are not checked row by row (the
-generator makes them consistent), unless the tables carry triggers of their own on
-PostgreSQL, where turning the checks off would turn those off too.
+where growing it row by row costs a random B-tree insert per row. Triggers stay: what a
+trigger keeps (orders per status, a search table) is kept by it. Foreign keys are not checked
+row by row: SQLite's are off for the load, PostgreSQL's dropped and added back (one join each).
 """
 
 from __future__ import annotations
@@ -62,15 +61,18 @@ class PostgresLoader:
         self.conn.execute("SET synchronous_commit = off")
         self.conn.execute("SET maintenance_work_mem = '512MB'")
 
-    def skip_foreign_keys(self, tables: list[str]) -> bool:
-        """Foreign keys are triggers on PostgreSQL; replica mode skips them, and every other
-        trigger too: only when the tables have none of their own."""
-        own = self.conn.execute(
-            "SELECT count(*) FROM pg_trigger g JOIN pg_class t ON t.oid = g.tgrelid "
-            "WHERE NOT g.tgisinternal AND t.relname = ANY(%s)", (tables,)).fetchone()[0]
-        if not own:
-            self.conn.execute("SET session_replication_role = replica")
-        return not own
+    def drop_foreign_keys(self, tables: list[str]) -> list[tuple[str, str, str]]:
+        """The foreign keys of these tables, dropped: PostgreSQL checks one per row through a
+        trigger, where adding it back checks them all with one join. (Not by turning triggers
+        off: that would turn off the tables' own triggers too, which keep derived data.)"""
+        found = self.conn.execute(
+            "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'f' "
+            "AND t.relname = ANY(%s) AND t.relnamespace = 'public'::regnamespace",
+            (tables,)).fetchall()
+        for table, name, _definition in found:
+            self.conn.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+        return found
 
     def write(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
         if rows:
@@ -95,13 +97,15 @@ class PostgresLoader:
             self.conn.execute(f'DROP INDEX "{name}"')
         return [sql for _name, sql in found]
 
-    def finish(self, indexes: list[str], tables: list[str]) -> None:
+    def finish(self, indexes: list[str], foreign_keys: list[tuple[str, str, str]],
+               tables: list[str]) -> None:
         for sql in indexes:
             self.conn.execute(sql)
+        for table, name, definition in foreign_keys:
+            self.conn.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
         for table, last in self.sequences.items():  # explicit ids: move the sequences on
             if last:
                 self.conn.execute(f"SELECT setval('{table}_id_seq', %s)", (last,))
-        self.conn.execute("SET session_replication_role = DEFAULT")
         self.conn.commit()
         # As autovacuum leaves a table that has lived for years: statistics, and a visibility
         # map (without it PostgreSQL cannot answer from an index alone).
@@ -125,7 +129,7 @@ def loader(db, tables: list[str]):
         load.finish(indexes)
     else:
         load = PostgresLoader(url.render_as_string(hide_password=False))
-        load.skip_foreign_keys(tables)
+        foreign_keys = load.drop_foreign_keys(tables)
         indexes = load.drop_indexes(tables)
         yield load
-        load.finish(indexes, tables)
+        load.finish(indexes, foreign_keys, tables)
