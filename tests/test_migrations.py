@@ -17,15 +17,39 @@ def _old_store(conn, day: str) -> None:
         f"'{day} 00:00:00', '{day} 00:00:00')"))
 
 
+# SQLite's FTS5 table for the name search (orders_name_search) and the shadow tables FTS5
+# keeps its index in (orders_name_search_data, _idx, _docsize, _config): made by migration
+# d1a5e7c3b901, which no model can declare (SQLAlchemy has no virtual tables).
+FTS_TABLES = "orders_name_search"
+
+
+def _compared(conn):
+    """Alembic's include_object for the comparison: leave out the FTS tables, and model
+    indexes made only on another database (`ddl_if(dialect=...)`, pg_trgm's on SQLite)."""
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        if type_ == "table" and name.startswith(FTS_TABLES):
+            return False
+        only_on = getattr(getattr(obj, "_ddl_if", None), "dialect", None)
+        return not (type_ == "index" and only_on and only_on != conn.dialect.name)
+    return include
+
+
 def test_models_and_migrations_agree(app_ctx):
     """Autogenerate finds nothing to add: every model change has its migration."""
+    import warnings
+
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
     from webapp.extensions import db
 
-    with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+    with db.engine.connect() as conn, warnings.catch_warnings():
+        # SQLAlchemy cannot reflect SQLite's expression indexes (lower(sku), …) and Alembic
+        # then leaves the models' ones out, warning both times: they are compared on
+        # PostgreSQL, and test_order_search.py proves SQLite's by the plans that use them.
+        warnings.filterwarnings("ignore", message=r".*expression-based index")
+        context = MigrationContext.configure(conn, opts={
+            "compare_type": True, "include_object": _compared(conn)})
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 
@@ -254,6 +278,141 @@ def test_tracking_uploads_migration_keeps_existing_data(tmp_path, redis_url):
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT email FROM users")).scalar() == "op@example.com"
         db.engine.dispose()
+
+
+def test_search_indexes_migration_finds_existing_names(tmp_path, redis_url):
+    """An install at the previous schema upgrades with its orders' names in the new trigram
+    table (backfilled) and kept by the triggers from then on; the downgrade takes the table,
+    its triggers and the new indexes away and leaves the orders."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import _settings
+    from webapp import create_app
+    from webapp.extensions import db
+
+    def names(conn, fragment: str) -> list[int]:
+        return sorted(conn.execute(text(
+            "SELECT rowid FROM orders_name_search WHERE orders_name_search MATCH :phrase"),
+            {"phrase": f'"{fragment}"'}).scalars())
+
+    def search_objects(conn) -> set[str]:
+        return set(conn.execute(text(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'orders_name_search%' "
+            "OR name IN ('ix_order_lines_sku_lower', 'ix_orders_customer_name_lower')"))
+            .scalars())
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'old.sqlite'}", redis_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="c41d7a2e9f60")
+        with db.engine.begin() as conn:
+            _old_store(conn, "2026-12-01")
+            for order_id, name in ((7, "Ana Smith"), (8, "Jack Johnson"), (9, None)):
+                conn.execute(text(
+                    "INSERT INTO orders (id, store_id, number, purchase_order_id, customer_name,"
+                    " currency, order_value, status, intent_to_cancel, in_flight, return_open, "
+                    "walmart_disagrees, created_at, updated_at) VALUES (:id, 1, :number, :po, "
+                    ":name, 'USD', 1, 'Open', 0, 0, 0, 0, '2026-12-01 00:00:00', "
+                    "'2026-12-01 00:00:00')"),
+                    {"id": order_id, "number": str(100000 + order_id), "po": f"PO-{order_id}",
+                     "name": name})
+        upgrade(revision="d1a5e7c3b901")
+        with db.engine.begin() as conn:
+            assert names(conn, "ohns") == [8] and names(conn, "smi") == [7]
+            conn.execute(text("UPDATE orders SET customer_name = 'Jack Johnston' WHERE id = 8"))
+            conn.execute(text(
+                "INSERT INTO orders (id, store_id, number, purchase_order_id, customer_name, "
+                "currency, order_value, status, intent_to_cancel, in_flight, return_open, "
+                "walmart_disagrees, created_at, updated_at) VALUES (10, 1, '100010', 'PO-10', "
+                "'Zoë Johns', 'USD', 1, 'Open', 0, 0, 0, 0, '2026-12-08 00:00:00', "
+                "'2026-12-08 00:00:00')"))
+            assert names(conn, "ohns") == [8, 10] and names(conn, "ohnst") == [8]
+            conn.execute(text("INSERT INTO orders_name_search (orders_name_search, rank) "
+                              "VALUES ('integrity-check', 1)"))
+            assert len(search_objects(conn)) > 2
+        downgrade(revision="c41d7a2e9f60")
+        with db.engine.connect() as conn:
+            assert search_objects(conn) == set()
+            assert conn.execute(text("SELECT count(*) FROM orders")).scalar() == 4
+        db.engine.dispose()
+
+
+def _search_indexes_migration():
+    """Migration d1a5e7c3b901 as a module (its pg_trgm step is tried on its own below)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / \
+        "20261208_d1a5e7c3b901_search_indexes.py"
+    spec = importlib.util.spec_from_file_location("search_indexes_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _RefusingConnection:
+    """Refuses CREATE EXTENSION as PostgreSQL refuses a role without the privilege."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def begin_nested(self):
+        from contextlib import nullcontext
+
+        return nullcontext()
+
+    def execute(self, statement):
+        from sqlalchemy.exc import ProgrammingError
+
+        self.sent.append(str(statement))
+        if "CREATE EXTENSION" in str(statement):
+            raise ProgrammingError(str(statement), {}, Exception(
+                'permission denied to create extension "pg_trgm"'))
+
+
+def test_search_migration_goes_on_without_pg_trgm(app_ctx, caplog):
+    """Where pg_trgm cannot be created the upgrade warns, says where to read on, and goes on
+    without the trigram index; a name search still finds its orders (reading them all). On
+    PostgreSQL for real — a role without the privilege, in a transaction rolled back after —
+    and with a refusing connection on SQLite."""
+    import logging
+    import uuid
+
+    from sqlalchemy import select, text
+
+    from tests.factories import make_store
+    from webapp.extensions import db
+    from webapp.models import Order
+    from webapp.services.orders import search
+
+    migration = _search_indexes_migration()
+    store = make_store()
+    db.session.add(Order(store_id=store.id, purchase_order_id="PO-1", customer_name="Ana Smith"))
+    db.session.commit()
+    with db.engine.connect() as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            role = f"no_trgm_{uuid.uuid4().hex[:8]}"
+            conn.execute(text("DROP EXTENSION pg_trgm CASCADE"))  # its index too (rolled back)
+            conn.execute(text(f"CREATE ROLE {role}"))  # may create in the schema, not the
+            conn.execute(text(f"GRANT USAGE, CREATE ON SCHEMA public TO {role}"))  # database
+            conn.execute(text(f"SET ROLE {role}"))
+            with caplog.at_level(logging.WARNING):
+                created = migration.create_trigram_index(conn)
+            conn.execute(text("RESET ROLE"))
+            assert conn.execute(text("SELECT count(*) FROM pg_indexes WHERE indexname = "
+                                     "'ix_orders_customer_name_trgm'")).scalar() == 0
+            fragment = search.Text("smi", "smi", "postgresql")
+            assert conn.execute(select(Order.customer_name).where(
+                Order.id.in_(search.matching_ids(fragment)))).scalars().all() == ["Ana Smith"]
+        else:
+            refusing = _RefusingConnection()
+            with caplog.at_level(logging.WARNING):
+                created = migration.create_trigram_index(refusing)
+            assert refusing.sent == ["CREATE EXTENSION IF NOT EXISTS pg_trgm"]
+        conn.rollback()
+    assert created is False
+    assert "pg_trgm could not be created (permission denied" in caplog.text
+    assert "docs/operations.md" in caplog.text
 
 
 def test_status_counts_migration_counts_the_existing_orders_in(tmp_path, redis_url):

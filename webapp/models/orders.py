@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -163,6 +164,23 @@ class OrderLine(db.Model):
     def total(self) -> Decimal:
         return self.unit_price * self.quantity + self.tax + self.shipping
 
+
+# The Orders page's search (webapp/services/orders/search.py). A SKU by prefix, and a name
+# query shorter than three characters by the start of the name: ranges on lower(...), which
+# text_pattern_ops on PostgreSQL compares byte by byte — under a collation like en_US a range
+# of ordinary text is not a prefix. Each holds the order's id, so a search that counts how many
+# orders a text finds reads the index in order and stops. The exact matches (PO, customer
+# order, our number, tracking number) use the indexes declared with their columns.
+Index("ix_order_lines_sku_lower", func.lower(OrderLine.sku).label("sku_lower"),
+      OrderLine.order_id, postgresql_ops={"sku_lower": "text_pattern_ops"})
+Index("ix_orders_customer_name_lower", func.lower(Order.customer_name).label("name_lower"),
+      Order.id, postgresql_ops={"name_lower": "text_pattern_ops"})
+# A name fragment anywhere in the name: pg_trgm's GIN index, which ILIKE uses. SQLite has an
+# FTS5 trigram table instead (orders_name_search, kept by triggers; no model can say it), made
+# by migration d1a5e7c3b901 like the rest; where pg_trgm could not be created the index is
+# missing and the search scans (docs/operations.md).
+Index("ix_orders_customer_name_trgm", Order.customer_name, postgresql_using="gin",
+      postgresql_ops={"customer_name": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
 
 class SkuStock(db.Model):
     """Stock of one SKU at one ship node of one store; untracked (on_hand None) until the team

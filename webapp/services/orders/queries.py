@@ -8,18 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 
 from webapp.extensions import db, redis_connection
-from webapp.models import (
-    Order,
-    OrderLine,
-    OrderStatus,
-    Shipment,
-    ShipmentPackage,
-    Store,
-)
-from webapp.numbers import MAX_ID, digits
+from webapp.models import Order, OrderLine, OrderStatus, Store
+from webapp.numbers import MAX_ID
+from webapp.services.orders import search
 from webapp.services.orders import status_counts as kept_counts
 from webapp.services.orders.dashboard import needs_condition
 from webapp.team_time import day_start
@@ -42,11 +36,11 @@ class OrderFilter:
     extra: dict = field(default_factory=dict)
 
 
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def base_query(f: OrderFilter, with_status: bool = True, with_search: bool = True) -> Select:
+def base_query(f: OrderFilter, with_status: bool = True, with_search: bool = True,
+               walk_if_many: bool = True) -> Select:
+    """The orders of a filter (search included unless `with_search` is False). A search
+    matching many orders is tested row by row as a page walks its order (`walk_if_many`);
+    a count reads every match, by the indexes (search.py says why)."""
     query = select(Order)
     if f.store_id:
         query = query.where(Order.store_id == f.store_id)
@@ -60,15 +54,7 @@ def base_query(f: OrderFilter, with_status: bool = True, with_search: bool = Tru
         query = query.where(needs_condition(f.needs))
     q = (f.q or "").strip()
     if with_search and q:
-        pattern = _like(q)
-        skus = select(OrderLine.order_id).where(OrderLine.sku.ilike(f"{pattern}%", escape="\\"))
-        tracked = select(Shipment.order_id).join(ShipmentPackage).where(
-            ShipmentPackage.tracking_number == q.replace(" ", "").upper())
-        matches = [Order.purchase_order_id == q, Order.number == q,
-                   Order.customer_order_id == q, Order.id.in_(skus), Order.id.in_(tracked)]
-        if not digits(q):  # order numbers are digits, names are not: skip the name scan
-            matches.append(Order.customer_name.ilike(f"%{pattern}%", escape="\\"))
-        query = query.where(or_(*matches))
+        query = query.where(search.condition(search.read(q), walk_if_many=walk_if_many))
     return query
 
 
@@ -206,7 +192,8 @@ def count(f: OrderFilter) -> int:
     """How many orders page() walks through for this filter, over all its pages."""
     column, _direction = SORTS.get(f.sort, SORTS["ordered"])
     return db.session.scalar(select(func.count()).select_from(
-        base_query(f).where(column.is_not(None)).with_only_columns(Order.id).subquery()))
+        base_query(f, walk_if_many=False).where(column.is_not(None))
+        .with_only_columns(Order.id).subquery()))
 
 
 def _add_lines(rows: list[OrderRow]) -> None:
