@@ -163,7 +163,8 @@ TRIGGER_TABLES = {'day_figures_order_written': 'orders', 'day_figures_order_chan
 
 
 def upgrade():
-    op.create_index('ix_orders_open_ship_by', 'orders', ['ship_by', 'status', 'intent_to_cancel'],
+    op.create_index('ix_orders_open_ship_by', 'orders',
+                    ['ship_by', 'status', 'intent_to_cancel', 'id'],
                     sqlite_where=sa.text(OPEN_STATUSES), postgresql_where=sa.text(OPEN_STATUSES))
     op.create_index('ix_order_lines_open', 'order_lines',
                     ['order_id', 'acknowledged', 'quantity', 'shipped_qty', 'canceled_qty'],

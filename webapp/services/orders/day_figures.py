@@ -26,7 +26,7 @@ from webapp.models import DayFigures, DayFiguresChange, Order, OrderStatus, Ship
 from webapp.models.base import utcnow
 from webapp.team_time import day_start, team_zone
 
-CHART_DAYS = 30
+CHART_DAYS = 30  # the triggers mark only the last 32 days: a longer chart needs a migration
 LOCK = 0x0D2B6F8E  # PostgreSQL advisory lock: one recount at a time
 
 
@@ -42,21 +42,21 @@ class Day:
         return self.on_time / self.due if self.due else None
 
 
-def last_days(days: int = CHART_DAYS, now: datetime | None = None) -> list[Day]:
-    """Orders placed per day, and how many orders due that day shipped on time (local days,
-    the oldest first, today last)."""
+def last_days(now: datetime | None = None) -> list[Day]:
+    """Orders placed per day, and how many orders due that day shipped on time, over the last
+    CHART_DAYS local days (the oldest first, today last)."""
     now = now or utcnow()
     zone = team_zone()
     today = now.astimezone(zone).date()
-    first = today - timedelta(days=days - 1)
+    first = today - timedelta(days=CHART_DAYS - 1)
     # One query: the kept days, and whether a write marked a moment before today since (a
     # kept day may count differently, or an old mark waits to be dropped).
     marked = select(literal_column("1")).where(DayFiguresChange.at < day_start(today)).exists()
     rows = db.session.execute(_kept_query(first, today, zone.key).add_columns(marked)).all()
     kept = {day: Day(day, placed, due, on_time) for day, placed, due, on_time, _ in rows}
-    if len(kept) < days - 1 or (rows and rows[0][-1]):
+    if len(kept) < CHART_DAYS - 1 or rows[0][-1]:
         kept = _recount(first, today, zone.key)
-    return [kept[first + timedelta(days=i)] for i in range(days - 1)] + [
+    return [kept[first + timedelta(days=i)] for i in range(CHART_DAYS - 1)] + [
         _count(db.session.connection(), today, now)]
 
 

@@ -67,7 +67,7 @@ def all_health(count_today: bool = True) -> list[Health]:
     stuck = _per_store(SyncTask.state == TaskState.PENDING, SyncTask.stuck.is_(True))
     errors = _per_store(SyncTask.state == TaskState.ERROR)
     recent_errors = _per_store(SyncTask.failed_at >= utcnow() - timedelta(hours=24))
-    running = _running(stores)
+    running = _running()
     notes = import_passes.notes(stores)
     return [Health(s, today.get(s.id, 0), pending.get(s.id, 0), running.get(s.id),
                    stuck.get(s.id, 0), errors.get(s.id, 0), recent_errors.get(s.id, 0),
@@ -92,19 +92,15 @@ def store_imports() -> list[Imports]:
     counts more that Home does not show)."""
     stores = lookup.by_name()
     errors = _per_store(SyncTask.state == TaskState.ERROR)
-    running = _running(stores)
+    running = _running()
     return [Imports(s, running.get(s.id), errors.get(s.id, 0)) for s in stores]
 
 
-def _running(stores: list[Store]) -> dict[int, ImportRun]:
-    """Each store's import run under way: by store and start (the index), not a pass over
-    years of finished runs."""
+def _running() -> dict[int, ImportRun]:
+    """Each store's import run under way."""
     recent = utcnow() - timedelta(minutes=30)  # a run older than this died with its worker
-    if not stores:
-        return {}
-    return {run.store_id: run for run in db.session.scalars(select(ImportRun).where(
-        ImportRun.store_id.in_([s.id for s in stores]), ImportRun.started_at > recent,
-        ImportRun.finished_at.is_(None)))}
+    return {run.store_id: run for run in db.session.scalars(
+        select(ImportRun).where(ImportRun.finished_at.is_(None), ImportRun.started_at > recent))}
 
 
 def _per_store(*conditions) -> dict[int, int]:
