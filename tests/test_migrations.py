@@ -449,3 +449,68 @@ def test_status_counts_migration_counts_the_existing_orders_in(tmp_path, redis_u
         counts = per_status(1)
         assert (counts["Open"], counts["Shipped"]) == (1, 2)
         db.engine.dispose()
+
+
+def test_home_rollup_migration_keeps_orders_and_counts_the_chart_lazily(tmp_path, redis_url):
+    """An install at the previous schema upgrades with its orders and shipments: nothing is
+    copied (the first Home counts the chart's days, then keeps them), the triggers mark later
+    writes, and the downgrade removes tables, triggers and indexes — orders still insert."""
+    from datetime import UTC, datetime, timedelta
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import _settings
+    from webapp import create_app
+    from webapp.extensions import db
+
+    now = datetime.now(UTC)
+
+    def at(days: float) -> str:
+        return (now - timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
+
+    def add_order(conn, order_id: int, placed: float, due: float) -> None:
+        conn.execute(text(
+            "INSERT INTO orders (id, store_id, purchase_order_id, order_date, ship_by, currency,"
+            " order_value, status, intent_to_cancel, in_flight, return_open, created_at,"
+            f" updated_at) VALUES ({order_id}, 1, 'PO-{order_id}', '{at(placed)}', '{at(due)}',"
+            f" 'USD', 0, 'Shipped', 0, 0, 0, '{at(placed)}', '{at(placed)}')"))
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'old.sqlite'}", redis_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="c41d7a2e9f60")
+        with db.engine.begin() as conn:
+            _old_store(conn, "2026-12-01")
+            add_order(conn, 1, placed=3, due=1)
+            conn.execute(text(
+                "INSERT INTO shipments (order_id, ship_time, created_at, created_by,"
+                f" intent_to_cancel_override) VALUES (1, '{at(2)}', '{at(2)}', 'cli', 0)"))
+        upgrade(revision="d2b6f8e4c012")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM day_figures")).scalar() == 0
+            assert conn.execute(text("SELECT count(*) FROM day_figures_changes")).scalar() == 0
+        from webapp.services.orders.day_figures import last_days
+
+        with app.test_request_context("/"):
+            days = {d.day: (d.orders, d.due, d.on_time) for d in last_days(now=now)}
+            assert days[(now - timedelta(days=3)).date()] == (1, 0, 0)
+            assert days[(now - timedelta(days=1)).date()] == (0, 1, 1)
+            with db.engine.begin() as conn:
+                add_order(conn, 2, placed=5, due=4)
+            days = {d.day: (d.orders, d.due, d.on_time) for d in last_days(now=now)}
+            assert days[(now - timedelta(days=5)).date()] == (1, 0, 0)
+            assert days[(now - timedelta(days=4)).date()] == (0, 1, 0)
+            db.session.remove()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM day_figures")).scalar() == 29
+        downgrade(revision="c41d7a2e9f60")
+        tables = set(inspect(db.engine).get_table_names())
+        assert not {"day_figures", "day_figures_changes"} & tables
+        assert "ix_orders_open_ship_by" not in {
+            i["name"] for i in inspect(db.engine).get_indexes("orders")}
+        with db.engine.begin() as conn:
+            assert conn.execute(text(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")).scalar() == 0
+            add_order(conn, 3, placed=1, due=0)
+            assert conn.execute(text("SELECT count(*) FROM orders")).scalar() == 3
+        db.engine.dispose()

@@ -2,6 +2,7 @@
 
 from webapp.models.audit import AuditEvent
 from webapp.models.cancellations import Cancellation, CancellationLine
+from webapp.models.day_figures import DayFigures, DayFiguresChange
 from webapp.models.differences import WalmartDifference
 from webapp.models.orders import (
     ImportRun,
@@ -17,8 +18,8 @@ from webapp.models.stores import Environment, Store
 from webapp.models.sync import SyncTask, TaskKind, TaskState
 from webapp.models.users import Role, User
 
-__all__ = ["AuditEvent", "Cancellation", "CancellationLine", "Environment", "ImportRun", "Order",
-           "OrderLine", "OrderStatus", "OrderStatusDelta", "Refund", "Return", "ReturnLine",
-           "ReturnStatus", "Role",
-           "Shipment", "ShipmentLine", "ShipmentPackage", "SkuStock", "Store", "SyncTask",
-           "TaskKind", "TaskState", "TrackingUpload", "User", "WalmartDifference"]
+__all__ = ["AuditEvent", "Cancellation", "CancellationLine", "DayFigures", "DayFiguresChange",
+           "Environment", "ImportRun", "Order", "OrderLine", "OrderStatus", "OrderStatusDelta",
+           "Refund", "Return", "ReturnLine", "ReturnStatus", "Role", "Shipment", "ShipmentLine",
+           "ShipmentPackage", "SkuStock", "Store", "SyncTask", "TaskKind", "TaskState",
+           "TrackingUpload", "User", "WalmartDifference"]

@@ -4,8 +4,9 @@ A service writes its change, and the outbox tasks that carry it to Walmart (outb
 add_batch, start), in one transaction, and commits or rolls back. The session's events do the
 rest, whoever committed — the web, a worker, the CLI — so no service can forget a step:
 
-- after a commit: the cached order counts are invalidated when it wrote an order, then the
-  tasks it queued are handed to RQ (outbox.committed);
+- after a commit: the cached counts are invalidated when it wrote a table they read (the
+  Orders page's status counts: orders; Home's: orders, their lines, returns and Walmart
+  differences), then the tasks it queued are handed to RQ (outbox.committed);
 - after a rollback: the tasks it queued are forgotten — they were never written; a savepoint
   rolled back forgets only those queued inside it;
 - `@action` on a service that views, the CLI and jobs call: an exception leaving it — a
@@ -29,12 +30,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from webapp.extensions import db
-from webapp.models import Order
+from webapp.services.orders import dashboard
 from webapp.services.orders import queries as order_queries
 from webapp.services.sync import outbox
 
 log = logging.getLogger(__name__)
-ORDERS_CHANGED = "orderdeck_orders_changed"  # session.info: this transaction wrote an order
+COUNTED_WRITTEN = "orderdeck_counted_written"  # session.info: COUNTED tables this one wrote
 DEPTH = "orderdeck_action_depth"             # session.info: @action calls under way
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -61,20 +62,30 @@ def action(service: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
+# The tables that cached counts read: a commit that wrote one makes them stale.
+COUNTED = frozenset({"orders", "order_lines", "returns", "walmart_differences"})
+
+
+def _note_written(session: Session, tables) -> None:
+    written = COUNTED.intersection(tables)
+    if written:
+        session.info.setdefault(COUNTED_WRITTEN, set()).update(written)
+
+
 def _after_flush(session: Session, _context) -> None:
-    if ORDERS_CHANGED in session.info:
+    """Objects added, deleted, or with a column that really changed."""
+    if session.info.get(COUNTED_WRITTEN) == COUNTED:
         return
-    dirty = (o for o in session.dirty if isinstance(o, Order)
-             and session.is_modified(o, include_collections=False))
-    if any(isinstance(o, Order) for o in chain(session.new, session.deleted, dirty)):
-        session.info[ORDERS_CHANGED] = True
+    dirty = (o for o in session.dirty if session.is_modified(o, include_collections=False))
+    _note_written(session, {getattr(o, "__tablename__", None)
+                            for o in chain(session.new, session.deleted, dirty)})
 
 
 def _on_execute(state) -> None:
     """Bulk INSERT/UPDATE/DELETE run through the session (imports, conditional updates)."""
-    if (state.is_insert or state.is_update or state.is_delete) and getattr(
-            getattr(state.statement, "table", None), "name", None) == Order.__tablename__:
-        state.session.info[ORDERS_CHANGED] = True
+    if state.is_insert or state.is_update or state.is_delete:
+        _note_written(state.session,
+                      {getattr(getattr(state.statement, "table", None), "name", None)})
 
 
 def _after_transaction_create(session: Session, transaction: SessionTransaction) -> None:
@@ -85,19 +96,21 @@ def _after_transaction_create(session: Session, transaction: SessionTransaction)
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the whole transaction, rolled back or closed (a commit
         # took its own already): none of what it queued was written
-        session.info.pop(ORDERS_CHANGED, None)
+        session.info.pop(COUNTED_WRITTEN, None)
         outbox.rolled_back(session)
 
 
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a SAVEPOINT released: the real commit comes later
         return
-    orders_changed = session.info.pop(ORDERS_CHANGED, False)
+    written = session.info.pop(COUNTED_WRITTEN, set())
     if not has_app_context():  # (a session of no app: no Redis to tell)
         return
     try:
-        if orders_changed:
+        if "orders" in written:
             order_queries.invalidate_counts()
+        if written:
+            dashboard.invalidate_counts()
         outbox.committed(session)
     except Exception:  # the commit stands: raising here would leave the session half-closed
         log.exception("after a commit: the tasks it wrote are left to the sweeper")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from webapp.models.base import utcnow
-from webapp.services.orders import dashboard
+from webapp.services.orders import dashboard, day_figures
 from webapp.services.stores import health as store_health
 
 bp = Blueprint("home", __name__)
@@ -14,10 +14,10 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 def index():
     now = utcnow()
-    health = store_health.all_health(count_today=False)
-    refunds_count, awaiting = dashboard.awaiting_refund(now=now)
+    imports = store_health.store_imports()
+    todo = dashboard.todo(now)
     return render_template(
-        "home/index.html", now=now, stores=[h.store for h in health], health=health,
-        needs=dashboard.needs(now), errors=sum(h.open_errors for h in health),
-        refunds_count=refunds_count, awaiting=awaiting,
-        chart=dashboard.chart(dashboard.last_days(now=now)))
+        "home/index.html", now=now, stores=[i.store for i in imports], health=imports,
+        needs=todo.needs, errors=sum(i.open_errors for i in imports),
+        refunds_count=todo.awaiting_refund, awaiting=todo.refund_deadlines,
+        chart=dashboard.chart(day_figures.last_days(now=now)))

@@ -1,21 +1,35 @@
-"""The Home page: what needs doing now, each store's imports, and the last 30 days."""
+"""The Home page: what needs doing now, each store's imports, and the last 30 days.
+
+At a million orders Home reads no pass over them: the counts that only writes change (waiting
+for acknowledgement, buyer asked to cancel, Walmart disagrees, awaiting refund) are cached in
+Redis against a version that every commit writing their tables moves (unit_of_work); the counts
+that move with the clock ("ship by today", "overdue") are read live through a partial index of
+the orders that may have open units; the chart reads figures kept per day (day_figures)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, exists, func, select
+from redis.exceptions import RedisError
+from sqlalchemy import func, literal_column, select
 
-from webapp.extensions import db
-from webapp.models import Order, OrderLine, OrderStatus, Return, Shipment
+from webapp.extensions import db, redis_connection
+from webapp.models import Order, OrderLine, Return
 from webapp.models.base import utcnow
+from webapp.models.orders import NO_OPEN_UNITS
 from webapp.models.returns import ReturnStatus
 from webapp.services.orders import walmart_differences
+from webapp.services.orders.day_figures import Day
 from webapp.team_time import day_start, team_zone
 
-CHART_DAYS = 30
 AWAITING_REFUND = (ReturnStatus.RECEIVED, ReturnStatus.ERROR)
+# Home's cached counts, and the version they are of (moved after every commit that wrote
+# orders, their lines, returns or Walmart differences: services/unit_of_work.py).
+COUNTS_KEY = "orderdeck:home-counts"
+COUNTS_VERSION = "orderdeck:home-counts-version"
+COUNTS_SECONDS = 300  # a version bump lost to a Redis outage is outlived after this
 
 # What needs doing: the Orders page's Needs filter (`needs=`) selects these, Home counts them.
 # key: (label, hint, tone when any) — the tone is also said in words: never colour alone.
@@ -33,15 +47,19 @@ NEEDS = {
 }
 DISAGREES = "walmart-disagrees"
 NEEDS_LABELS = {key: label for key, (label, _hint, _tone) in NEEDS.items()}
+AWAITING = "awaiting-refund"  # (a cached count shown beside the needs)
+
 
 def _tomorrow_start(now: datetime) -> datetime:
     return day_start(now.astimezone(team_zone()).date() + timedelta(days=1))
 
 
-# Statuses an order with a unit neither shipped nor cancelled can have: the status index
-# narrows a shop's years of Shipped and Canceled orders down to these before lines are read.
-MAY_HAVE_OPEN_UNITS = (OrderStatus.OPEN, OrderStatus.PARTIALLY_SHIPPED,
-                       OrderStatus.RETURN_REQUESTED, OrderStatus.ERROR)
+def may_have_open_units():
+    """Neither Shipped nor Canceled, written with literals as ix_orders_open_ship_by is
+    (SQLite uses that partial index only then): a shop's years of Shipped and Canceled orders
+    are never read."""
+    return Order.status.not_in([literal_column(f"'{status.value}'")
+                                for status in NO_OPEN_UNITS])
 
 
 OPEN_LINE = OrderLine.quantity > OrderLine.shipped_qty + OrderLine.canceled_qty
@@ -64,21 +82,71 @@ def needs_condition(need: str, now: datetime | None = None):
     flag = _flags(now or utcnow()).get(need)
     if flag is None:
         return None
-    return Order.status.in_(MAY_HAVE_OPEN_UNITS) & exists().where(
-        OrderLine.order_id == Order.id, OPEN_LINE, flag)
+    return may_have_open_units() & _open_with(flag)
 
 
-def needs_counts(now: datetime) -> dict[str, int]:
-    """Every need's count in one pass over the orders that may have open units: each order
-    once, flagged by its open lines (what needs_condition() selects, counted at once)."""
-    flags = _flags(now)
-    per_order = select(*(func.max(case((flag, 1), else_=0)).label(key.replace("-", "_"))
-                         for key, flag in flags.items())) \
-        .select_from(Order).join(OrderLine, (OrderLine.order_id == Order.id) & OPEN_LINE) \
-        .where(Order.status.in_(MAY_HAVE_OPEN_UNITS)).group_by(Order.id).subquery()
-    sums = db.session.execute(select(*(func.coalesce(func.sum(column), 0)
-                                       for column in per_order.c))).one()
-    return dict(zip(flags, (int(n) for n in sums), strict=True))
+def _open_with(flag=None):
+    """The order has an open line (with `flag` on it, if given): one probe of the partial
+    index of open lines (`SELECT 1`, so SQLite reads the index alone)."""
+    return select(literal_column("1")).where(
+        OrderLine.order_id == Order.id, OPEN_LINE, *(() if flag is None else (flag,))).exists()
+
+
+def clock_counts(now: datetime) -> dict[str, int]:
+    """The needs that move with the clock, counted live: orders with open units whose Ship By
+    has passed, or falls later today — a range of the partial index (open orders due before
+    tomorrow), so a few hundred entries at most, whatever the shop's age."""
+    has_open = _open_with()
+    overdue, today = db.session.execute(
+        select(func.count().filter(Order.ship_by < now), func.count().filter(Order.ship_by >= now))
+        .select_from(Order)
+        .where(may_have_open_units(), Order.ship_by < _tomorrow_start(now), has_open)).one()
+    return {"overdue": overdue, "ship-today": today}
+
+
+def written_counts() -> dict[str, int]:
+    """The counts only writes change, from Redis while no commit wrote their tables since they
+    were counted; counted again (and kept) otherwise, and counted live without Redis."""
+    conn = version = None
+    try:  # one round trip: the current version, and the counts with the version they are of
+        conn = redis_connection()
+        version, cached = conn.mget(COUNTS_VERSION, COUNTS_KEY)
+        version = int(version or 0)
+        if cached:
+            found = json.loads(cached)
+            if found.get("version") == version:
+                return found["counts"]
+    except (RedisError, ValueError):
+        conn = None
+    counts = _count_written()
+    if conn is not None:
+        try:
+            conn.set(COUNTS_KEY, json.dumps({"version": version, "counts": counts}),
+                     ex=COUNTS_SECONDS)
+        except RedisError:
+            pass
+    return counts
+
+
+def _count_written() -> dict[str, int]:
+    """Waiting for acknowledgement and buyer asked to cancel (over the orders that may have
+    open units: the partial index), Walmart disagrees and awaiting refund."""
+    acknowledge, cancel_requests = db.session.execute(
+        select(func.count().filter(_open_with(OrderLine.acknowledged.is_(False))),
+               func.count().filter(Order.intent_to_cancel.is_(True) & _open_with()))
+        .select_from(Order).where(may_have_open_units())).one()
+    awaiting = db.session.scalar(select(func.count(Return.id)).where(
+        Return.status.in_(AWAITING_REFUND))) or 0
+    return {"acknowledge": acknowledge, "cancel-requests": cancel_requests,
+            DISAGREES: walmart_differences.count_orders(), AWAITING: awaiting}
+
+
+def invalidate_counts() -> None:
+    """A commit wrote orders, lines, returns or Walmart differences: Home counts again."""
+    try:
+        redis_connection().incr(COUNTS_VERSION)
+    except RedisError:
+        pass
 
 
 @dataclass
@@ -97,64 +165,32 @@ class Awaiting:
 
 
 @dataclass
-class Day:
-    day: date
-    orders: int
-    due: int       # orders whose Ship By fell on the day (and has passed), not all cancelled
-    on_time: int   # of those, shipped by their Ship By
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return self.on_time / self.due if self.due else None
+class Todo:
+    """Home's to-do: each need's tile; how many returns wait for their refund, and the ones
+    whose deadline comes first."""
+    needs: list[Need]
+    awaiting_refund: int
+    refund_deadlines: list[Awaiting]
 
 
-def needs(now: datetime | None = None) -> list[Need]:
-    counts = needs_counts(now or utcnow())
-    counts[DISAGREES] = walmart_differences.count_orders()
-    return [Need(key, label, counts[key], hint, tone)
-            for key, (label, hint, tone) in NEEDS.items()]
-
-def awaiting_refund(limit: int = 5, now: datetime | None = None) -> tuple[int, list[Awaiting]]:
-    """Returns not refunded yet: how many, and the ones whose deadline comes first."""
+def todo(now: datetime | None = None) -> Todo:
+    """Every need's count (the Orders page's Needs filter shows the same orders), and the
+    returns awaiting their refund."""
     now = now or utcnow()
-    count = db.session.scalar(select(func.count(Return.id)).where(
-        Return.status.in_(AWAITING_REFUND))) or 0
+    counts = {**written_counts(), **clock_counts(now)}
+    return Todo([Need(key, label, counts[key], hint, tone)
+                 for key, (label, hint, tone) in NEEDS.items()], counts[AWAITING],
+                awaiting_refund(now=now) if counts[AWAITING] else [])
+
+
+def awaiting_refund(limit: int = 5, now: datetime | None = None) -> list[Awaiting]:
+    """The returns not refunded yet whose deadline comes first."""
+    now = now or utcnow()
     first = db.session.scalars(select(Return).where(Return.status.in_(AWAITING_REFUND))
                                .order_by(Return.return_by.is_(None), Return.return_by, Return.id)
                                .limit(limit)).all()
-    return count, [Awaiting(r, (r.return_by - now).total_seconds() / 86400
-                            if r.return_by else None) for r in first]
-
-
-def last_days(days: int = CHART_DAYS, now: datetime | None = None) -> list[Day]:
-    """Orders placed per day, and how many orders due that day shipped on time (local days)."""
-    now = now or utcnow()
-    zone = team_zone()
-    today = now.astimezone(zone).date()
-    first = today - timedelta(days=days - 1)
-    start = datetime.combine(first, time.min, zone)
-    placed: dict[date, int] = {}
-    for (ordered,) in db.session.execute(select(Order.order_date).where(
-            Order.order_date >= start)):
-        day = ordered.astimezone(zone).date()
-        placed[day] = placed.get(day, 0) + 1
-    due: dict[date, int] = {}
-    on_time: dict[date, int] = {}
-    first_shipped = select(Shipment.order_id, func.min(Shipment.ship_time).label("at")) \
-        .group_by(Shipment.order_id).subquery()
-    rows = db.session.execute(
-        select(Order.ship_by, first_shipped.c.at)
-        .outerjoin(first_shipped, first_shipped.c.order_id == Order.id)
-        .where(Order.ship_by >= start, Order.ship_by < now,
-               Order.status != OrderStatus.CANCELED))
-    for ship_by, shipped_at in rows:
-        day = ship_by.astimezone(zone).date()
-        due[day] = due.get(day, 0) + 1
-        if shipped_at is not None and shipped_at <= ship_by:
-            on_time[day] = on_time.get(day, 0) + 1
-    return [Day(first + timedelta(days=i), placed.get(first + timedelta(days=i), 0),
-                due.get(first + timedelta(days=i), 0), on_time.get(first + timedelta(days=i), 0))
-            for i in range(days)]
+    return [Awaiting(r, (r.return_by - now).total_seconds() / 86400 if r.return_by else None)
+            for r in first]
 
 
 @dataclass

@@ -69,13 +69,40 @@ def all_health(count_today: bool = True) -> list[Health]:
     stuck = _per_store(SyncTask.state == TaskState.PENDING, SyncTask.stuck.is_(True))
     errors = _per_store(SyncTask.state == TaskState.ERROR)
     recent_errors = _per_store(SyncTask.failed_at >= utcnow() - timedelta(hours=24))
-    recent = utcnow() - timedelta(minutes=30)  # a run older than this died with its worker
-    running = {run.store_id: run for run in db.session.scalars(
-        select(ImportRun).where(ImportRun.finished_at.is_(None), ImportRun.started_at > recent))}
+    running = _running()
     notes = import_passes.notes(stores)
     return [Health(s, today.get(s.id, 0), pending.get(s.id, 0), running.get(s.id),
                    stuck.get(s.id, 0), errors.get(s.id, 0), recent_errors.get(s.id, 0),
                    notes.get(s.id)) for s in stores]
+
+
+@dataclass
+class Imports:
+    """What Home says of a store: its import (running, last success, failing, credentials)
+    and how many of its updates to Walmart failed."""
+    store: Store
+    running: ImportRun | None
+    open_errors: int
+
+    @property
+    def credentials(self) -> Problem | None:
+        return credentials_problem(self.store)
+
+
+def store_imports() -> list[Imports]:
+    """Every store's import and failed updates, for Home: three indexed queries (all_health
+    counts more that Home does not show)."""
+    stores = lookup.by_name()
+    errors = _per_store(SyncTask.state == TaskState.ERROR)
+    running = _running()
+    return [Imports(s, running.get(s.id), errors.get(s.id, 0)) for s in stores]
+
+
+def _running() -> dict[int, ImportRun]:
+    """Each store's import run under way."""
+    recent = utcnow() - timedelta(minutes=30)  # a run older than this died with its worker
+    return {run.store_id: run for run in db.session.scalars(
+        select(ImportRun).where(ImportRun.finished_at.is_(None), ImportRun.started_at > recent))}
 
 
 def _per_store(*conditions) -> dict[int, int]:
