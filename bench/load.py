@@ -281,11 +281,14 @@ def queue_delays(redis: str, started: float, ended: float) -> dict:
 
     from bench.load_worker import job_times
 
-    times = job_times(Redis.from_url(redis))
-    sync = [s - e for _id, func, e, s in times if func in SYNC_FUNCTIONS and started <= e <= ended]
-    other = [(func, s - e) for _id, func, e, s in times
-             if func not in SYNC_FUNCTIONS and started <= e <= ended]
-    return {"sync": sync, "other": other}
+    times = [t for t in job_times(Redis.from_url(redis)) if started <= t[2] <= ended]
+    sync = [s - e for _id, func, e, s, _end in times if func in SYNC_FUNCTIONS]
+    other = [(func, s - e) for _id, func, e, s, _end in times if func not in SYNC_FUNCTIONS]
+    longest: dict[str, tuple[int, float]] = {}  # function → (jobs, longest run)
+    for _id, func, _e, s, end in times:
+        count, most = longest.get(func, (0, 0.0))
+        longest[func] = (count + 1, max(most, end - s))
+    return {"sync": sync, "other": other, "runs": longest}
 
 
 def measure(args) -> dict:
@@ -372,7 +375,7 @@ def main() -> None:
     parser.add_argument("--sim-orders", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--unloaded", type=int, default=30, help="timed rounds of every shape")
-    parser.add_argument("--unloaded-ships", type=int, default=12)
+    parser.add_argument("--unloaded-ships", type=int, default=20)
     parser.add_argument("--sync-wait", type=float, default=120)
     parser.add_argument("--no-write", action="store_true", help="print, do not write the doc")
     args = parser.parse_args()

@@ -99,7 +99,8 @@ def summary(result: dict) -> str:
                  f"Walmart, {c['synced']} Synced of {c['tasks']} tasks; waited "
                  f"{result['waited']} s")
     lines.append(f"[load] failed jobs {c['failed_jobs']}; tracebacks {c['tracebacks']}")
-    lines.append(f"[load] queue delay of sync jobs: {_spread(result['delays']['sync'])}")
+    lines.append(f"[load] queue delay of sync jobs: {_spread(result['delays']['sync'])}; "
+                 f"jobs (count, longest run): {result['delays']['runs']}")
     lines.append(f"[load] {_machine_line(result['machine'])}")
     lines.append(f"[load] overall: {'met' if v['met'] else 'NOT met'}")
     return "\n".join(lines)
@@ -171,7 +172,10 @@ def report(result: dict) -> str:
         "`bench/load_worker.py` runs `jobs/worker.py`'s worker and notes each job's "
         "`enqueued_at` and `started_at` as it ends. "
         + (f"Other jobs in the window (imports, sweeps): {len(delays['other'])}, longest queue "
-           f"delay {ms(other)}." if other is not None else "No other job ran in the window."),
+           f"delay {ms(other)}. " if other is not None else "No other job ran in the window. ")
+        + "Jobs run, and the longest run of each: " + ", ".join(
+            f"`{func.removeprefix('jobs.')}` {count} ({ms(most)})"
+            for func, (count, most) in sorted(delays["runs"].items())) + ".",
         "", "A GET sent on a keep-alive connection just as gunicorn closes it (it closes "
         "connections idle for 2 s; people pause 1–3 s) is sent again once on a new connection, "
         "as browsers do, and counts once, its time including both tries; POSTs always follow "

@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.load_worker
 
 The same SimpleWorker on the same queue with RQ's scheduler, built as `jobs/worker.py` builds
-it; after each job it appends the job's id, function, `enqueued_at` and `started_at` to a Redis
-list (one RPUSH). Neither RQ nor the outbox keeps these once the load is over: sync jobs are
+it; after each job it appends the job's id, function, `enqueued_at`, `started_at` and end to a
+Redis list (one RPUSH). Neither RQ nor the outbox keeps these once the load is over: sync jobs are
 enqueued with `result_ttl=0`, so RQ deletes a job the moment it succeeds (its registries never
 list it), and a sync task records when it was created and synced, not when a worker took it.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import UTC, datetime
 
 from rq import SimpleWorker
@@ -37,7 +38,8 @@ class TimedWorker(SimpleWorker):
         finally:
             if job.enqueued_at and job.started_at:
                 self.connection.rpush(TIMES_KEY, json.dumps(
-                    [job.id, job.func_name, _epoch(job.enqueued_at), _epoch(job.started_at)]))
+                    [job.id, job.func_name, _epoch(job.enqueued_at), _epoch(job.started_at),
+                     time.time()]))
 
 
 def main() -> int:
@@ -49,8 +51,9 @@ def main() -> int:
     return 0
 
 
-def job_times(connection) -> list[tuple[str, str, float, float]]:
-    """(job id, function, enqueued_at, started_at) of every job the workers ran, as epochs."""
+def job_times(connection) -> list[tuple[str, str, float, float, float]]:
+    """(job id, function, enqueued_at, started_at, ended) of every job the workers ran, as
+    epochs."""
     return [tuple(json.loads(raw)) for raw in connection.lrange(TIMES_KEY, 0, -1)]
 
 
