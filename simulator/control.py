@@ -63,10 +63,12 @@ def allow(conn: sqlite3.Connection, seller_id: str) -> None:
 
 def seed_orders(conn: sqlite3.Connection, seller_id: str, count: int, seed: int = 1,
                 days: float = 3.0, intent_rate: float = 0.03,
-                ship_nodes: Sequence[str] = ()) -> int:
+                ship_nodes: Sequence[str] = (), ship_due: bool = False) -> int:
     """Create `count` new released orders (deterministic for a given seed); with `ship_nodes`
     they come from those nodes in turn, and the first named becomes the seller's default node
-    unless it has one."""
+    unless it has one. With `ship_due`, a seller's history: every order whose estimated ship
+    date has passed was shipped whole in Seller Center on that date (last modified then);
+    only the newer ones are still released."""
     now = now_ms(conn)
     created = 0
     made = generator.make_orders(seed, count, now, days, intent_rate, ship_nodes)
@@ -76,7 +78,12 @@ def seed_orders(conn: sqlite3.Connection, seller_id: str, count: int, seed: int 
             set_setting(conn, f"default_node:{seller_id}", named[0])
         for order in made:
             # Last modified when placed, as at Walmart (not all at this same instant).
-            if orders.save(conn, seller_id, order, min(order["orderDate"], now), insert=True):
+            modified = min(order["orderDate"], now)
+            shipped_on = order["shippingInfo"]["estimatedShipDate"]
+            if ship_due and shipped_on <= now:
+                _ship_in_seller_center(order, shipped_on, f"1Z{order['purchaseOrderId']}")
+                modified = shipped_on
+            if orders.save(conn, seller_id, order, modified, insert=True):
                 created += 1
     return created
 
@@ -118,21 +125,26 @@ def seller_center_ship(conn, seller_id: str, po: str, tracking_number: str,
     `lines` ({line number: quantity}; default every acknowledged unit), under Walmart's rules
     for a shipment. Unacknowledged units are acknowledged first, as Seller Center does, and a
     buyer's request to cancel is overridden (Seller Center asks, the seller confirms)."""
-    def ship(order, now):
-        if any(line["created"] for line in order["lines"]):
-            rules.acknowledge(order, now)
-        wanted = lines or {line["lineNumber"]: line["acknowledged"] for line in order["lines"]
-                           if line["acknowledged"]}
-        rules.ship(order, {"orderShipment": {"orderLines": {"orderLine": [
-            {"lineNumber": number, "intentToCancelOverride": True,  # (confirmed there)
-             "orderLineStatuses": {"orderLineStatus": [{
-                "status": "Shipped",
-                "statusQuantity": {"unitOfMeasurement": "EACH", "amount": str(quantity)},
-                "trackingInfo": {"shipDateTime": now, "methodCode": method,
-                                 "carrierName": {"carrier": carrier},
-                                 "trackingNumber": tracking_number}}]}}
-            for number, quantity in wanted.items()]}}}, now)
-    return update_order(conn, seller_id, po, ship)
+    return update_order(conn, seller_id, po, lambda order, now: _ship_in_seller_center(
+        order, now, tracking_number, carrier, lines, method))
+
+
+def _ship_in_seller_center(order: dict, now: int, tracking_number: str, carrier: str = "UPS",
+                           lines: dict[str, int] | None = None,
+                           method: str = "Standard") -> None:
+    if any(line["created"] for line in order["lines"]):
+        rules.acknowledge(order, now)
+    wanted = lines or {line["lineNumber"]: line["acknowledged"] for line in order["lines"]
+                       if line["acknowledged"]}
+    rules.ship(order, {"orderShipment": {"orderLines": {"orderLine": [
+        {"lineNumber": number, "intentToCancelOverride": True,  # (confirmed there)
+         "orderLineStatuses": {"orderLineStatus": [{
+            "status": "Shipped",
+            "statusQuantity": {"unitOfMeasurement": "EACH", "amount": str(quantity)},
+            "trackingInfo": {"shipDateTime": now, "methodCode": method,
+                             "carrierName": {"carrier": carrier},
+                             "trackingNumber": tracking_number}}]}}
+        for number, quantity in wanted.items()]}}}, now)
 
 
 def seller_center_cancel(conn, seller_id: str, po: str, line: str | None = None,

@@ -56,9 +56,10 @@ def sim_conn(seller):
 def test_import_twice_never_duplicates(app, walmart_store):
     """Running the import again finds the same orders: nothing new, nothing twice."""
     store_id, _seller = walmart_store(orders=30)
-    _import(app, store_id)
+    first = _import(app, store_id)
     again = _import(app, store_id)
-    assert again["created"] == 0
+    assert (first["seen"], first["created"], first["updated"]) == (30, 30, 0)
+    assert (again["seen"], again["created"], again["updated"]) == (30, 0, 30)
     assert len(_orders(app)) == 30
     from webapp.extensions import db
     from webapp.models import OrderLine, SyncTask
@@ -133,6 +134,7 @@ def test_unstorable_order_is_shown_as_error_and_retried(app, walmart_store):
                  (json.dumps(broken), seller.seller_id, po))
     summary = _import(app, store_id)
     assert summary["created"] == 3 and summary["failed"] == 1
+    assert (summary["seen"], summary["updated"]) == (4, 0)  # a failed order is not updated
     bad = next(o for o in _orders(app) if o.purchase_order_id == po)
     assert bad.status == "Error" and "postalCode" in bad.status_details
     broken["shippingInfo"]["postalAddress"]["postalCode"] = good_name

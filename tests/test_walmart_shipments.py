@@ -103,3 +103,31 @@ def test_part_shipped_at_walmart_part_here(app, shop, walmart_order, worker):
     assert sorted(_shipments(app, order_id)) == [
         ("UPS", "1Z999AA10123456784", [("1", 1)], True),
         ("UPS", "1ZSELLERCENTER0001", [("1", 1)], False)]
+
+
+def test_a_sellers_history_arrives_shipped_with_walmarts_tracking(app, walmart_store):
+    """A first import of orders shipped in Seller Center before Orderdeck was connected (the
+    simulator's history: shipped on their ship date) records each one's shipment from Walmart,
+    every line with its units, in one go per page."""
+    from webapp.extensions import db
+    from webapp.models import Order
+
+    store_id, seller = walmart_store()
+    conn = seller.sim.conn
+    control.seed_orders(conn, seller.seller_id, 40, seed=9, days=20, ship_due=True)
+    shipped = {row["po"]: row["modified_ms"] == row["esd_ms"] for row in conn.execute(
+        "SELECT po, modified_ms, esd_ms FROM orders WHERE seller_id = ? AND open_units = 0",
+        (seller.seller_id,))}
+    assert 30 < len(shipped) < 40 and all(shipped.values())  # modified when shipped
+    _import(app, store_id)
+    with app.app_context():
+        orders = {o.purchase_order_id: (o.id, o.status, [(x.line_number, x.quantity)
+                                                         for x in o.lines])
+                  for o in db.session.scalars(select(Order))}
+    assert len(orders) == 40
+    for po, (order_id, status, lines) in orders.items():
+        if po in shipped:
+            assert status == "Shipped"
+            assert _shipments(app, order_id) == [("UPS", f"1Z{po}", lines, False)]
+        else:
+            assert _shipments(app, order_id) == []

@@ -50,9 +50,12 @@ class _Pass:
     incomplete: list[str] = field(default_factory=list)  # why a walk may have missed orders
 
     def count(self) -> None:
+        """The run's counts, after every page. `created` and `failed` are parts of `seen`, so
+        the updated ones are counted by size, not by a set difference over every order seen
+        so far (per page, that made a large import quadratic)."""
         self.run.seen, self.run.created = len(self.seen), len(self.created)
         self.run.failed = len(self.failed)
-        self.run.updated = len(self.seen - self.created - self.failed)
+        self.run.updated = len(self.seen) - len(self.created) - len(self.failed - self.created)
 
 
 def _take(store: Store, endpoint: str) -> None:

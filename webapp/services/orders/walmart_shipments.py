@@ -44,14 +44,18 @@ def _walmart_units(data: PurchaseOrder) -> dict[str, dict[str, tuple[Tracking, i
 
 
 def _ours(order_ids: list[int]) -> dict[int, dict[str, dict[str, int]]]:
-    """{order id: {line number: {tracking key: units}}} of every shipment recorded here."""
+    """{order id: {line number: {tracking key: units}}} of every shipment recorded here. Read
+    from the orders' shipments down to their lines, each step by an index (shipment lines have
+    none by order line: read from that side, every page of an import read them all)."""
     ours: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     rows = db.session.execute(
-        select(OrderLine.order_id, OrderLine.line_number, ShipmentPackage.tracking_number,
+        select(Shipment.order_id, OrderLine.line_number, ShipmentPackage.tracking_number,
                ShipmentLine.quantity)
-        .join(ShipmentLine, ShipmentLine.order_line_id == OrderLine.id)
-        .join(ShipmentPackage, ShipmentPackage.id == ShipmentLine.package_id)
-        .where(OrderLine.order_id.in_(order_ids)))
+        .select_from(Shipment)
+        .join(ShipmentPackage, ShipmentPackage.shipment_id == Shipment.id)
+        .join(ShipmentLine, ShipmentLine.package_id == ShipmentPackage.id)
+        .join(OrderLine, OrderLine.id == ShipmentLine.order_line_id)
+        .where(Shipment.order_id.in_(order_ids)))
     for order_id, line_number, number, quantity in rows:
         by_number = ours[order_id][line_number]
         by_number[_key(number)] = by_number.get(_key(number), 0) + quantity
@@ -86,34 +90,53 @@ def record(orders: dict[int, PurchaseOrder]) -> int:
     line_ids = {(order_id, number): line_id for line_id, order_id, number in db.session.execute(
         select(OrderLine.id, OrderLine.order_id, OrderLine.line_number)
         .where(OrderLine.order_id.in_(list(walmart))))}
-    made = 0
+    shipments = []
     for order_id, units in walmart.items():
         missing = _missing(units, ours.get(order_id, {}))
         if not missing:
             continue
         trackings = {key: tracking for by_number in units.values()
                      for key, (tracking, _n) in by_number.items()}
-        packages = [_package(trackings[key], {line_ids[(order_id, number)]: quantity
-                                              for number, quantity in lines.items()})
+        packages = [(_package(trackings[key]), {line_ids[(order_id, number)]: quantity
+                                                for number, quantity in lines.items()})
                     for key, lines in sorted(missing.items())]
         times = [trackings[key].ship_time for key in missing if trackings[key].ship_time]
-        db.session.add(Shipment(order_id=order_id, ship_time=_earliest(times),
-                                created_by=BY_WALMART, packages=packages))
-        made += 1
-    if made:
-        db.session.flush()
-    return made
+        shipments.append((order_id, _earliest(times), packages))
+    if shipments:
+        _insert(shipments)
+    return len(shipments)
+
+
+def _insert(shipments: list[tuple[int, datetime, list[tuple[dict, dict[int, int]]]]]) -> None:
+    """The shipments, their packages and their lines in three INSERTs (a first import of a
+    seller's history records one for nearly every order: one ORM object at a time, that was
+    most of its time). RETURNING gives the ids in the order of the rows given."""
+    now = utcnow()
+    table = Shipment.__table__
+    ids = db.session.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), [
+        {"order_id": order_id, "ship_time": ship_time, "created_by": BY_WALMART,
+         "intent_to_cancel_override": False, "created_at": now}
+        for order_id, ship_time, _packages in shipments]).scalars().all()
+    packages = [(values, lines, shipment_id) for (_o, _t, planned), shipment_id
+                in zip(shipments, ids, strict=True) for values, lines in planned]
+    table = ShipmentPackage.__table__
+    package_ids = db.session.execute(
+        table.insert().returning(table.c.id, sort_by_parameter_order=True),
+        [{**values, "shipment_id": shipment_id} for values, _lines, shipment_id in packages]
+    ).scalars().all()
+    db.session.execute(ShipmentLine.__table__.insert(), [
+        {"package_id": package_id, "order_line_id": line_id, "quantity": quantity}
+        for (_v, lines, _s), package_id in zip(packages, package_ids, strict=True)
+        for line_id, quantity in lines.items()])
 
 
 def _earliest(times: list[datetime]) -> datetime:
     return min(times) if times else utcnow()
 
 
-def _package(tracking: Tracking, lines: dict[int, int]) -> ShipmentPackage:
-    values = fit(ShipmentPackage, {
+def _package(tracking: Tracking) -> dict:
+    """A package's columns from Walmart's tracking (cut to fit)."""
+    return fit(ShipmentPackage, {
         "carrier": tracking.carrier, "other_carrier": tracking.other_carrier,
         "method_code": tracking.method_code or "", "tracking_number": tracking.number,
         "tracking_url": tracking.url})
-    return ShipmentPackage(**values, lines=[
-        ShipmentLine(order_line_id=line_id, quantity=quantity)
-        for line_id, quantity in lines.items()])
