@@ -514,3 +514,49 @@ def test_home_rollup_migration_keeps_orders_and_counts_the_chart_lazily(tmp_path
             add_order(conn, 3, placed=1, due=0)
             assert conn.execute(text("SELECT count(*) FROM orders")).scalar() == 3
         db.engine.dispose()
+
+
+def test_sync_task_indexes_migration_keeps_tasks_and_goes_back(tmp_path, redis_url):
+    """An install with tasks upgrades to the Sync page's indexes (the store's index then leads
+    to the state, the order's holds kind and state, pending pushes have their own) with every
+    task kept, and downgrades to the indexes it had."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import _settings
+    from webapp import create_app
+    from webapp.extensions import db
+
+    def indexes() -> dict[str, list[str]]:
+        return {ix["name"]: ix["column_names"] for ix in inspect(db.engine).get_indexes(
+            "sync_tasks")}
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'old.sqlite'}", redis_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="c41d7a2e9f60")
+        before = indexes()
+        with db.engine.begin() as conn:
+            _old_store(conn, "2026-12-06")
+            for n, state in enumerate(("pending", "synced", "error"), start=1):
+                conn.execute(text(
+                    "INSERT INTO sync_tasks (id, store_id, kind, target, state, attempts, "
+                    "claims, next_attempt_at, ambiguous, stuck, urgent, created_at, "
+                    f"updated_at) VALUES ({n}, 1, 'inventory', 'SKU-1', '{state}', 0, 0, "
+                    "'2026-12-06 00:00:00', 0, 0, 0, '2026-12-06 00:00:00', "
+                    "'2026-12-06 00:00:00')"))
+        upgrade(revision="d4e8b0a6f234")
+        after = indexes()
+        assert "ix_sync_tasks_store_id" not in after
+        assert after["ix_sync_tasks_store_state"] == ["store_id", "state", "id"]
+        assert after["ix_sync_tasks_order"] == ["order_id", "kind", "state", "id"]
+        assert after["ix_sync_tasks_pending"] == ["store_id", "kind", "target", "id"]
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT id, state FROM sync_tasks ORDER BY id")).all() == \
+                [(1, "pending"), (2, "synced"), (3, "error")]
+            pending = conn.execute(text(  # the partial index holds the pending task only
+                "SELECT id FROM sync_tasks INDEXED BY ix_sync_tasks_pending WHERE store_id = 1 "
+                "AND kind = 'inventory' AND target = 'SKU-1' AND state = 'pending'")).all()
+            assert pending == [(1,)]
+        downgrade(revision="c41d7a2e9f60")
+        assert indexes() == before
+        db.engine.dispose()

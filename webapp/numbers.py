@@ -12,7 +12,6 @@ from __future__ import annotations
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (PostgreSQL's 4-byte integer; SQLite holds more)
-MAX_PAGE = 10_000  # of 50 rows: far beyond any list a person pages through
 MAX_QUANTITY = 1_000_000  # units of a SKU, a line or a refund
 MAX_STAMP = 2**63 - 1  # microsecond timestamps (the Orders page's poll)
 MAX_CALLS = 1_000_000  # Walmart calls per minute in a store's rate limits (benchmarks scale them)
@@ -36,11 +35,6 @@ def whole(value: object, maximum: int, minimum: int = 0) -> int | None:
 def row_id(value: object) -> int | None:
     """A database id (1 or more) from a query or form value, or None."""
     return whole(value, MAX_ID, minimum=1)
-
-
-def page_number(value: object) -> int:
-    """A page number, 1 when missing or not one."""
-    return whole(value, MAX_PAGE, minimum=1) or 1
 
 
 class IdConverter(IntegerConverter):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -33,12 +33,32 @@ class SyncTask(db.Model):
     __tablename__ = "sync_tasks"
     __table_args__ = (
         Index("ix_sync_tasks_due", "state", "next_attempt_at"),
-        Index("ix_sync_tasks_order", "order_id", "id"),
         Index("ix_sync_tasks_failed_at", "failed_at"),
+        # Tasks are kept for good (millions after a few years), and SQLite plans without
+        # statistics: it takes the index that matches the most columns by equality, so each
+        # query below has an index that matches more of its columns than any other does.
+        # An order's tasks: by kind and state too, so that "the order's pending cancellation"
+        # never prefers the kind's index below (which holds every order's).
+        Index("ix_sync_tasks_order", "order_id", "kind", "state", "id"),
+        # The Sync page reads each state newest first from a cursor: unfiltered, by store, by
+        # kind, by search. The store's index also serves "this store's pending tasks" (it
+        # replaced store_id's own, which read all of the store's history for them).
+        Index("ix_sync_tasks_state", "state", "id"),
+        Index("ix_sync_tasks_store_state", "store_id", "state", "id"),
+        Index("ix_sync_tasks_kind_state", "kind", "state", "id"),
+        Index("ix_sync_tasks_target_state", "target", "state", "id"),
+        # The newest push of a SKU (the Stock page), read newest first.
+        Index("ix_sync_tasks_target", "target", "id"),
+        # The earlier update of the same SKU (or return) still waiting: asked before every
+        # stock push is added and before every task without an order is sent. Pending rows
+        # only: a SKU's history of pushes is never read.
+        Index("ix_sync_tasks_pending", "store_id", "kind", "target", "id",
+              sqlite_where=text("state = 'pending'"),
+              postgresql_where=text("state = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))  # ix_sync_tasks_store_state
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     kind: Mapped[TaskKind] = mapped_column(str_enum(TaskKind, 20))
     target: Mapped[str] = mapped_column(String(100))  # purchase order id, RMA or SKU

@@ -10,7 +10,7 @@ from webapp.extensions import db
 from webapp.forms import ResolveForm
 from webapp.htmx import hx_redirect, is_htmx, render_page, stop_polling
 from webapp.models import Role, SyncTask, TaskKind, TaskState
-from webapp.numbers import page_number, row_id
+from webapp.numbers import row_id
 from webapp.security import require_role, safe_next
 from webapp.services.errors import ActionRefused
 from webapp.services.stores import lookup as store_lookup
@@ -25,15 +25,18 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 def index():
     """Tasks by state, kind and store; the list polls while any shown task is on its way."""
     f = sync_queries.TaskFilter.parse(request.args)
-    result = sync_queries.page(f, page_number(request.args.get("page")))
+    at = {key: str(cursor) for key in ("after", "before")
+          if (cursor := sync_queries.Cursor.parse(request.args.get(key)))}
+    result = sync_queries.page(f, **at)
     in_flight = any(t.state == TaskState.PENDING for t in result.tasks)
     response = render_page(
         "sync/index.html", "results", f=f, result=result, counts=sync_queries.state_counts(f),
+        count_cap_note=f"More than {sync_queries.COUNT_CAP}: counted up to there",
         state_labels=sync_queries.STATE_LABELS, kinds=list(TaskKind), explain=explain,
         summary=summary, waiting=waiting, target=target,
         stores=store_lookup.by_name(),
-        resolve_form=ResolveForm(), in_flight=in_flight,
-        poll_url=url_for("sync.index", **f.args(page=result.page), poll=1))
+        resolve_form=ResolveForm(), in_flight=in_flight, paged=bool(at),
+        poll_url=url_for("sync.index", **f.args(**at), poll=1))
     if is_htmx() and request.args.get("poll") and not in_flight:
         stop_polling(response)
     return response

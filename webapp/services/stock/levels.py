@@ -55,6 +55,7 @@ def request_push(stock: SkuStock) -> SyncTask | None:
     """
     if not stock.tracked or _read_only(stock.store_id):  # a read-only store pushes nothing
         return None
+    # Read through ix_sync_tasks_pending: the SKU's pending pushes, never its history.
     waiting = db.session.scalar(select(SyncTask.id).where(
         SyncTask.store_id == stock.store_id, SyncTask.kind == TaskKind.INVENTORY,
         SyncTask.target == stock.sku, TASK_NODE == stock.ship_node,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import SkuStock, Store, SyncTask, TaskKind, TaskState
@@ -29,13 +29,19 @@ class StockList:
         return any(t.state == TaskState.PENDING for t in self.tasks.values())
 
 
-def _latest_tasks(store_id: int, skus: list[str]) -> dict[tuple[str, str], SyncTask]:
-    """The newest push of each (SKU, ship node) shown."""
-    newest = select(func.max(SyncTask.id)).where(
-        SyncTask.store_id == store_id, SyncTask.kind == TaskKind.INVENTORY,
-        SyncTask.target.in_(skus)).group_by(SyncTask.target, levels.TASK_NODE)
+def _latest_tasks(rows: list[SkuStock]) -> dict[tuple[str, str], SyncTask]:
+    """The newest push of each (SKU, ship node) shown: per row, its SKU's pushes read newest
+    first in ix_sync_tasks_target until one is of its store and node (the first, unless the
+    SKU is pushed at several nodes) — a SKU's pushes are kept for good, thousands of them."""
+    newest = select(SyncTask.id).where(
+        SyncTask.target == SkuStock.sku, SyncTask.store_id == SkuStock.store_id,
+        SyncTask.kind == TaskKind.INVENTORY, levels.TASK_NODE == SkuStock.ship_node) \
+        .order_by(SyncTask.id.desc()).limit(1).correlate(SkuStock).scalar_subquery()
+    # Two statements: inside one, PostgreSQL runs each row's seek twice (once more to join).
+    ids = [i for i in db.session.scalars(select(newest).where(
+        SkuStock.id.in_([r.id for r in rows]))) if i is not None]
     return {(t.target, levels.task_node(t)): t for t in db.session.scalars(
-        select(SyncTask).where(SyncTask.id.in_(newest)))}
+        select(SyncTask).where(SyncTask.id.in_(ids)))} if ids else {}
 
 
 def node_choices(store: Store | None, nodes: list[str]) -> list[tuple[str, str]]:
@@ -60,5 +66,5 @@ def list_stock(store_id: int | None, q: str = "") -> StockList:
     store = db.session.get(Store, store_id or 0)
     known = ship_nodes.known_nodes(store) if store else []
     return StockList(stores=stores, store_id=store_id, store=store, rows=rows,
-                     tasks=_latest_tasks(store_id, [r.sku for r in rows]) if rows else {},
+                     tasks=_latest_tasks(rows) if rows else {},
                      nodes=node_choices(store, known), known=known)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
+from sqlalchemy import select, union, update
 
 from webapp.extensions import db, redis_connection
 from webapp.models import Store, SyncTask, TaskState
@@ -115,9 +115,13 @@ def resume_updates(store_id: int, checked_by: int | None = None) -> bool:
         db.session.rollback()
         return False
     now = utcnow()
-    waiting = db.session.execute(select(SyncTask.id, SyncTask.created_at).where(
-        SyncTask.store_id == store_id,
-        (SyncTask.state == TaskState.PENDING) | (SyncTask.id == checked_by))).all()
+    # Two reads, each through its index (the store's pending tasks; the one by id): as one
+    # OR, SQLite reads every task the store ever had.
+    waiting = db.session.execute(union(
+        select(SyncTask.id, SyncTask.created_at).where(
+            SyncTask.store_id == store_id, SyncTask.state == TaskState.PENDING),
+        select(SyncTask.id, SyncTask.created_at).where(
+            SyncTask.store_id == store_id, SyncTask.id == checked_by))).all()
     for task_id, created_at in waiting:
         paused = int((now - max(since or now, created_at)).total_seconds())
         if paused > 0:

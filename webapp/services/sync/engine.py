@@ -140,15 +140,28 @@ def _credentials_refused(task: SyncTask, store: Store, exc: AuthenticationError)
 
 def _earlier_pending(task: SyncTask) -> SyncTask | None:
     """An earlier update of the same order (or the same SKU's stock at the same node) still
-    on its way: Walmart wants them in order (an order is acknowledged before it ships)."""
-    same = (SyncTask.order_id == task.order_id) if task.order_id is not None else (
-        (SyncTask.store_id == task.store_id) & (SyncTask.kind == task.kind)
-        & (SyncTask.target == task.target))
-    if kind_of(task).queued_per_ship_node:
-        same = same & (TASK_NODE == task_node(task))
-    return db.session.scalar(select(SyncTask).where(
-        same, SyncTask.id < task.id, SyncTask.state == TaskState.PENDING)
-        .order_by(SyncTask.id).limit(1))
+    on its way: Walmart wants them in order (an order is acknowledged before it ships).
+
+    Asked before every send, so it reads no history. SQLite plans without statistics, and
+    would rather read every pending task through the state's index (or the store's) given
+    the state or an id range in SQL: so an order's few tasks come through the order's index
+    and their state is looked at here, and for a SKU or a return the first of its pending
+    ones comes through ix_sync_tasks_pending and is compared here."""
+    node = task_node(task) if kind_of(task).queued_per_ship_node else None
+    if task.order_id is not None:
+        earlier = db.session.execute(select(SyncTask.id, SyncTask.state, TASK_NODE).where(
+            SyncTask.order_id == task.order_id, SyncTask.id < task.id)
+            .order_by(SyncTask.id)).all()
+        first = next((task_id for task_id, state, at in earlier
+                      if state == TaskState.PENDING and node in (None, at)), None)
+        return db.session.get(SyncTask, first) if first is not None else None
+    same = (SyncTask.store_id == task.store_id) & (SyncTask.kind == task.kind) \
+        & (SyncTask.target == task.target)
+    if node is not None:
+        same = same & (TASK_NODE == node)
+    first = db.session.scalar(select(SyncTask).where(same, SyncTask.state == TaskState.PENDING)
+                              .order_by(SyncTask.id).limit(1))
+    return first if first is not None and first.id < task.id else None
 
 
 def _succeed(task: SyncTask, result, kind: TaskKindDef, read_back: bool = False) -> Outcome:
