@@ -11,6 +11,7 @@ from webapp.models.orders import (
     OrderStatusDelta,
     SkuStock,
 )
+from webapp.models.printing import PrintedOrder, PrintKind, PrintRecord
 from webapp.models.returns import Refund, Return, ReturnLine, ReturnStatus
 from webapp.models.shipments import Shipment, ShipmentLine, ShipmentPackage, TrackingUpload
 from webapp.models.stores import Environment, Store
@@ -18,7 +19,8 @@ from webapp.models.sync import SyncTask, TaskKind, TaskState
 from webapp.models.users import Role, User
 
 __all__ = ["AuditEvent", "Cancellation", "CancellationLine", "Environment", "ImportRun", "Order",
-           "OrderLine", "OrderStatus", "OrderStatusDelta", "Refund", "Return", "ReturnLine",
+           "OrderLine", "OrderStatus", "OrderStatusDelta", "PrintKind", "PrintRecord",
+           "PrintedOrder", "Refund", "Return", "ReturnLine",
            "ReturnStatus", "Role",
            "Shipment", "ShipmentLine", "ShipmentPackage", "SkuStock", "Store", "SyncTask",
            "TaskKind", "TaskState", "TrackingUpload", "User", "WalmartDifference"]
