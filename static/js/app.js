@@ -74,7 +74,8 @@
   });
   function editing(scope) {
     var active = document.activeElement;
-    if (active && scope.contains(active) && active.matches("input, select, textarea")) return true;
+    if (active && scope.contains(active) &&
+        active.matches("input:not([type=checkbox]), select, textarea")) return true;
     return Array.prototype.some.call(scope.querySelectorAll("input, textarea"), function (el) {
       // A ticked box (orders chosen for printing) is a choice in progress too.
       if (el.type === "checkbox") return el.checked !== el.defaultChecked;

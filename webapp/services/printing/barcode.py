@@ -1,4 +1,5 @@
-"""The customer order number as a Code 128 barcode, drawn as inline SVG (HTML needs no namespace for it: the slip carries no address of a website).
+"""The customer order number as a Code 128 barcode, drawn as inline SVG (HTML needs no
+namespace for it, so the slip carries no address of a website).
 
 python-barcode encodes (start code, code sets, check digit, stop); we draw its modules
 ourselves: one path with presentation attributes only — its own SVG writer sets `style`
