@@ -64,6 +64,9 @@ def render_line(line: dict) -> dict:
     for cancellation in line["cancellations"]:
         statuses.append({"status": "Cancelled", "statusQuantity": _qty(cancellation["qty"]),
                          "cancellationReason": cancellation["reason"], "trackingInfo": None})
+    if line.get("returnCenterAddress"):  # a seller that names its return centre per line
+        for status in statuses:
+            status["returnCenterAddress"] = line["returnCenterAddress"]
     units = line["qty"] - cancelled(line)
     charges = [{"chargeType": "PRODUCT", "chargeName": "ItemPrice",
                 "chargeAmount": _money(line["unitPrice"] * units),

@@ -48,10 +48,12 @@ def make_store(**overrides):
 # -- orders, shipments and returns: made to measure at the simulator, then imported ----------
 
 def make_walmart_order(seller, quantities=(1,), *, shipping: float = 0.0,
-                       intent_to_cancel: bool = False, seed: int | None = None) -> str:
+                       intent_to_cancel: bool = False, seed: int | None = None,
+                       return_center: dict | None = None) -> str:
     """A released order at the simulator with exactly these lines: units per line (catalogue
     SKUs in turn) or (SKU, units) pairs; `shipping` charged on line 1; `intent_to_cancel`: the
-    buyer asked to cancel every line. Returns its purchase order id."""
+    buyer asked to cancel every line; `return_center`: Walmart's returnCenterAddress on every
+    line. Returns its purchase order id."""
     import random
 
     from simulator import generator, orders
@@ -74,7 +76,7 @@ def make_walmart_order(seller, quantities=(1,), *, shipping: float = 0.0,
             "qty": line, "created": line, "unitPrice": price,
             "tax": round(price * 0.08, 2), "shipping": shipping if number == 1 else 0.0,
             "shipments": [], "cancellations": [], "refunds": [],
-            "intentToCancel": intent_to_cancel})
+            "intentToCancel": intent_to_cancel, "returnCenterAddress": return_center})
     with transaction(conn):
         assert orders.save(conn, seller.seller_id, order, now, insert=True)
     return order["purchaseOrderId"]

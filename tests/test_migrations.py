@@ -560,3 +560,64 @@ def test_sync_task_indexes_migration_keeps_tasks_and_goes_back(tmp_path, redis_u
         downgrade(revision="c41d7a2e9f60")
         assert indexes() == before
         db.engine.dispose()
+
+
+def test_print_records_migration_keeps_orders_and_counts_them_unprinted(tmp_path, redis_url):
+    """An install at the previous schema upgrades with its orders, lines and stores: no order
+    printed (all "not yet printed"), no return centre, no name on slips, no prices; the
+    status-count triggers still count; a print can be recorded; the downgrade takes the print
+    tables and the new columns away and keeps the rest."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import _settings
+    from webapp import create_app
+    from webapp.extensions import db
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'old.sqlite'}", redis_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="d4e8b0a6f234")
+        with db.engine.begin() as conn:
+            _old_store(conn, "2026-12-01")
+            conn.execute(text(
+                "INSERT INTO orders (id, store_id, number, purchase_order_id, currency, "
+                "order_value, status, intent_to_cancel, in_flight, return_open, "
+                "walmart_disagrees, order_date, created_at, updated_at) VALUES (7, 1, '100007', "
+                "'PO-7', 'USD', 12.5, 'Open', 0, 0, 0, 0, '2026-12-01 00:00:00', "
+                "'2026-12-01 00:00:00', '2026-12-01 00:00:00')"))
+            conn.execute(text(
+                "INSERT INTO order_lines (id, order_id, line_number, sku, product_name, quantity,"
+                " unit_price, tax, shipping, shipped_qty, delivered_qty, canceled_qty, "
+                "refunded_qty, acknowledged, intent_to_cancel, walmart_statuses) VALUES (3, 7, "
+                "'1', 'MUG-1', 'Mug', 2, 6.25, 0, 0, 0, 0, 0, 0, 1, 0, '{}')"))
+        upgrade()
+        from webapp.services.orders import queries
+
+        with db.engine.begin() as conn:
+            assert tuple(conn.execute(text("SELECT printed_at FROM orders")).one()) == (None,)
+            assert conn.execute(text("SELECT return_center FROM order_lines")).scalar() is None
+            assert tuple(conn.execute(text("SELECT slip_name, slip_prices FROM stores")).one()
+                         ) == (None, 0)
+        assert [r.id for r in queries.page(queries.OrderFilter(unprinted=True)).orders] == [7]
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO print_records (id, kind, actor, created_at, "
+                              "order_count) VALUES (1, 'slips', 'cli', '2026-12-08 00:00:00', 1)"))
+            conn.execute(text("INSERT INTO printed_orders (record_id, order_id, position) "
+                              "VALUES (1, 7, 0)"))
+            conn.execute(text("UPDATE orders SET printed_at = '2026-12-08 00:00:00', "
+                              "status = 'Shipped'"))
+        db.session.rollback()
+        assert queries.page(queries.OrderFilter(unprinted=True)).orders == []
+        from webapp.services.orders.status_counts import per_status
+        assert (per_status(1)["Open"], per_status(1)["Shipped"]) == (0, 1)
+        db.session.remove()
+        downgrade(revision="d4e8b0a6f234")
+        tables = set(inspect(db.engine).get_table_names())
+        assert not {"print_records", "printed_orders"} & tables
+        assert "printed_at" not in {c["name"] for c in inspect(db.engine).get_columns("orders")}
+        assert "slip_name" not in {c["name"] for c in inspect(db.engine).get_columns("stores")}
+        with db.engine.connect() as conn:
+            assert tuple(conn.execute(text("SELECT number, status FROM orders")).one()) == \
+                ("100007", "Shipped")
+            assert conn.execute(text("SELECT sku FROM order_lines")).scalar() == "MUG-1"
+        db.engine.dispose()

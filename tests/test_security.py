@@ -32,7 +32,8 @@ PUBLIC_ENDPOINTS = {"auth.login", "static", "health"}  # as webapp/security.py d
 # (PUBLIC: anyone, signed in or not). Add new routes here AND a request for them in ACTIONS.
 ROUTE_POLICY: dict[str, str | None] = {
     "auth.login": PUBLIC,
-    "auth.logout": VIEWER,  # the one thing a viewer may post: ending their own session
+    "auth.logout": VIEWER,  # a viewer may post: ending their own session,
+    "printing.create": VIEWER,  # and recording a print of packing slips or a pick list
     "cancelling.submit": OPERATOR,
     "corrections.submit": OPERATOR,
     "returns.import_now": OPERATOR,
@@ -114,6 +115,9 @@ class World:
             db.session.add(upload)
             db.session.commit()
             self.upload_id = upload.id
+            from webapp.services.printing import documents, records
+            self.record_id = records.record_print(documents.slips([shipped_order_id]),
+                                                  by=None, actor="test").id
         self.order_id = self.open_order().id  # the order the GET pages show
         self.task_id = self.failed_task()
         self.user_id = self.new_user().id
@@ -265,6 +269,7 @@ class World:
         known = {"order_id": self.order_id, "return_id": self.return_id, "task_id": self.task_id,
                  "package_id": self.package_id, "store_id": self.store_id,
                  "user_id": self.user_id, "upload_id": self.upload_id,
+                 "record_id": self.record_id,
                  "filename": "css/app.css"}
         missing = set(rule.arguments) - known.keys()
         assert not missing, f"{rule.endpoint}: give URL parameter(s) {missing} a real row in " \
@@ -407,6 +412,9 @@ ACTIONS: dict[str, Callable[[World], Call]] = {
     "auth.logout": lambda w: Call("POST", w.url("auth.logout"), ends_session=True),
     "cancelling.submit": _cancel,
     "corrections.submit": _correct,
+    # (any order: printing changes no order's state, so it needs no fresh one)
+    "printing.create": lambda w: Call("POST", w.url("printing.create"), {
+        "scope": "ticked", "kind": "slips", "order": str(w.order_id)}),
     "returns.import_now": lambda w: Call("POST", w.url("returns.import_now")),
     "returns.refund": lambda w: Call(
         "POST", w.url("returns.refund", return_id=w.refundable_return()), {"qty-1": "1"}),

@@ -104,7 +104,11 @@ def test_walmart_data_is_shown_escaped_on_every_page(app, signed_in, client, hos
     with app.app_context():
         package_id = db.session.scalar(select(ShipmentPackage.id))
         user_id = db.session.scalar(select(User.id))
-    ids = {"order_id": [hostile["a"], hostile["b"], hostile["c"]],
+        from webapp.services.printing import documents, records
+        hostile_orders = [hostile["a"], hostile["b"], hostile["c"]]
+        prints = [records.record_print(build(hostile_orders), by=None, actor="test").id
+                  for build in (documents.slips, documents.pick_list)]
+    ids = {"order_id": [hostile["a"], hostile["b"], hostile["c"]], "record_id": prints,
            "return_id": [hostile["return_id"]], "store_id": [hostile["store_id"]],
            "task_id": [hostile["task_id"]], "package_id": [package_id], "user_id": [user_id],
            "upload_id": [hostile["upload_id"]]}
@@ -147,6 +151,8 @@ def test_walmart_data_is_shown_escaped_on_every_page(app, signed_in, client, hos
     assert shows("/stock/", SCRIPT, ATTR)
     assert shows("/stores/", SCRIPT, ATTR)
     assert shows(f"/orders/ship-upload/{hostile['upload_id']}", SCRIPT, ATTR)
+    assert shows(f"/print/{prints[0]}", SCRIPT, ATTR)  # packing slips: address, product, SKU
+    assert shows(f"/print/{prints[1]}", SCRIPT, ATTR)  # the pick list: product, SKU
 
 
 def _combinations(rule, ids: dict[str, list[int]]):

@@ -17,6 +17,7 @@ from webapp.models import Order, OrderStatus, Role
 from webapp.services.orders import detail as order_detail
 from webapp.services.orders import money as order_money
 from webapp.services.orders import walmart_differences
+from webapp.services.printing import records as print_records
 from webapp.services.shipping.tracking_correction import correction_deadline
 from webapp.services.sync.explain import summary
 from webapp.team_time import team_zone
@@ -48,7 +49,8 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
     block = block if is_htmx() else "content"
     # Payment information is in the page itself only: a poll of a block needs no refunds.
     payment = order_money.payment(order) if block == "content" else None
-    return render_page("orders/show.html", block, status=status, payment=payment,
+    prints = print_records.prints_of(order.id) if block == "content" else None
+    return render_page("orders/show.html", block, status=status, payment=payment, prints=prints,
                        order=order, tasks=order_detail.tasks_of(order),
                        shipments=order_detail.shipments_of(order),
                        form=form or (blank_form(order) if can_ship else None),

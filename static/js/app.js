@@ -1,4 +1,4 @@
-// Glue only: show htmx errors and HX-Trigger toasts. No inline scripts (CSP).
+// Glue only: show htmx errors and HX-Trigger toasts, print. No inline scripts (CSP).
 (function () {
   "use strict";
   function toast(text, bad) {
@@ -74,9 +74,12 @@
   });
   function editing(scope) {
     var active = document.activeElement;
-    if (active && scope.contains(active) && active.matches("input, select, textarea")) return true;
+    if (active && scope.contains(active) &&
+        active.matches("input:not([type=checkbox]), select, textarea")) return true;
     return Array.prototype.some.call(scope.querySelectorAll("input, textarea"), function (el) {
-      return el.type !== "hidden" && el.type !== "checkbox" && el.value !== el.defaultValue;
+      // A ticked box (orders chosen for printing) is a choice in progress too.
+      if (el.type === "checkbox") return el.checked !== el.defaultChecked;
+      return el.type !== "hidden" && el.value !== el.defaultValue;
     });
   }
   document.addEventListener("htmx:beforeSwap", function (evt) {
@@ -92,6 +95,19 @@
     if (polling(evt)) return;
     if (evt.detail.target) evt.detail.target.removeAttribute("aria-busy");
     document.body.classList.remove("is-loading");
+  });
+  // Printing: the Print button of a packing slip or pick list; "tick every order on this
+  // page" ticks the boxes of the form it names.
+  document.addEventListener("click", function (evt) {
+    if (evt.target.closest && evt.target.closest("[data-print]")) window.print();
+  });
+  document.addEventListener("change", function (evt) {
+    var all = evt.target;
+    if (!all.matches || !all.matches("input[data-tick-all]")) return;
+    document.querySelectorAll("input[type=checkbox][name=order][form='" +
+        all.getAttribute("data-tick-all") + "']").forEach(function (box) {
+      box.checked = all.checked;
+    });
   });
   document.body && document.body.addEventListener("toast", function (evt) {
     toast(evt.detail && evt.detail.value ? evt.detail.value : String(evt.detail || ""), false);

@@ -132,3 +132,15 @@ def test_main_pages_have_no_serious_accessibility_violation(axe_page, make_user,
     check(page, "order-read-only", tmp_path)
     page.goto(f"/stores/{store_id}/read-write")
     check(page, "store-read-write", tmp_path)
+    # Printing: packing slips and a pick list of open orders, and the prints made.
+    with app.app_context():
+        from webapp.services.printing import documents, records
+
+        open_ids = list(db.session.scalars(select(Order.id).where(Order.status == "Open")
+                                           .order_by(Order.id).limit(3)))
+        slips = records.record_print(documents.slips(open_ids), by=None, actor="test").id
+        pick = records.record_print(documents.pick_list(open_ids), by=None, actor="test").id
+    for name, path in (("packing-slips", f"/print/{slips}"), ("pick-list", f"/print/{pick}"),
+                       ("prints", "/print/")):
+        page.goto(path)
+        check(page, name, tmp_path)

@@ -1,21 +1,27 @@
-"""`flask --app wsgi orders …`: import, list, show, ship and cancel."""
+"""`flask --app wsgi orders …`: import, list, show, ship, cancel and print packing slips."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from webapp.formatting import money as money_text
-from webapp.models import OrderStatus, Store
+from webapp.models import OrderStatus, PrintKind, Store
 from webapp.models.base import utcnow
 from webapp.numbers import MAX_QUANTITY, whole
+from webapp.print_page import render_print
 from webapp.services.errors import ActionRefused
 from webapp.services.orders import detail as order_detail
 from webapp.services.orders import importer
 from webapp.services.orders import money as order_money
 from webapp.services.orders import queries as order_queries
+from webapp.services.printing import documents as print_documents
+from webapp.services.printing import records as print_records
+from webapp.services.printing import selection as print_selection
 from webapp.services.shipping.ship import NeedsConfirmation, PackageInput, ship_order
 from webapp.services.stock.cancelling import cancel_order
 from webapp.services.stores import lookup
@@ -186,3 +192,30 @@ def cancel(order: str, reason: str) -> None:
     units = sum(x.quantity for x in cancellation.lines)
     click.echo(f"Order {found.number}: {units} unit(s) canceled ({cancellation_label(reason)}); "
                "on its way to Walmart.")
+
+
+@orders_cli.command("slips")
+@click.argument("keys", metavar="ORDER…", nargs=-1, required=True)
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="The HTML file to write (open it in a browser and print).")
+@click.option("--pick-list", is_flag=True, help="One pick list of these orders instead.")
+def slips(keys: tuple[str, ...], output: str, pick_list: bool) -> None:
+    """Packing slips of ORDER… (our numbers or Walmart's purchase order ids), one page each,
+    as one HTML file; recorded as printed by "cli"."""
+    found = {key: order_detail.find(key) for key in keys}
+    if unknown := [key for key, order in found.items() if order is None]:
+        raise click.ClickException(f"No order {', '.join(unknown)}.")
+    kind = PrintKind.PICK_LIST if pick_list else PrintKind.SLIPS
+    try:
+        ids = print_selection.ticked(order.id for order in found.values())
+        document = print_documents.build(kind, ids)
+        record = print_records.record_print(document, by=None, actor="cli")
+    except ActionRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    with current_app.test_request_context():  # templates read the (signed-out) user
+        html = render_print(record, document, standalone=True)
+    Path(output).write_text(html, encoding="utf-8")
+    what = "a pick list of" if pick_list else "packing slips of"
+    click.echo(f"Wrote {what} {record.order_count} order(s) to {output} (print #{record.id}).")
+    for x in document.left_out:
+        click.echo(f"Left out {x.customer_order_id or x.number}: {x.reason}.")

@@ -11,7 +11,12 @@ from webapp.models import Environment, Store
 from webapp.services.errors import ActionRefused
 from webapp.services.stores import connection_check, lookup
 from webapp.services.stores import mode as store_mode
-from webapp.services.stores.editing import StoreInput, create_store, set_default_ship_node
+from webapp.services.stores.editing import (
+    StoreInput,
+    create_store,
+    set_default_ship_node,
+    set_slip_settings,
+)
 
 stores_cli = AppGroup("stores", help="Walmart seller accounts.")
 
@@ -64,12 +69,23 @@ def _store_named(name: str) -> Store:
                    "back and acknowledges those still Created at Walmart (asks to confirm).")
 @click.option("--yes", is_flag=True, help="Do not ask to confirm switching to read-write.")
 @click.option("--ship-node", help="Walmart's id of the store's default ship node (\"\" clears it).")
-def set_store(name: str, read_only: bool | None, yes: bool, ship_node: str | None) -> None:
+@click.option("--slip-name", help="The name printed on packing slips (\"\" prints none).")
+@click.option("--slip-prices/--no-slip-prices", default=None,
+              help="Show prices on packing slips (off by default).")
+def set_store(name: str, read_only: bool | None, yes: bool, ship_node: str | None,
+              slip_name: str | None, slip_prices: bool | None) -> None:
     """Change settings of the store NAME (only the options given)."""
     store = _store_named(name)
-    if read_only is None and ship_node is None:
+    if read_only is None and ship_node is None and slip_name is None and slip_prices is None:
         raise click.ClickException("Nothing to set: give an option, e.g. --ship-node ID, "
-                                   "--read-only or --read-write.")
+                                   "--slip-name NAME, --read-only or --read-write.")
+    if slip_name is not None or slip_prices is not None:
+        try:
+            set_slip_settings(store, name=slip_name, prices=slip_prices, by=None, actor="cli")
+        except ActionRefused as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{store.name}: packing slips show {store.slip_name or 'no name'}, "
+                   f"{'with' if store.slip_prices else 'without'} prices.")
     if ship_node is not None:
         try:
             set_default_ship_node(store, ship_node, by=None, actor="cli")

@@ -32,6 +32,13 @@ class StoreForm(FlaskForm):
         description="Only if this account's Walmart limits differ from the defaults: calls per "
                     "minute per call, e.g. acknowledge=120, shipping=120.")
     # Checked by the stores service (one clear message for a bad id, from the form or the CLI).
+    slip_name = StringField(
+        "Name on slips", validators=[Optional(), Length(max=80)],
+        description="Printed at the top of packing slips, e.g. your shop's name as buyers know "
+                    "it. Empty: none (the store's name above is an internal label).")
+    slip_prices = BooleanField(
+        "Show prices on slips", default=False,
+        description="Unit price and amount per line on packing slips (off: quantities only).")
     default_ship_node = StringField(
         "Default ship node", validators=[Optional()],
         description="Walmart's id of this account's default ship node, the one Walmart updates "

@@ -12,6 +12,7 @@ from webapp.models.orders import (
     OrderStatusDelta,
     SkuStock,
 )
+from webapp.models.printing import PrintedOrder, PrintKind, PrintRecord
 from webapp.models.returns import Refund, Return, ReturnLine, ReturnStatus
 from webapp.models.shipments import Shipment, ShipmentLine, ShipmentPackage, TrackingUpload
 from webapp.models.stores import Environment, Store
@@ -20,6 +21,7 @@ from webapp.models.users import Role, User
 
 __all__ = ["AuditEvent", "Cancellation", "CancellationLine", "DayFigures", "DayFiguresChange",
            "Environment", "ImportRun", "Order", "OrderLine", "OrderStatus", "OrderStatusDelta",
-           "Refund", "Return", "ReturnLine", "ReturnStatus", "Role", "Shipment", "ShipmentLine",
-           "ShipmentPackage", "SkuStock", "Store", "SyncTask", "TaskKind", "TaskState",
-           "TrackingUpload", "User", "WalmartDifference"]
+           "PrintKind", "PrintRecord", "PrintedOrder", "Refund", "Return", "ReturnLine",
+           "ReturnStatus", "Role", "Shipment", "ShipmentLine", "ShipmentPackage", "SkuStock",
+           "Store", "SyncTask", "TaskKind", "TaskState", "TrackingUpload", "User",
+           "WalmartDifference"]

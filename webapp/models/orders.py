@@ -82,6 +82,12 @@ class Order(db.Model):
         Index("ix_orders_open_ship_by", "ship_by", "status", "intent_to_cancel", "id",
               sqlite_where=text(MAY_HAVE_OPEN_UNITS_SQL),
               postgresql_where=text(MAY_HAVE_OPEN_UNITS_SQL)),
+        # "Not yet printed" under the Orders page's sorts: only the unprinted orders, in the
+        # page's order, so the filter reads one page whatever the number of printed ones.
+        Index("ix_orders_unprinted_date", "order_date", "id",
+              sqlite_where=text("printed_at IS NULL"), postgresql_where=text("printed_at IS NULL")),
+        Index("ix_orders_unprinted_ship_by", "ship_by", "id",
+              sqlite_where=text("printed_at IS NULL"), postgresql_where=text("printed_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +129,8 @@ class Order(db.Model):
     # Set when Walmart sent this order but it could not be stored; cleared when it imports.
     import_error: Mapped[str | None] = mapped_column(Text)
     raw: Mapped[dict | None] = mapped_column(JSON)
+    # When its packing slip was last printed (services/printing); None: never.
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -180,6 +188,9 @@ class OrderLine(db.Model):
     cancellation_reason: Mapped[str | None] = mapped_column(String(60))
     # Walmart's own view of the line: quantity per status.
     walmart_statuses: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Where Walmart sends this line's returns, when it names a return centre (name and
+    # address only: the packing slip prints it).
+    return_center: Mapped[dict | None] = mapped_column(JSON)
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

@@ -70,6 +70,10 @@ class Store(db.Model):
     import_incomplete_passes: Mapped[int] = mapped_column(default=0, server_default="0")
     import_incomplete_note: Mapped[str | None] = mapped_column(Text)
     last_returns_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Packing slips: the name printed on them (the store's own name is an internal label;
+    # None prints none) and whether they show prices.
+    slip_name: Mapped[str | None] = mapped_column(String(80))
+    slip_prices: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow,
                                                  onupdate=utcnow)

@@ -9,6 +9,7 @@ from webapp.views import (
     corrections,
     home,
     orders,
+    printing,
     returns,
     shipping,
     stock,
@@ -19,6 +20,6 @@ from webapp.views import (
 
 
 def register_blueprints(app: Flask) -> None:
-    for module in (auth, home, orders, shipping, cancelling, corrections, returns, stock, stores,
-                   sync, audit, users):
+    for module in (auth, home, orders, printing, shipping, cancelling, corrections, returns,
+                   stock, stores, sync, audit, users):
         app.register_blueprint(module.bp)

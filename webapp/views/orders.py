@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, request, stream_with_context, url_for
 from markupsafe import Markup
 
@@ -11,42 +9,16 @@ from webapp import list_versions
 from webapp.htmx import is_htmx, render_page, stop_polling
 from webapp.models import OrderStatus
 from webapp.numbers import MAX_STAMP, row_id, whole
+from webapp.order_filters import filter_args, parse_filter
 from webapp.order_page import order_or_404, render_order
 from webapp.services.orders import queries as order_queries
 from webapp.services.orders.dashboard import NEEDS_LABELS
 from webapp.services.orders.export import csv_rows
+from webapp.services.printing import selection as print_selection
 from webapp.services.stores import health as store_health
 from webapp.services.stores import lookup as store_lookup
 
 bp = Blueprint("orders", __name__)
-
-
-def _date(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
-def parse_filter() -> order_queries.OrderFilter:
-    sort = request.args.get("sort", "ordered")
-    return order_queries.OrderFilter(
-        status=OrderStatus.from_slug(request.args.get("status", "")),
-        store_id=row_id(request.args.get("store")),
-        q=request.args.get("q", "").strip()[:100] or None,
-        date_from=_date("from"), date_to=_date("to"),
-        sort=sort if sort in order_queries.SORTS else "ordered",
-        needs=need if (need := request.args.get("needs")) in NEEDS_LABELS else None)
-
-
-def filter_args(f: order_queries.OrderFilter, **changes) -> dict:
-    """The query string of a filter (for links: cards, pager, export, polling)."""
-    args = {"status": f.status.slug if f.status else None, "store": f.store_id, "q": f.q,
-            "from": f.date_from.isoformat() if f.date_from else None,
-            "to": f.date_to.isoformat() if f.date_to else None,
-            "sort": f.sort if f.sort != "ordered" else None, "needs": f.needs}
-    args.update(changes)
-    return {k: v for k, v in args.items() if v not in (None, "")}
 
 
 def _nothing_new() -> bool:
@@ -89,7 +61,7 @@ def index():
         f=f, page=result, counts=order_queries.status_counts(f), statuses=list(OrderStatus),
         stores=store_lookup.by_name(),
         args=filter_args(f), filter_args=filter_args, in_flight=bool(watched),
-        needs_labels=NEEDS_LABELS,
+        needs_labels=NEEDS_LABELS, print_cap=print_selection.MAX_ORDERS,
         line_break=Markup("<br>"),
         poll_url=url_for("orders.index", **filter_args(f), poll=1,
                          after=request.args.get("after"), before=request.args.get("before"),

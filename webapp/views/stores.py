@@ -30,7 +30,8 @@ def _input(form: StoreForm) -> store_service.StoreInput:
         base_url=form.base_url.data, client_id=form.client_id.data or "",
         client_secret=form.client_secret.data, import_enabled=form.import_enabled.data,
         rate_limits=form.rate_limits.data, read_only=form.read_only.data,
-        default_ship_node=form.default_ship_node.data)
+        default_ship_node=form.default_ship_node.data, slip_name=form.slip_name.data,
+        slip_prices=form.slip_prices.data)
 
 
 def _refused(form: StoreForm, exc: ActionRefused) -> None:

@@ -106,6 +106,9 @@ class OrderLine:
     seller_order_id: str | None = None
     return_order_id: str | None = None
     refunded_amount: Decimal = Decimal("0")
+    # returnCenterAddress from the line's statuses: name and address (never its phone or
+    # e-mail), as Walmart spells the keys.
+    return_center: dict | None = None
 
     def quantity_in(self, status: str) -> int:
         return sum(s.quantity for s in self.statuses if s.status == status)
@@ -176,6 +179,21 @@ def _tracking(data: dict, where: str) -> Tracking | None:
         number=str(_req(data, "trackingNumber", where)), url=data.get("trackingURL"))
 
 
+RETURN_CENTER_FIELDS = ("name", "address1", "address2", "city", "state", "postalCode", "country")
+
+
+def _return_center(entries: list) -> dict | None:
+    """The first returnCenterAddress among a line's statuses that has an address."""
+    for entry in entries:
+        found = _obj(entry, "returnCenterAddress") if isinstance(entry, dict) else {}
+        address = {key: found[key].replace("\x00", "").strip()[:200]
+                   for key in RETURN_CENTER_FIELDS
+                   if isinstance(found.get(key), str) and found[key].strip()}
+        if address.get("address1"):
+            return address
+    return None
+
+
 def parse_line(data: dict, where: str = "orderLine") -> OrderLine:
     number = str(_req(data, "lineNumber", where))
     where = f"{where}[{number}]"
@@ -217,7 +235,8 @@ def parse_line(data: dict, where: str = "orderLine") -> OrderLine:
         intent_to_cancel=bool(data.get("intentToCancel")) and
         str(data.get("intentToCancel")).lower() not in ("false", "no", "n"),
         seller_order_id=data.get("sellerOrderId"), return_order_id=data.get("returnOrderId"),
-        refunded_amount=refunded)
+        refunded_amount=refunded,
+        return_center=_return_center(_list(data, "orderLineStatuses", "orderLineStatus")))
 
 
 def _ship_node(data: dict) -> str | None:

@@ -33,6 +33,7 @@ class OrderFilter:
     date_to: date | None = None
     sort: str = "ordered"
     needs: str | None = None  # one of dashboard.NEEDS_LABELS: what needs doing
+    unprinted: bool = False  # only orders whose packing slip was never printed
     extra: dict = field(default_factory=dict)
 
 
@@ -52,6 +53,8 @@ def base_query(f: OrderFilter, with_status: bool = True, with_search: bool = Tru
         query = query.where(Order.status == f.status)
     if with_search and f.needs:
         query = query.where(needs_condition(f.needs))
+    if with_search and f.unprinted:  # partial indexes serve it under each sort (models)
+        query = query.where(Order.printed_at.is_(None))
     q = (f.q or "").strip()
     if with_search and q:
         query = query.where(search.condition(search.read(q), walk_if_many=walk_if_many))
@@ -120,6 +123,7 @@ class OrderRow:
     import_error: str | None
     updated_at: datetime | None
     walmart_disagrees: bool
+    printed_at: datetime | None
     store_name: str = ""
     lines: list[ListLine] = field(default_factory=list)
 

@@ -53,6 +53,8 @@ def _line_values(data: WalmartLine, old: OrderLine | None = None) -> dict:
         "cancellation_reason": reasons[0] if reasons else (
             old.cancellation_reason if old else None),
         "walmart_statuses": counts,
+        # Walmart names it on some statuses only: a later read without it keeps it.
+        "return_center": data.return_center or (old.return_center if old else None),
     }
     if old is None:
         # Walmart's charges cover the units it still charges: a line first read with units

@@ -34,6 +34,9 @@ class StoreInput:
     # Read-only: import and show, send nothing. Turning it off is store_mode.set_read_write,
     # a confirmed step of its own; update_store only ever turns it on.
     read_only: bool = False
+    # Packing slips: the name printed on them (None or "": none) and whether prices show.
+    slip_name: str | None = None
+    slip_prices: bool = False
 
 
 def default_base_url(environment: Environment) -> str | None:
@@ -127,6 +130,13 @@ def _check_name(name: str, store_id: int | None) -> str:
     return name
 
 
+def _slip_name(value: str | None) -> str | None:
+    name = " ".join((value or "").split())
+    if len(name) > 80:
+        raise ActionRefused("The name on slips is at most 80 characters.", field="slip_name")
+    return name or None
+
+
 @action
 def create_store(data: StoreInput, *, by: User | None) -> Store:
     """Add a store; the client secret is encrypted before it reaches the database."""
@@ -142,6 +152,8 @@ def create_store(data: StoreInput, *, by: User | None) -> Store:
         rate_limits=parse_rate_limits(data.rate_limits),
         default_ship_node=ship_nodes.clean_node(data.default_ship_node),
         read_only=data.read_only,
+        slip_name=_slip_name(data.slip_name),
+        slip_prices=data.slip_prices,
     )
     if not store.client_id:
         raise ActionRefused("Enter the Walmart client id.", field="client_id")
@@ -173,10 +185,13 @@ def update_store(store: Store, data: StoreInput, *, by: User | None) -> Store:
         ("rate_limits", store.rate_limits or {}, limits),
         ("name", store.name, name), ("environment", store.environment, data.environment),
         ("base_url", store.base_url, base_url), ("client_id", store.client_id, client_id),
-        ("import_enabled", store.import_enabled, data.import_enabled)) if old != new]
+        ("import_enabled", store.import_enabled, data.import_enabled),
+        ("slip_name", store.slip_name, _slip_name(data.slip_name)),
+        ("slip_prices", store.slip_prices, data.slip_prices)) if old != new]
     store.name, store.environment, store.base_url = name, data.environment, base_url
     store.client_id, store.import_enabled = client_id, data.import_enabled
     store.rate_limits = limits
+    store.slip_name, store.slip_prices = _slip_name(data.slip_name), data.slip_prices
     if data.read_only and not store.read_only:
         store.read_only = True
         changed.append("read_only")
@@ -204,6 +219,25 @@ def set_default_ship_node(store: Store, value: str | None, *, by: User | None,
         default_node.change_default(store, node)  # (stock moves with it)
         audit.record("store.update", user=by, actor=actor, store_id=store.id,
                      subject=store.name, changed=["default_ship_node"])
+    db.session.commit()
+    return store
+
+
+@action
+def set_slip_settings(store: Store, *, name: str | None = None, prices: bool | None = None,
+                      by: User | None, actor: str | None = None) -> Store:
+    """Change what packing slips show for this store: the name on them ("" clears it) and
+    whether prices show (None: left as they are)."""
+    changed = []
+    if name is not None and _slip_name(name) != store.slip_name:
+        store.slip_name = _slip_name(name)
+        changed.append("slip_name")
+    if prices is not None and prices != store.slip_prices:
+        store.slip_prices = prices
+        changed.append("slip_prices")
+    if changed:
+        audit.record("store.update", user=by, actor=actor, store_id=store.id,
+                     subject=store.name, changed=changed)
     db.session.commit()
     return store
 
