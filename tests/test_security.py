@@ -27,6 +27,9 @@ PUBLIC, VIEWER, OPERATOR, ADMIN = None, "viewer", "operator", "admin"
 ROLES = (VIEWER, OPERATOR, ADMIN)
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health"}  # as webapp/security.py declares them
+# Called by a machine, not a person: no sign-in and no CSRF token, each authenticated by its
+# own credentials instead (Walmart's BASIC_AUTH password for a store's notifications).
+MACHINE_ENDPOINTS = {"walmart_events.receive"}
 
 # Every endpoint that accepts POST, PUT, PATCH or DELETE → the least role that may use it
 # (PUBLIC: anyone, signed in or not). Add new routes here AND a request for them in ACTIONS.
@@ -52,6 +55,7 @@ ROUTE_POLICY: dict[str, str | None] = {
     "users.create": ADMIN,
     "users.change_role": ADMIN,
     "users.set_active": ADMIN,
+    "walmart_events.receive": PUBLIC,  # a MACHINE_ENDPOINT: Walmart's password, no session
     "sync.retry": OPERATOR,
     "sync.send_now": OPERATOR,
     "sync.retry_selected": OPERATOR,
@@ -81,6 +85,9 @@ class Call:
     data: dict = field(default_factory=dict)
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # name → (bytes, filename)
     ends_session: bool = False
+    # A machine's request: its own body and headers (JSON, credentials) instead of form data.
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class World:
@@ -250,6 +257,27 @@ class World:
             db.session.commit()
         return self.return_id
 
+    def events_password(self) -> str:
+        """The shop's store's notifications password (made once, as subscribing does)."""
+        from webapp.extensions import db
+        from webapp.models import Store
+        from webapp.services.stores.webhooks import new_password
+
+        if getattr(self, "_events_password", None) is None:
+            with self.app.app_context():
+                self._events_password = new_password(db.session.get(Store, self.store_id))
+                db.session.commit()
+        return self._events_password
+
+    def event_order(self) -> str:
+        """The purchase order notifications name: the order the GET pages show (reading it
+        back changes nothing another request needs)."""
+        from webapp.extensions import db
+        from webapp.models import Order
+
+        with self.app.app_context():
+            return db.session.get(Order, self.order_id).purchase_order_id
+
     def new_user(self, role: str = VIEWER):
         return self.make_user(role=role)
 
@@ -298,6 +326,9 @@ class World:
             headers["HX-Request"] = "true"
         for name, (content, filename) in call.files.items():
             data[name] = (io.BytesIO(content), filename)
+        if call.body is not None:  # a machine's request: no form, no CSRF field
+            data = call.body
+            headers.update(call.headers)
         response = client.open(call.path, method=call.method, data=data, headers=headers)
         response.get_data()  # read streamed bodies (CSV, static files) to the end, and close
         response.close()
@@ -393,6 +424,23 @@ def _upload(w: World) -> Call:
                 {"csv": "order,line,quantity,carrier,tracking number\n" + rows, "confirm": "1"})
 
 
+def walmart_event(w: World, password: str | None = None, **order) -> Call:
+    """A notification as Walmart sends it for one of the shop's orders (a fresh eventId),
+    with the store's password (or `password`)."""
+    import base64
+    import json
+
+    body = {"source": {"eventType": "ORDER_UPDATES", "eventId": secrets.token_hex(8),
+                       "eventTime": "2026-12-08T10:00:00.000Z"},
+            "payload": {"subEventType": "PO_CREATED", "order": {
+                "purchaseOrderId": w.event_order(), **order}}}
+    secret = w.events_password() if password is None else password
+    return Call("POST", w.url("walmart_events.receive", store_id=w.store_id),
+                body=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json", "Authorization": base64.b64encode(
+                    f"orderdeck:{secret}".encode()).decode()})
+
+
 def _store_edit(w: World) -> Call:
     from webapp.services.stores.editing import format_rate_limits
 
@@ -446,6 +494,7 @@ ACTIONS: dict[str, Callable[[World], Call]] = {
         "POST", w.url("users.change_role", user_id=w.new_user().id), {"role": "operator"}),
     "users.set_active": lambda w: Call("POST", w.url("users.set_active",
                                                      user_id=w.new_user().id)),
+    "walmart_events.receive": walmart_event,
 }
 
 
@@ -477,17 +526,27 @@ def test_every_route_has_a_policy(app):
         f"ACTIONS lacks {sorted(ROUTE_POLICY.keys() - ACTIONS.keys())}"
     pages = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     assert READ_POLICY.keys() <= pages, sorted(READ_POLICY.keys() - pages)
+    from webapp.security import MACHINE_ENDPOINTS as machines
     from webapp.security import PUBLIC_ENDPOINTS as declared
     assert declared == PUBLIC_ENDPOINTS
-    assert {e for e, least in ROUTE_POLICY.items() if least is PUBLIC} <= PUBLIC_ENDPOINTS
+    assert machines == MACHINE_ENDPOINTS
+    assert {e for e, least in ROUTE_POLICY.items() if least is PUBLIC} <= \
+        PUBLIC_ENDPOINTS | MACHINE_ENDPOINTS
 
 
 def test_strangers_reach_nothing_but_the_public_routes(app, world):
     """Signed out, every method of every route but the public three redirects to sign-in (htmx
-    too) and changes nothing, even with valid form data and a valid CSRF token."""
+    too) and changes nothing, even with valid form data and a valid CSRF token; a machine's
+    route answers 401 to anything without its own credentials."""
     calls, problems = [], []
     for rule in app.url_map.iter_rules():
         url = rule.build(world.url_args(rule), append_unknown=False)[1]
+        if rule.endpoint in MACHINE_ENDPOINTS:
+            for call in (walmart_event(world, password="guessed"), Call("POST", url)):
+                response, diff = world.attempt(None, call)
+                if response.status_code != 401 or diff:
+                    problems.append(f"machine {url}: {response.status_code}, changed {diff}")
+            continue
         if rule.endpoint in PUBLIC_ENDPOINTS:
             status = world.send(None, Call("GET", url), token=None).status_code
             if status != 200:
@@ -564,6 +623,14 @@ def test_csrf_token_is_required_on_every_changing_route(world):
     problems = []
     for endpoint, least in sorted(ROUTE_POLICY.items()):
         role = None if least is PUBLIC else ADMIN
+        if endpoint in MACHINE_ENDPOINTS:  # no CSRF by design: the password stands for it
+            for password, expected in (("forged", 401), (None, 200)):
+                response, diff = world.attempt(None, walmart_event(world, password),
+                                               token="none")
+                if response.status_code != expected or bool(diff) != (expected == 200):
+                    problems.append(f"{endpoint} password {password or 'right'}: "
+                                    f"{response.status_code}, changed {diff}")
+            continue
         for token in ("none", "foreign"):
             response, diff = world.attempt(role, ACTIONS[endpoint](world), token=token)
             if response.status_code != 400 or diff:
@@ -586,6 +653,16 @@ def test_hostile_form_values_never_crash_a_route(app, world):
     problems = []
     for endpoint, least in sorted(ROUTE_POLICY.items()):
         role = None if least is PUBLIC else ADMIN
+        if endpoint in MACHINE_ENDPOINTS:  # JSON, not a form: hostile values in its fields
+            for value in ("x" * 5000, "a\x00b", "\x00"):
+                for call in (walmart_event(world, customerOrderId=value, subEventType=value),
+                             walmart_event(world, purchaseOrderId=value),
+                             walmart_event(world, password=value)):
+                    response = world.send(None, call)
+                    if response.status_code >= 500:
+                        problems.append(f"{endpoint} with {value[:8]!r}: "
+                                        f"{response.status_code}")
+            continue
         for name in ACTIONS[endpoint](world).data:
             call = ACTIONS[endpoint](world)
             call.data[name] = "x" * 5000

@@ -3,6 +3,7 @@
 from webapp.models.audit import AuditEvent
 from webapp.models.cancellations import Cancellation, CancellationLine
 from webapp.models.differences import WalmartDifference
+from webapp.models.events import WalmartEvent
 from webapp.models.orders import (
     ImportRun,
     Order,
@@ -21,4 +22,5 @@ __all__ = ["AuditEvent", "Cancellation", "CancellationLine", "Environment", "Imp
            "OrderLine", "OrderStatus", "OrderStatusDelta", "Refund", "Return", "ReturnLine",
            "ReturnStatus", "Role",
            "Shipment", "ShipmentLine", "ShipmentPackage", "SkuStock", "Store", "SyncTask",
-           "TaskKind", "TaskState", "TrackingUpload", "User", "WalmartDifference"]
+           "TaskKind", "TaskState", "TrackingUpload", "User", "WalmartDifference",
+           "WalmartEvent"]

@@ -15,10 +15,11 @@ from webapp.views import (
     stores,
     sync,
     users,
+    walmart_events,
 )
 
 
 def register_blueprints(app: Flask) -> None:
     for module in (auth, home, orders, shipping, cancelling, corrections, returns, stock, stores,
-                   sync, audit, users):
+                   sync, audit, users, walmart_events):
         app.register_blueprint(module.bp)
