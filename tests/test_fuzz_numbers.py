@@ -60,8 +60,9 @@ class Reads(ImmutableMultiDict):
 
 
 @pytest.fixture
-def world(app, returned, make_user):
+def world(app, returned, make_user, live_server):
     store_id, seller, order_id, _rma = returned
+    app.config["PUBLIC_URL"] = live_server  # (Walmart's test notification must reach it)
     return World(app, make_user, store_id, order_id, seller.sim.url)
 
 

@@ -52,6 +52,11 @@ ROUTE_POLICY: dict[str, str | None] = {
     "stores.check": ADMIN,
     "stores.read_only": ADMIN,
     "stores.read_write": ADMIN,
+    "stores.instant_subscribe": ADMIN,
+    "stores.instant_test": ADMIN,
+    "stores.instant_pause": ADMIN,
+    "stores.instant_resume": ADMIN,
+    "stores.instant_unsubscribe": ADMIN,
     "users.create": ADMIN,
     "users.change_role": ADMIN,
     "users.set_active": ADMIN,
@@ -258,16 +263,41 @@ class World:
         return self.return_id
 
     def events_password(self) -> str:
-        """The shop's store's notifications password (made once, as subscribing does)."""
+        """The shop's store's notifications password as it is now (one made, as subscribing
+        does, when it has none: an earlier request may have unsubscribed it)."""
         from webapp.extensions import db
         from webapp.models import Store
+        from webapp.secrets_box import decrypt
         from webapp.services.stores.webhooks import new_password
 
-        if getattr(self, "_events_password", None) is None:
-            with self.app.app_context():
-                self._events_password = new_password(db.session.get(Store, self.store_id))
-                db.session.commit()
-        return self._events_password
+        with self.app.app_context():
+            store = db.session.get(Store, self.store_id)
+            if store.events_password_encrypted:
+                return decrypt(store.events_password_encrypted)
+            password = new_password(store)
+            db.session.commit()
+            return password
+
+    def subscribed(self, paused: bool = False) -> int:
+        """The shop's store subscribed to Walmart's notifications (ACTIVE, or INACTIVE when
+        `paused`), through the services, whatever earlier requests did to it (read-write
+        again, written as a row: the service would refuse a read-only store)."""
+        from webapp.extensions import db
+        from webapp.models import Store
+        from webapp.services.stores import webhooks
+
+        with self.app.app_context():
+            store = db.session.get(Store, self.store_id)
+            store.read_only = False  # (an earlier request may have ticked Read-only: a row)
+            db.session.commit()
+            if store.events_status is None:
+                webhooks.subscribe(store, by=None)
+            if paused and store.events_status == webhooks.ACTIVE:
+                webhooks.pause(store, by=None)
+            elif not paused and store.events_status == webhooks.INACTIVE:
+                webhooks.resume(store, by=None)
+            db.session.remove()
+        return self.store_id
 
     def event_order(self) -> str:
         """The purchase order notifications name: the order the GET pages show (reading it
@@ -495,13 +525,25 @@ ACTIONS: dict[str, Callable[[World], Call]] = {
     "users.set_active": lambda w: Call("POST", w.url("users.set_active",
                                                      user_id=w.new_user().id)),
     "walmart_events.receive": walmart_event,
+    "stores.instant_subscribe": lambda w: Call("POST", w.url("stores.instant_subscribe",
+                                                             store_id=w.store_id)),
+    "stores.instant_test": lambda w: Call("POST", w.url("stores.instant_test",
+                                                        store_id=w.subscribed())),
+    "stores.instant_pause": lambda w: Call("POST", w.url("stores.instant_pause",
+                                                         store_id=w.subscribed())),
+    "stores.instant_resume": lambda w: Call("POST", w.url("stores.instant_resume",
+                                                          store_id=w.subscribed(paused=True))),
+    "stores.instant_unsubscribe": lambda w: Call("POST", w.url("stores.instant_unsubscribe",
+                                                               store_id=w.subscribed())),
 }
 
 
 @pytest.fixture
-def world(app, returned, make_user):
-    """A World on the `returned` shop."""
+def world(app, returned, make_user, live_server):
+    """A World on the `returned` shop, the app also served on a port (Walmart's test
+    notification must reach it: ORDERDECK_PUBLIC_URL)."""
     store_id, seller, order_id, _rma = returned
+    app.config["PUBLIC_URL"] = live_server
     return World(app, make_user, store_id, order_id, seller.sim.url)
 
 
@@ -693,8 +735,9 @@ def debug_logs(caplog):
 
 def test_secrets_are_on_no_page_log_audit_entry_task_or_row(app, debug_logs, world, worker,
                                                             sim):
-    """Client secrets (working, typed, refused) and Walmart access tokens are on no page (every
-    GET route, as admin), in no log line, audit entry, task payload, database row or job."""
+    """Client secrets (working, typed, refused), the notifications password and Walmart access
+    tokens are on no page (every GET route, as admin), in no log line, audit entry, task
+    payload, database row or job."""
     from rq.job import Job
 
     from webapp.extensions import db, redis_connection
@@ -719,11 +762,22 @@ def test_secrets_are_on_no_page_log_audit_entry_task_or_row(app, debug_logs, wor
                                                  "client_secret": retyped})).status_code == 302
     world.send(ADMIN, Call("POST", world.url("stores.import_now", store_id=wrong_id)))
     worker()  # the import with the wrong secret fails at Walmart's token endpoint
+    # Receive orders instantly: subscribed and tested through the pages; Walmart's test
+    # notification carries the store's notifications password to the endpoint.
+    for action in ("stores.instant_subscribe", "stores.instant_test"):
+        assert world.send(ADMIN, Call("POST", world.url(
+            action, store_id=world.store_id))).status_code == 302
+    worker()
+    with app.app_context():
+        from webapp.secrets_box import decrypt
+        events_password = decrypt(db.session.get(Store, world.store_id)
+                                  .events_password_encrypted)
+        assert db.session.get(Store, world.store_id).events_tested_at is not None
     tokens = [r["token"] for r in sim.conn.execute(
         "SELECT token FROM tokens WHERE seller_id = (SELECT seller_id FROM sellers "
         "WHERE client_id = ?)", (world.client_id,))]
     assert tokens, "the import should have used an access token"
-    hidden = [real, typed, retyped, rejected, *tokens]
+    hidden = [real, typed, retyped, rejected, events_password, *tokens]
 
     def leaks(text: str) -> list[str]:
         return [h[:12] + "…" for h in hidden if h in text]

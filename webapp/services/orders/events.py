@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from jobs.queue import enqueue_walmart_event  # the enqueue adapter; services never import jobs
@@ -268,8 +268,3 @@ def prune(days: int = KEEP_DAYS) -> int:
     db.session.commit()
     return result.rowcount or 0
 
-
-def last_received() -> dict[int, datetime]:
-    """When each store last received a notification (tests included)."""
-    return dict(db.session.execute(select(WalmartEvent.store_id, func.max(
-        WalmartEvent.received_at)).group_by(WalmartEvent.store_id)).all())

@@ -19,16 +19,19 @@ scheduled import goes on whatever happens here: it is the reconciling poll.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import current_app
+from sqlalchemy import func, select
 
 from webapp.extensions import db
-from webapp.models import Environment, Store, User
+from webapp.models import Environment, Store, User, WalmartEvent
 from webapp.models.base import utcnow
 from webapp.secrets_box import SecretUnreadable, decrypt, encrypt
 from webapp.services import audit
-from webapp.services.errors import ActionRefused
+from webapp.services.errors import ActionRefused, StoreReadOnly
 from webapp.services.orders.events import USER_NAME
 from webapp.services.stores.mode import refuse_if_read_only
 from webapp.services.stores.walmart_access import client_for
@@ -37,6 +40,32 @@ from webapp.walmart import DataError, WalmartError
 from webapp.walmart.client_notifications import ORDER_UPDATES, subscription_record
 
 ACTIVE, INACTIVE = "ACTIVE", "INACTIVE"
+
+
+@dataclass(frozen=True)
+class Instant:
+    """What the store page shows of the subscription."""
+    status: str | None                 # ACTIVE, INACTIVE; None: not subscribed
+    url: str | None                    # where Walmart sends (or would send) notifications
+    last_event_at: datetime | None
+    tested_at: datetime | None
+    error: str | None                  # Walmart's last refusal
+    blocked: str | None                # why subscribing is refused now (read-only, the URL)
+
+
+def state(store: Store) -> Instant:
+    """The store's subscription as its page shows it."""
+    blocked, url = None, store.events_url
+    if store.read_only:
+        blocked = StoreReadOnly(store.name).args[0]
+    try:
+        url = url or event_url(store)
+    except ActionRefused as exc:
+        blocked = blocked or str(exc)
+    last = db.session.scalar(select(func.max(WalmartEvent.received_at)).where(
+        WalmartEvent.store_id == store.id))
+    return Instant(store.events_status, url, last, store.events_tested_at, store.events_error,
+                   blocked)
 
 
 def new_password(store: Store) -> str:
