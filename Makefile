@@ -45,6 +45,7 @@ bench: setup
 	$(BIN)/python -m bench.import_throughput
 	$(BIN)/python -m bench.outbound
 	$(BIN)/python -m bench.click_to_synced
+	$(BIN)/python -m bench.webhooks
 
 # The main pages' screenshots, as the browser tests take them, into docs/screenshots/.
 screenshots: setup $(AXE)
