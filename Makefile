@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python -m bench.import_throughput
 	$(BIN)/python -m bench.outbound
 	$(BIN)/python -m bench.click_to_synced
+	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.load
 
 # The main pages' screenshots, as the browser tests take them, into docs/screenshots/.

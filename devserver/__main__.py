@@ -46,6 +46,7 @@ def prepare_database(admin_email: str, admin_password: str | None, simulator_url
             sign_in = (f"sign in as {first_admin_email() or 'your admin'} (a forgotten "
                        "password: `flask --app wsgi users set-password EMAIL`)")
         say(demo.prepare_store(simulator_url, seller_secret))
+        say(demo.subscribe_store())
         db.engine.dispose()
     return sign_in
 
@@ -114,6 +115,13 @@ def start(supervisor: Supervisor) -> int:
     # For prepare_database in this process (config.py reads the environment).
     os.environ.update(REDIS_URL=redis_url, ORDERDECK_SIMULATOR_URL=simulator_url)
 
+    port = settings["port"]
+    # Walmart (the simulator) sends the demo store's order notifications to the web process:
+    # its own address, unless one was given.
+    public_url = os.environ.get("ORDERDECK_PUBLIC_URL") or f"http://127.0.0.1:{port}"
+    env["ORDERDECK_PUBLIC_URL"] = public_url
+    os.environ["ORDERDECK_PUBLIC_URL"] = public_url
+
     (instance / RUNTIME_FILE).write_text(json.dumps(
         {"redis_url": redis_url, "simulator_url": simulator_url,
          "launcher_pid": os.getpid()}, indent=2))
@@ -122,7 +130,6 @@ def start(supervisor: Supervisor) -> int:
                                simulator_url, seller_secret)
 
     bin_dir = Path(sys.executable).parent
-    port = settings["port"]
 
     def ours(name: str, command: list[str]) -> Child:
         return Child(name, command, env, log=log_dir / f"{name}.log", echo=True)

@@ -139,3 +139,27 @@ def seed_stock(store_id: int) -> None:
         return
     for sku, quantity in demo_stock().items():
         set_on_hand(store_id, sku, quantity, by=None, actor="make run (demo)")
+
+
+def subscribe_store() -> str:
+    """Receive orders instantly for the demo store: its subscription at the simulator points
+    at this run's web address (ORDERDECK_PUBLIC_URL; renewed when the port moved). A refusal
+    (the store made read-only, say) is said, not fatal: the scheduled import goes on."""
+    from sqlalchemy import select
+
+    from webapp.extensions import db
+    from webapp.models import Store
+    from webapp.services.errors import ActionRefused
+    from webapp.services.stores import webhooks
+
+    store = db.session.scalar(select(Store).where(Store.name == DEMO_STORE))
+    if store is None:
+        return f"{DEMO_STORE} is missing: no instant orders"
+    try:
+        url = webhooks.event_url(store)
+        if store.events_status != webhooks.ACTIVE or store.events_url != url:
+            webhooks.subscribe(store, by=None)
+    except ActionRefused as exc:
+        return f"{DEMO_STORE} does not receive orders instantly: {exc}"
+    return (f"{DEMO_STORE} receives orders instantly (the simulator posts to {url}); "
+            f"make one: python -m simulator seed --seller {DEMO_SELLER} --count 1")

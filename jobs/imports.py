@@ -8,11 +8,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from jobs.app import app_job
-from jobs.queue import enqueue_returns_import, enqueue_store_import
+from jobs.queue import enqueue_returns_import, enqueue_store_import, enqueue_walmart_event
 from webapp.extensions import db
 from webapp.models import Store
 from webapp.models.base import utcnow
-from webapp.services.orders import importer
+from webapp.services.orders import events, importer
 from webapp.services.returns import importer as returns_importer
 from webapp.services.stores import credentials
 from webapp.walmart import WalmartError
@@ -39,6 +39,18 @@ def import_store(store_id: int, trigger: str = "schedule", run_id: int | None = 
         return "already running"
     summary = f"{run.seen} seen, {run.created} new, {run.updated} updated, {run.failed} failed"
     return f"{summary}; {run.error}" if run.error else summary
+
+
+@app_job
+def handle_walmart_event(event_id: int) -> str:
+    """Read back the purchase order a Walmart notification names (services/orders/events).
+    Walmart failing is expected: the event records it and is tried again later, by this job
+    scheduled again (or the sweeper); a bug of ours fails the job with its traceback."""
+    handled = events.handle(event_id)
+    if handled.retry_at is not None:
+        enqueue_walmart_event(event_id, handled.retry_at, at=handled.retry_at)
+        return f"retry at {handled.retry_at:%H:%M:%S} (attempt {handled.attempts})"
+    return handled.outcome
 
 
 @app_job

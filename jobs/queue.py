@@ -26,6 +26,8 @@ SYNC_BATCH = "jobs.sync.run_tasks"
 STORE_IMPORT = "jobs.imports.import_store"
 RETURNS_IMPORT = "jobs.imports.import_returns"
 ALERT = "jobs.notify.deliver"
+WALMART_EVENT = "jobs.imports.handle_walmart_event"
+WALMART_EVENT_TIMEOUT = 120
 STORE_IMPORT_TIMEOUT = 1800
 RETURNS_IMPORT_TIMEOUT = 900
 
@@ -159,3 +161,14 @@ def enqueue_alert(channel: str, message: dict[str, Any], key: str) -> Job | None
     return enqueue(ALERT, channel, message, job_id=f"notify-{key}-{channel}", unique=True,
                    retry=Retry(max=5, interval=[10, 60, 300, 900, 1800]), result_ttl=86400,
                    failure_ttl=7 * 86400)
+
+
+def enqueue_walmart_event(event_id: int, due: datetime, *, at: datetime | None = None
+                          ) -> Job | None:
+    """Handle one stored Walmart notification (read its order back). The job id names the
+    attempt by the time it is due, so the receiving request, a retry scheduled by the job and
+    the sweeper asking for the same attempt queue it once."""
+    return enqueue(WALMART_EVENT, event_id,
+                   job_id=f"walmart-event-{event_id}-{int(due.timestamp() * 1000)}",
+                   unique=True, at=at, result_ttl=0, failure_ttl=86400,
+                   job_timeout=WALMART_EVENT_TIMEOUT)

@@ -11,7 +11,7 @@ from simulator import control
 from simulator.errors import WalmartFault
 
 ENDPOINTS = ("*", "token", "released", "orders", "order", "acknowledge", "shipping", "cancel",
-             "refund", "returns", "return_refund", "inventory")
+             "refund", "returns", "return_refund", "inventory", "webhooks", "events")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,11 +80,27 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--next", action="append", default=[], metavar="KIND=N",
                    help="fail the next N calls with KIND (error, timeout, timeout_after, "
                         "malformed, throttle, reject), or the next N pages read through "
-                        "nextCursor (replay_page, repeat_cursor, short_count)")
+                        "nextCursor (replay_page, repeat_cursor, short_count), or the next N "
+                        "notifications (events: lost, duplicate, delay, reorder, "
+                        "wrong_password)")
     s.add_argument("--replenish-format", choices=("epoch_ms", "http_date"),
                    help="how X-Next-Replenishment-Time is written (default epoch_ms)")
     s.add_argument("--replenish-seconds", type=float,
                    help="how far ahead a throttle fault's replenish time is (default 1)")
+    s.add_argument("--lost-rate", type=float,
+                   help="events: probability that a notification is never sent")
+    s.add_argument("--duplicate-rate", type=float,
+                   help="events: probability that a notification is sent twice (same eventId)")
+    s.add_argument("--delay-rate", type=float,
+                   help="events: probability that a notification is held --delay-seconds")
+    s.add_argument("--delay-seconds", type=float, help="events: how long a delay holds (5)")
+    s.add_argument("--reorder-rate", type=float,
+                   help="events: probability that a notification is held --reorder-seconds, "
+                        "so later ones arrive first (out of order)")
+    s.add_argument("--reorder-seconds", type=float, help="events: how long a reorder holds (2)")
+    s.add_argument("--wrong-password-rate", type=float,
+                   help="events: probability that a notification carries a wrong password "
+                        "(on every attempt)")
     s.add_argument("--clear", action="store_true", help="remove faults (all when no endpoint)")
 
     s = sub.add_parser("rate-scale", help="multiply every rate limit (of one seller)")
@@ -99,6 +115,20 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--seller", required=True)
         s.add_argument("po")
         s.add_argument("--line")
+
+    s = sub.add_parser("fraud-cancel", help="Walmart cancels unshipped units as fraud "
+                                            "(FRAUD_CANCEL)")
+    s.add_argument("--seller", required=True)
+    s.add_argument("po")
+    s.add_argument("--line")
+
+    s = sub.add_parser("subscriptions", help="the seller's notification subscriptions")
+    s.add_argument("--seller", required=True)
+
+    s = sub.add_parser("deliveries", help="notifications drawn up, with their state")
+    s.add_argument("--seller")
+
+    sub.add_parser("deliver-events", help="send the notifications that are due now")
 
     s = sub.add_parser("seller-center-ship", help="the seller ships in Seller Center")
     s.add_argument("--seller", required=True)
@@ -198,7 +228,11 @@ def _run(conn, args):
             "repeat_cursor_rate": args.repeat_cursor_rate,
             "short_count_rate": args.short_count_rate, "hang_seconds": args.hang_seconds,
             "replenish_format": args.replenish_format,
-            "replenish_seconds": args.replenish_seconds}.items()
+            "replenish_seconds": args.replenish_seconds,
+            "lost_rate": args.lost_rate, "duplicate_rate": args.duplicate_rate,
+            "delay_rate": args.delay_rate, "delay_seconds": args.delay_seconds,
+            "reorder_rate": args.reorder_rate, "reorder_seconds": args.reorder_seconds,
+            "wrong_password_rate": args.wrong_password_rate}.items()
             if v is not None}
         if args.down or args.down_text:
             config["down"] = args.down_text or True
@@ -216,6 +250,16 @@ def _run(conn, args):
     if command == "intent-to-cancel":
         control.intent_to_cancel(conn, args.seller, args.po, args.line)
         return "intent to cancel set"
+    if command == "fraud-cancel":
+        cancelled = control.fraud_cancel(conn, args.seller, args.po, args.line)
+        return f"{cancelled} unit(s) cancelled as fraud"
+    if command == "subscriptions":
+        return control.subscriptions(conn, args.seller)
+    if command == "deliveries":
+        return [{k: v for k, v in d.items() if k != "body"}
+                for d in control.deliveries(conn, args.seller)]
+    if command == "deliver-events":
+        return f"{control.deliver_events(conn)} notification(s) sent or tried"
     if command == "seller-center-ship":
         control.seller_center_ship(conn, args.seller, args.po, args.tracking, args.carrier,
                                    _pairs(args.line, "--line") or None)

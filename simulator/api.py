@@ -8,7 +8,7 @@ from functools import wraps
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from simulator import gateway, listing, orders, returns, rules
+from simulator import gateway, listing, orders, returns, rules, webhooks
 from simulator.data import AUTO_CANCEL_AFTER_MS
 from simulator.db import connect, log_request, now_ms, transaction
 from simulator.errors import WalmartFault, bad_content
@@ -204,6 +204,45 @@ def inventory(conn, seller_id):
         return returns.put_inventory(conn, seller_id, sku, payload,
                                      request.args.get("shipNode"))
     return returns.get_inventory(conn, seller_id, sku, request.args.get("shipNode"))
+
+
+@bp.get("/v3/webhooks/eventTypes")
+@walmart_endpoint("webhooks")
+def event_types(conn, seller_id):
+    return webhooks.event_types()
+
+
+@bp.post("/v3/webhooks/subscriptions")
+@walmart_endpoint("webhooks", body=True)
+def create_subscriptions(conn, seller_id, payload):
+    with transaction(conn):
+        return webhooks.create(conn, seller_id, payload)
+
+
+@bp.get("/v3/webhooks/subscriptions")
+@walmart_endpoint("webhooks")
+def subscriptions(conn, seller_id):
+    return webhooks.listing(conn, seller_id, request.args)
+
+
+@bp.patch("/v3/webhooks/subscriptions/<subscription_id>")
+@walmart_endpoint("webhooks", body=True)
+def update_subscription(conn, seller_id, payload, subscription_id):
+    with transaction(conn):
+        return webhooks.update(conn, seller_id, subscription_id, payload)
+
+
+@bp.delete("/v3/webhooks/subscriptions/<subscription_id>")
+@walmart_endpoint("webhooks")
+def delete_subscription(conn, seller_id, subscription_id):
+    with transaction(conn):
+        return webhooks.delete(conn, seller_id, subscription_id)
+
+
+@bp.post("/v3/webhooks/test")
+@walmart_endpoint("webhooks", body=True)
+def test_notification(conn, seller_id, payload):
+    return webhooks.test(conn, seller_id, payload)
 
 
 @bp.errorhandler(WalmartFault)

@@ -9,12 +9,16 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from simulator import generator, orders, returns, rules
+from simulator import events, generator, orders, returns, rules
 from simulator.data import MAX_PER_QUERY
 from simulator.db import connect, get_setting, now_ms, set_setting, transaction
-from simulator.gateway import FAULT_KINDS, PAGING_FAULTS, REPLENISH_FORMATS
+from simulator.gateway import EVENT_FAULTS, FAULT_KINDS, PAGING_FAULTS, REPLENISH_FORMATS
 
-FAULT_KEYS = {"down", "error_rate", "timeout_rate", "timeout_after_rate", "malformed_rate",
+FAULT_KEYS = {
+              # notifications (endpoint `events`): see simulator.events
+              "lost_rate", "duplicate_rate", "delay_rate", "reorder_rate", "wrong_password_rate",
+              "delay_seconds", "reorder_seconds",
+              "down", "error_rate", "timeout_rate", "timeout_after_rate", "malformed_rate",
               "throttle_rate", "reject_rate", "hang_seconds", "next", "replenish_format",
               "replenish_seconds",
               # paging faults of the order searches (pages read through nextCursor)
@@ -157,11 +161,49 @@ def seller_center_cancel(conn, seller_id: str, po: str, line: str | None = None,
 
 
 def intent_to_cancel(conn, seller_id: str, po: str, line: str | None = None) -> None:
+    """The buyer asks to cancel; subscribers hear INTENT_TO_CANCEL."""
     def mark(order, _now):
+        marked = []
         for entry in order["lines"]:
             if line is None or entry["lineNumber"] == line:
                 entry["intentToCancel"] = True
+                marked.append(entry["lineNumber"])
+        events.emit(conn, seller_id, "INTENT_TO_CANCEL", order, marked)
     update_order(conn, seller_id, po, mark)
+
+
+def fraud_cancel(conn, seller_id: str, po: str, line: str | None = None) -> int:
+    """Walmart cancels what is not shipped as fraud (its own reason code is not published:
+    the simulator leaves it null, as for an auto-cancel); subscribers hear FRAUD_CANCEL."""
+    counted = []
+
+    def cancel(order, now):
+        counted.append(rules.buyer_cancel(order, now, line, reason=None))
+        events.emit(conn, seller_id, "FRAUD_CANCEL", order,
+                    [line] if line else [x["lineNumber"] for x in order["lines"]])
+    update_order(conn, seller_id, po, cancel)
+    return counted[0]
+
+
+def subscriptions(conn, seller_id: str) -> list[dict]:
+    """The seller's notification subscriptions as Walmart lists them (password masked)."""
+    from simulator import webhooks
+
+    return webhooks.listing(conn, seller_id, {})["events"]
+
+
+def deliveries(conn, seller_id: str | None = None) -> list[dict]:
+    """Every notification drawn up (for one seller), oldest first: its event, state
+    (pending, delivered, failed, lost), attempts, the subscriber's last answer and fault."""
+    rows = conn.execute("SELECT * FROM deliveries" + (" WHERE seller_id = ?" if seller_id
+                                                      else "") + " ORDER BY id",
+                        (seller_id,) if seller_id else ())
+    return [{**dict(row), "body": json.loads(row["body"])} for row in rows]
+
+
+def deliver_events(conn) -> int:
+    """Send the notifications that are due now (the server's dispatcher does it too)."""
+    return events.deliver_due(conn)
 
 
 def deliver(conn, seller_id: str, po: str | None = None) -> int:
@@ -237,7 +279,8 @@ def set_faults(conn, endpoint: str, **config) -> dict:
         raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
     if config.get("replenish_format", "epoch_ms") not in REPLENISH_FORMATS:
         raise ValueError(f"replenish_format is one of {', '.join(REPLENISH_FORMATS)}")
-    kinds = set(config.get("next") or {}) - set(FAULT_KINDS) - set(PAGING_FAULTS)
+    kinds = (set(config.get("next") or {}) - set(FAULT_KINDS) - set(PAGING_FAULTS)
+             - set(EVENT_FAULTS))
     if kinds:
         raise ValueError(f"unknown fault kinds: {', '.join(sorted(kinds))}")
     with transaction(conn):

@@ -30,7 +30,9 @@ UNITS = frozenset({"EACH", "EA"})
 # Calls per minute per seller (Walmart's defaults); the rate scale multiplies them.
 RATE_LIMITS = {"token": 1000, "released": 60, "orders": 5000, "order": 5000, "acknowledge": 60,
                "shipping": 60, "cancel": 60, "refund": 60, "returns": 50,
-               "return_refund": 60, "inventory": 200}
+               "return_refund": 60, "inventory": 200,
+               # The Notifications API's limit is not published (walmart-api.md §12).
+               "webhooks": 60}
 
 AUTO_CANCEL_AFTER_MS = 4 * 24 * 3600 * 1000  # unshipped lines cancel at ship-by + 4 days
 MAX_WINDOW_MS = 180 * 24 * 3600 * 1000

@@ -51,6 +51,20 @@ CREATE TABLE IF NOT EXISTS requests (
     path TEXT NOT NULL, endpoint TEXT, status INTEGER, correlation_id TEXT, body TEXT,
     response TEXT, headers TEXT);
 CREATE INDEX IF NOT EXISTS ix_requests_endpoint ON requests (endpoint, status);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    subscription_id TEXT PRIMARY KEY, seller_id TEXT NOT NULL, event_type TEXT NOT NULL,
+    event_version TEXT NOT NULL, resource_name TEXT NOT NULL, event_url TEXT NOT NULL,
+    status TEXT NOT NULL, auth TEXT, headers TEXT, created REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS ix_subscriptions_seller ON subscriptions (seller_id, status);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, seller_id TEXT NOT NULL,
+    subscription_id TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL,
+    po TEXT, body TEXT NOT NULL, state TEXT NOT NULL, due REAL NOT NULL,
+    claimed_until REAL, attempts INTEGER NOT NULL DEFAULT 0,
+    wrong_password INTEGER NOT NULL DEFAULT 0, fault TEXT, last_status INTEGER,
+    last_error TEXT, created REAL NOT NULL, sent REAL);
+CREATE INDEX IF NOT EXISTS ix_deliveries_due ON deliveries (state, due);
+CREATE INDEX IF NOT EXISTS ix_deliveries_seller ON deliveries (seller_id, id);
 """
 
 _local = threading.local()

@@ -9,6 +9,7 @@ import random
 import secrets
 import sqlite3
 import time
+from contextlib import nullcontext
 from email.utils import formatdate
 
 from flask import request
@@ -26,6 +27,8 @@ FAULT_KINDS = ("down", "error", "timeout", "timeout_after", "malformed", "thrott
 # served again in place of the next one, a nextCursor pointing at the page just read, a page
 # one order short of what totalCount promised. They strike pages read through nextCursor.
 PAGING_FAULTS = ("replay_page", "repeat_cursor", "short_count")
+# What can befall an order notification on its way to the subscriber (simulator.events).
+EVENT_FAULTS = ("lost", "duplicate", "delay", "reorder", "wrong_password")
 
 
 def header(name: str) -> str | None:
@@ -196,8 +199,9 @@ def take_token(conn: sqlite3.Connection, seller_id: str, endpoint: str) -> dict[
 def _draw(conn: sqlite3.Connection, endpoint: str, kinds: tuple[str, ...],
           rated: tuple[str, ...], down: bool = False) -> tuple[str | None, dict]:
     """(kind, its settings): the endpoint's own settings before those of '*'; a queued kind
-    (`next`) first, else one drawn by its rate; `down` (when asked) before anything."""
-    with transaction(conn):
+    (`next`) first, else one drawn by its rate; `down` (when asked) before anything. Inside
+    the caller's transaction when there is one (an event drawn while an order is saved)."""
+    with nullcontext() if conn.in_transaction else transaction(conn):
         for key in (endpoint, "*"):
             row = conn.execute("SELECT config FROM faults WHERE endpoint = ?", (key,)).fetchone()
             if row is None:
@@ -227,3 +231,8 @@ def draw_fault(conn: sqlite3.Connection, endpoint: str) -> tuple[str | None, flo
 def draw_paging_fault(conn: sqlite3.Connection, endpoint: str) -> str | None:
     """The paging fault for this page of a search (read through nextCursor), if any."""
     return _draw(conn, endpoint, PAGING_FAULTS, PAGING_FAULTS)[0]
+
+
+def draw_event_fault(conn: sqlite3.Connection) -> tuple[str | None, dict]:
+    """The fault for one notification (endpoint `events`), if any, and its settings."""
+    return _draw(conn, "events", EVENT_FAULTS, EVENT_FAULTS)

@@ -35,6 +35,16 @@ S{{ l.shipped }} D{{ l.delivered }} X{{ l.cancelled }}{% if l.intentToCancel %} 
 <td>{% for t in o.tracking %}{{ t }}<br>{% endfor %}</td>
 <td>{% for c in o.cancels %}{{ c }}<br>{% endfor %}</td>
 <td>{% for r in o.refunds %}{{ r }}<br>{% endfor %}</td></tr>{% endfor %}</table>
+<h2>Notification subscriptions</h2><table><tr><th>seller</th><th>event</th><th>status</th>
+<th>eventUrl</th></tr>
+{% for s in subscriptions %}<tr><td>{{ s.seller_id }}</td><td>{{ s.event_type }}</td>
+<td>{{ s.status }}</td><td><code>{{ s.event_url }}</code></td></tr>{% endfor %}</table>
+<h2>Latest notifications</h2><table><tr><th>#</th><th>seller</th><th>event</th><th>PO</th>
+<th>state</th><th>attempts</th><th>last answer</th><th>fault</th></tr>
+{% for d in deliveries %}<tr><td>{{ d.id }}</td><td>{{ d.seller_id }}</td>
+<td>{{ d.event_type }}</td><td>{{ d.po }}</td><td>{{ d.state }}</td><td>{{ d.attempts }}</td>
+<td>{{ d.last_status or d.last_error or '' }}</td><td>{{ d.fault or '' }}</td></tr>
+{% endfor %}</table>
 <h2>Latest requests</h2><table><tr><th>#</th><th>seller</th><th>call</th><th>status</th>
 <th>correlation id</th></tr>
 {% for r in requests %}<tr><td>{{ r.id }}</td><td>{{ r.seller_id or '' }}</td>
@@ -78,7 +88,11 @@ def index():
     requests_ = conn.execute("SELECT * FROM requests ORDER BY id DESC LIMIT 100").fetchall()
     faults = {r["endpoint"]: json.loads(r["config"])
               for r in conn.execute("SELECT * FROM faults")}
+    subscriptions = conn.execute("SELECT * FROM subscriptions ORDER BY created DESC "
+                                 "LIMIT 50").fetchall()
+    deliveries = conn.execute("SELECT * FROM deliveries ORDER BY id DESC LIMIT 50").fetchall()
     return render_template_string(PAGE, sellers=sellers, latest=latest, requests=requests_,
+                                  subscriptions=subscriptions, deliveries=deliveries,
                                   counters=control.counters(conn), faults=faults,
                                   scale=get_setting(conn, "rate_scale", 1.0),
                                   scales={s["seller_id"]: rate_scale(conn, s["seller_id"])
@@ -111,3 +125,13 @@ def faults():
     """The faults set per endpoint (`next` counts what is still queued)."""
     return jsonify({r["endpoint"]: json.loads(r["config"])
                     for r in _conn().execute("SELECT * FROM faults")})
+
+
+@bp.get("/api/deliveries")
+def deliveries_log():
+    """The latest notifications drawn up (`?seller=`), newest first, with their state."""
+    limit = min(int(request.args.get("limit", 100)), 1000)
+    seller = request.args.get("seller")
+    rows = _conn().execute("SELECT * FROM deliveries" + (" WHERE seller_id = ?" if seller else "")
+                           + " ORDER BY id DESC LIMIT ?", (seller, limit) if seller else (limit,))
+    return jsonify([{**dict(r), "body": json.loads(r["body"])} for r in rows])

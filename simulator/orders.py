@@ -11,6 +11,7 @@ import json
 import sqlite3
 from typing import Any
 
+from simulator import events
 from simulator.data import AUTO_CANCEL_AFTER_MS
 
 
@@ -139,6 +140,8 @@ def save(conn: sqlite3.Connection, seller_id: str, order: dict, now: int,
         cur = conn.execute("INSERT OR IGNORE INTO orders (seller_id, po, customer_order_id, "
                            "order_ms, modified_ms, esd_ms, open_units, has_created, doc) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+        if cur.rowcount == 1:  # a new purchase order: its subscribers hear of it
+            events.emit(conn, seller_id, "PO_CREATED", order)
         return cur.rowcount == 1
     conn.execute("UPDATE orders SET customer_order_id = ?, order_ms = ?, modified_ms = ?, "
                  "esd_ms = ?, open_units = ?, has_created = ?, doc = ? "
@@ -153,12 +156,15 @@ def auto_cancel_due(conn: sqlite3.Connection, now: int) -> int:
     count = 0
     for row in rows:
         order = json.loads(row["doc"])
+        cancelled_lines = []
         for line in order["lines"]:
             units = line["created"] + line["acknowledged"]
             if units:
                 line["cancellations"].append({"qty": units, "reason": None, "auto": True})
                 line["created"] = line["acknowledged"] = 0
                 line["statusDate"] = now
+                cancelled_lines.append(line["lineNumber"])
                 count += 1
         save(conn, row["seller_id"], order, now)
+        events.emit(conn, row["seller_id"], "PO_LINE_AUTOCANCELLED", order, cancelled_lines)
     return count

@@ -1,5 +1,8 @@
-"""`gunicorn --header-map dangerous simulator.wsgi:app` (the database from SIMULATOR_DB)."""
+"""`gunicorn --header-map dangerous simulator.wsgi:app` (the database from SIMULATOR_DB).
 
-from simulator import create_app
+Each server process also sends the order notifications that are due (simulator.events)."""
+
+from simulator import create_app, events
 
 app = create_app()
+events.start_dispatcher(app.config["SIM_DB"])

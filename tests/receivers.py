@@ -77,3 +77,53 @@ class MailSink:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class EventSink:
+    """A subscriber's eventUrl: keeps every POST (headers and JSON body) and answers
+    `status` (200: what Walmart wants; anything else makes it retry)."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.received: list[tuple[dict, dict]] = []
+        self.status = status
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                status = outer.status
+                if status == 200:
+                    with outer.lock:
+                        outer.received.append((dict(self.headers), json.loads(body)))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/events"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def bodies(self) -> list[dict]:
+        with self.lock:
+            return [body for _headers, body in self.received]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wait_for(condition, timeout: float = 20.0, interval: float = 0.05):
+    """Poll `condition` until it is truthy (returned) or `timeout` passes (returns its last,
+    falsy value): for work another process does on its own, never to measure it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)

@@ -124,3 +124,46 @@ def test_the_demo_returns_show_their_shipments(app, sim, demo_seller, worker, cl
         html = client.get(f"/orders/{order_id}").text
         assert tracking in html and "At Walmart" in html and "Outside Orderdeck" in html
         assert "No shipment yet" not in html
+
+
+def test_make_run_subscribes_the_demo_store_to_instant_orders(app, sim, demo_seller, worker,
+                                                              live_server):
+    """`make run` subscribes the demo store at its own web address: a new order at the
+    simulator reaches Orderdeck through its notification (no import pass); run again, it
+    keeps the subscription, and renews it when the address moved."""
+    from types import SimpleNamespace
+
+    from tests.factories import make_walmart_order
+    from tests.receivers import wait_for
+    from webapp.extensions import db
+    from webapp.models import Order, Store, WalmartEvent
+
+    store_id = _demo_store(app, sim, demo_seller)
+    app.config["PUBLIC_URL"] = live_server
+    with app.app_context():
+        said = demo.subscribe_store()
+        assert "receives orders instantly" in said and f"{live_server}/walmart/events/" in said
+        store = db.session.get(Store, store_id)
+        first = (store.events_subscription_id, store.events_password_encrypted)
+        assert store.events_status == "ACTIVE"
+        demo.subscribe_store()  # a second run on the same address changes nothing
+        store = db.session.get(Store, store_id)
+        assert (store.events_subscription_id, store.events_password_encrypted) == first
+        db.session.remove()
+    po = make_walmart_order(SimpleNamespace(sim=sim, seller_id=demo.DEMO_SELLER), (1,))
+
+    def arrived() -> bool:
+        with app.app_context():
+            found = db.session.scalar(select(WalmartEvent.id).where(
+                WalmartEvent.purchase_order_id == po))
+            db.session.remove()
+            return found is not None
+    assert wait_for(arrived)
+    worker()
+    with app.app_context():
+        assert db.session.scalar(select(Order.id).where(Order.purchase_order_id == po))
+        app.config["PUBLIC_URL"] = "http://127.0.0.1:5999"  # the next run's port
+        assert "127.0.0.1:5999" in demo.subscribe_store()
+        assert db.session.get(Store, store_id).events_url.startswith("http://127.0.0.1:5999/")
+        db.session.remove()
+

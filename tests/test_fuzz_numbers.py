@@ -9,6 +9,7 @@ new changing route needs its request in tests/test_security.py's ACTIONS anyway.
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import quote, urlencode
 
@@ -16,7 +17,15 @@ import pytest
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing.converters import NumberConverter
 
-from tests.test_security import ACTIONS, ADMIN, PUBLIC_ENDPOINTS, Call, World
+from tests.test_security import (
+    ACTIONS,
+    ADMIN,
+    MACHINE_ENDPOINTS,
+    PUBLIC_ENDPOINTS,
+    Call,
+    World,
+    walmart_event,
+)
 
 HOSTILE = ["²", "٣", "-1", "1e9", "9" * 25, "9" * 5000, " 1", "0x10", "", "NaN"]
 DIGITS = re.compile(r"[0-9]+")
@@ -51,8 +60,9 @@ class Reads(ImmutableMultiDict):
 
 
 @pytest.fixture
-def world(app, returned, make_user):
+def world(app, returned, make_user, live_server):
     store_id, seller, order_id, _rma = returned
+    app.config["PUBLIC_URL"] = live_server  # (Walmart's test notification must reach it)
     return World(app, make_user, store_id, order_id, seller.sim.url)
 
 
@@ -162,8 +172,41 @@ def _fuzz_post(world: World, rule, role, reads, problems: list[str]) -> None:
             call = Call("POST", base.path, base.data, {name: (value.encode(), filename)})
             _send(world, role, call, problems, f"POST {rule.rule} file {name} {label}")
     for label, path in _path_variants(world, rule):
-        _send(world, role, Call("POST", path, base.data, base.files), problems,
-              f"POST {rule.rule} {label}")
+        _send(world, role, Call("POST", path, base.data, base.files, body=base.body,
+                                headers=base.headers), problems, f"POST {rule.rule} {label}")
+
+
+def _json_variants() -> list[tuple[str, object]]:
+    """Each hostile number as a JSON string, as a JSON number where it reads as one, and
+    values of the wrong JSON type."""
+    out: list[tuple[str, object]] = [(_label(h), h) for h in HOSTILE]
+    for h in ("-1", "1e9", "9" * 25, "9" * 5000, "NaN"):
+        try:
+            out.append((f"number {_label(h)}", json.loads(h)))
+        except ValueError:  # (NaN is no JSON number)
+            out.append((f"float {_label(h)}", float(h)))
+    return out + [("null", None), ("true", True), ("[]", []), ("{}", {}), ("[1]", [1])]
+
+
+def _fuzz_json(world: World, rule, problems: list[str]) -> None:
+    """A machine's route (Walmart's notifications): every field of its JSON body — ids,
+    types, times, the purchase order, the blocks themselves — hostile, with its password and
+    signed out: never a 5xx."""
+    base = walmart_event(world)
+    body = json.loads(base.body)
+    paths = [("source", "eventId"), ("source", "eventType"), ("source", "eventTime"),
+             ("payload", "subEventType"), ("payload", "order", "purchaseOrderId"),
+             ("payload", "purchaseOrderId"), ("payload", "order"), ("source",), ("payload",)]
+    for path in paths:
+        for label, value in _json_variants():
+            doc = json.loads(json.dumps(body))
+            holder = doc
+            for key in path[:-1]:
+                holder = holder[key]
+            holder[path[-1]] = value
+            call = Call("POST", base.path, body=json.dumps(doc, allow_nan=True).encode(),
+                        headers=base.headers)
+            _send(world, None, call, problems, f"POST {rule.rule} {'.'.join(path)}={label}")
 
 
 def _still_admin(world: World, problems: list[str], after: str) -> None:
@@ -188,17 +231,21 @@ def test_no_route_answers_5xx_to_hostile_numbers(app, world, reads):
                                                                   r.rule)):
         if rule.endpoint == "static":
             continue
-        roles = [ADMIN] + ([None] if rule.endpoint in PUBLIC_ENDPOINTS else [])
+        roles = [ADMIN] + ([None] if rule.endpoint in PUBLIC_ENDPOINTS | MACHINE_ENDPOINTS
+                           else [])
         for role in roles:
             if "GET" in rule.methods:
                 _fuzz_get(world, rule, role, reads, problems)
             if "POST" in rule.methods and rule.endpoint in ACTIONS:
                 _fuzz_post(world, rule, role, reads, problems)
+        if rule.endpoint in MACHINE_ENDPOINTS:
+            _fuzz_json(world, rule, problems)
         _still_admin(world, problems, rule.rule)
         covered.add(rule.endpoint)
     assert not problems, f"{len(problems)} server error(s):\n" + "\n".join(problems)
     assert {"orders.index", "orders.export", "sync.index", "audit.index", "stock.set_on_hand",
-            "returns.refund", "shipping.ship", "stores.edit", "users.change_role"} <= covered
+            "returns.refund", "shipping.ship", "stores.edit", "users.change_role",
+            "walmart_events.receive"} <= covered
 
 
 def test_cli_commands_refuse_hostile_numbers_with_a_message(app, returned):

@@ -621,3 +621,46 @@ def test_print_records_migration_keeps_orders_and_counts_them_unprinted(tmp_path
                 ("100007", "Shipped")
             assert conn.execute(text("SELECT sku FROM order_lines")).scalar() == "MUG-1"
         db.engine.dispose()
+
+
+def test_walmart_events_migration_keeps_stores_unsubscribed(tmp_path, redis_url):
+    """An install at the previous schema upgrades with its stores, none subscribed to
+    Walmart's notifications; the events table starts empty, keeps one event per store and
+    eventId, and the downgrade takes it and the new columns away, the store untouched."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from tests.conftest import _settings
+    from webapp import create_app
+    from webapp.extensions import db
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'old.sqlite'}", redis_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="d6a0b2c8e456")
+        with db.engine.begin() as conn:
+            _old_store(conn, "2026-12-07")
+        upgrade(revision="d7b1c3d9f567")
+        with db.engine.begin() as conn:
+            store = conn.execute(text(
+                "SELECT name, events_password_encrypted, events_subscription_id, "
+                "events_status, events_url, events_tested_at, events_error FROM stores")).one()
+            assert tuple(store) == ("Old", None, None, None, None, None, None)
+            assert conn.execute(text("SELECT count(*) FROM walmart_events")).scalar() == 0
+            insert = text("INSERT INTO walmart_events (store_id, event_id, received_at) "
+                          "VALUES (1, 'evt-1', '2026-12-08 00:00:00')")
+            conn.execute(insert)
+            assert conn.execute(text("SELECT attempts FROM walmart_events")).scalar() == 0
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(insert)
+            raise AssertionError("a second row with the same store and eventId was stored")
+        except IntegrityError:
+            pass
+        downgrade(revision="d6a0b2c8e456")
+        assert "walmart_events" not in inspect(db.engine).get_table_names()
+        assert "events_status" not in {c["name"] for c in inspect(db.engine).get_columns(
+            "stores")}
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT name FROM stores")).scalar() == "Old"
+        db.engine.dispose()

@@ -27,6 +27,9 @@ PUBLIC, VIEWER, OPERATOR, ADMIN = None, "viewer", "operator", "admin"
 ROLES = (VIEWER, OPERATOR, ADMIN)
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health"}  # as webapp/security.py declares them
+# Called by a machine, not a person: no sign-in and no CSRF token, each authenticated by its
+# own credentials instead (Walmart's BASIC_AUTH password for a store's notifications).
+MACHINE_ENDPOINTS = {"walmart_events.receive"}
 
 # Every endpoint that accepts POST, PUT, PATCH or DELETE → the least role that may use it
 # (PUBLIC: anyone, signed in or not). Add new routes here AND a request for them in ACTIONS.
@@ -50,9 +53,15 @@ ROUTE_POLICY: dict[str, str | None] = {
     "stores.check": ADMIN,
     "stores.read_only": ADMIN,
     "stores.read_write": ADMIN,
+    "stores.instant_subscribe": ADMIN,
+    "stores.instant_test": ADMIN,
+    "stores.instant_pause": ADMIN,
+    "stores.instant_resume": ADMIN,
+    "stores.instant_unsubscribe": ADMIN,
     "users.create": ADMIN,
     "users.change_role": ADMIN,
     "users.set_active": ADMIN,
+    "walmart_events.receive": PUBLIC,  # a MACHINE_ENDPOINT: Walmart's password, no session
     "sync.retry": OPERATOR,
     "sync.send_now": OPERATOR,
     "sync.retry_selected": OPERATOR,
@@ -82,6 +91,9 @@ class Call:
     data: dict = field(default_factory=dict)
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # name → (bytes, filename)
     ends_session: bool = False
+    # A machine's request: its own body and headers (JSON, credentials) instead of form data.
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class World:
@@ -254,6 +266,52 @@ class World:
             db.session.commit()
         return self.return_id
 
+    def events_password(self) -> str:
+        """The shop's store's notifications password as it is now (one made, as subscribing
+        does, when it has none: an earlier request may have unsubscribed it)."""
+        from webapp.extensions import db
+        from webapp.models import Store
+        from webapp.secrets_box import decrypt
+        from webapp.services.stores.webhooks import new_password
+
+        with self.app.app_context():
+            store = db.session.get(Store, self.store_id)
+            if store.events_password_encrypted:
+                return decrypt(store.events_password_encrypted)
+            password = new_password(store)
+            db.session.commit()
+            return password
+
+    def subscribed(self, paused: bool = False) -> int:
+        """The shop's store subscribed to Walmart's notifications (ACTIVE, or INACTIVE when
+        `paused`), through the services, whatever earlier requests did to it (read-write
+        again, written as a row: the service would refuse a read-only store)."""
+        from webapp.extensions import db
+        from webapp.models import Store
+        from webapp.services.stores import webhooks
+
+        with self.app.app_context():
+            store = db.session.get(Store, self.store_id)
+            store.read_only = False  # (an earlier request may have ticked Read-only: a row)
+            db.session.commit()
+            if store.events_status is None:
+                webhooks.subscribe(store, by=None)
+            if paused and store.events_status == webhooks.ACTIVE:
+                webhooks.pause(store, by=None)
+            elif not paused and store.events_status == webhooks.INACTIVE:
+                webhooks.resume(store, by=None)
+            db.session.remove()
+        return self.store_id
+
+    def event_order(self) -> str:
+        """The purchase order notifications name: the order the GET pages show (reading it
+        back changes nothing another request needs)."""
+        from webapp.extensions import db
+        from webapp.models import Order
+
+        with self.app.app_context():
+            return db.session.get(Order, self.order_id).purchase_order_id
+
     def new_user(self, role: str = VIEWER):
         return self.make_user(role=role)
 
@@ -303,6 +361,9 @@ class World:
             headers["HX-Request"] = "true"
         for name, (content, filename) in call.files.items():
             data[name] = (io.BytesIO(content), filename)
+        if call.body is not None:  # a machine's request: no form, no CSRF field
+            data = call.body
+            headers.update(call.headers)
         response = client.open(call.path, method=call.method, data=data, headers=headers)
         response.get_data()  # read streamed bodies (CSV, static files) to the end, and close
         response.close()
@@ -321,8 +382,13 @@ class World:
         return snapshot(self.app)
 
 
+# Derived figures a read may count and keep (Home counts the chart's changed days when it is
+# shown: services/orders/day_figures.py): a cache of the orders, not something a person changed.
+CACHES = {"day_figures", "day_figures_changes"}
+
+
 def snapshot(app) -> dict[str, list]:
-    """Every row of every table, and the jobs waiting in Redis."""
+    """Every row of every table but the caches, and the jobs waiting in Redis."""
     from rq.registry import ScheduledJobRegistry
 
     from jobs.queue import get_queue
@@ -331,7 +397,7 @@ def snapshot(app) -> dict[str, list]:
     with app.app_context():
         state = {table.name: [tuple(row) for row in db.session.execute(
             select(table).order_by(*table.primary_key.columns))]
-            for table in db.metadata.sorted_tables}
+            for table in db.metadata.sorted_tables if table.name not in CACHES}
         queue = get_queue()
         state["(redis queue)"] = sorted(queue.job_ids) + sorted(
             ScheduledJobRegistry(queue=queue).get_job_ids())
@@ -398,6 +464,23 @@ def _upload(w: World) -> Call:
                 {"csv": "order,line,quantity,carrier,tracking number\n" + rows, "confirm": "1"})
 
 
+def walmart_event(w: World, password: str | None = None, **order) -> Call:
+    """A notification as Walmart sends it for one of the shop's orders (a fresh eventId),
+    with the store's password (or `password`)."""
+    import base64
+    import json
+
+    body = {"source": {"eventType": "ORDER_UPDATES", "eventId": secrets.token_hex(8),
+                       "eventTime": "2026-12-08T10:00:00.000Z"},
+            "payload": {"subEventType": "PO_CREATED", "order": {
+                "purchaseOrderId": w.event_order(), **order}}}
+    secret = w.events_password() if password is None else password
+    return Call("POST", w.url("walmart_events.receive", store_id=w.store_id),
+                body=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json", "Authorization": base64.b64encode(
+                    f"orderdeck:{secret}".encode()).decode()})
+
+
 def _store_edit(w: World) -> Call:
     from webapp.services.stores.editing import format_rate_limits
 
@@ -454,13 +537,26 @@ ACTIONS: dict[str, Callable[[World], Call]] = {
         "POST", w.url("users.change_role", user_id=w.new_user().id), {"role": "operator"}),
     "users.set_active": lambda w: Call("POST", w.url("users.set_active",
                                                      user_id=w.new_user().id)),
+    "walmart_events.receive": walmart_event,
+    "stores.instant_subscribe": lambda w: Call("POST", w.url("stores.instant_subscribe",
+                                                             store_id=w.store_id)),
+    "stores.instant_test": lambda w: Call("POST", w.url("stores.instant_test",
+                                                        store_id=w.subscribed())),
+    "stores.instant_pause": lambda w: Call("POST", w.url("stores.instant_pause",
+                                                         store_id=w.subscribed())),
+    "stores.instant_resume": lambda w: Call("POST", w.url("stores.instant_resume",
+                                                          store_id=w.subscribed(paused=True))),
+    "stores.instant_unsubscribe": lambda w: Call("POST", w.url("stores.instant_unsubscribe",
+                                                               store_id=w.subscribed())),
 }
 
 
 @pytest.fixture
-def world(app, returned, make_user):
-    """A World on the `returned` shop."""
+def world(app, returned, make_user, live_server):
+    """A World on the `returned` shop, the app also served on a port (Walmart's test
+    notification must reach it: ORDERDECK_PUBLIC_URL)."""
     store_id, seller, order_id, _rma = returned
+    app.config["PUBLIC_URL"] = live_server
     return World(app, make_user, store_id, order_id, seller.sim.url)
 
 
@@ -485,17 +581,27 @@ def test_every_route_has_a_policy(app):
         f"ACTIONS lacks {sorted(ROUTE_POLICY.keys() - ACTIONS.keys())}"
     pages = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
     assert READ_POLICY.keys() <= pages, sorted(READ_POLICY.keys() - pages)
+    from webapp.security import MACHINE_ENDPOINTS as machines
     from webapp.security import PUBLIC_ENDPOINTS as declared
     assert declared == PUBLIC_ENDPOINTS
-    assert {e for e, least in ROUTE_POLICY.items() if least is PUBLIC} <= PUBLIC_ENDPOINTS
+    assert machines == MACHINE_ENDPOINTS
+    assert {e for e, least in ROUTE_POLICY.items() if least is PUBLIC} <= \
+        PUBLIC_ENDPOINTS | MACHINE_ENDPOINTS
 
 
 def test_strangers_reach_nothing_but_the_public_routes(app, world):
     """Signed out, every method of every route but the public three redirects to sign-in (htmx
-    too) and changes nothing, even with valid form data and a valid CSRF token."""
+    too) and changes nothing, even with valid form data and a valid CSRF token; a machine's
+    route answers 401 to anything without its own credentials."""
     calls, problems = [], []
     for rule in app.url_map.iter_rules():
         url = rule.build(world.url_args(rule), append_unknown=False)[1]
+        if rule.endpoint in MACHINE_ENDPOINTS:
+            for call in (walmart_event(world, password="guessed"), Call("POST", url)):
+                response, diff = world.attempt(None, call)
+                if response.status_code != 401 or diff:
+                    problems.append(f"machine {url}: {response.status_code}, changed {diff}")
+            continue
         if rule.endpoint in PUBLIC_ENDPOINTS:
             status = world.send(None, Call("GET", url), token=None).status_code
             if status != 200:
@@ -572,6 +678,14 @@ def test_csrf_token_is_required_on_every_changing_route(world):
     problems = []
     for endpoint, least in sorted(ROUTE_POLICY.items()):
         role = None if least is PUBLIC else ADMIN
+        if endpoint in MACHINE_ENDPOINTS:  # no CSRF by design: the password stands for it
+            for password, expected in (("forged", 401), (None, 200)):
+                response, diff = world.attempt(None, walmart_event(world, password),
+                                               token="none")
+                if response.status_code != expected or bool(diff) != (expected == 200):
+                    problems.append(f"{endpoint} password {password or 'right'}: "
+                                    f"{response.status_code}, changed {diff}")
+            continue
         for token in ("none", "foreign"):
             response, diff = world.attempt(role, ACTIONS[endpoint](world), token=token)
             if response.status_code != 400 or diff:
@@ -594,6 +708,16 @@ def test_hostile_form_values_never_crash_a_route(app, world):
     problems = []
     for endpoint, least in sorted(ROUTE_POLICY.items()):
         role = None if least is PUBLIC else ADMIN
+        if endpoint in MACHINE_ENDPOINTS:  # JSON, not a form: hostile values in its fields
+            for value in ("x" * 5000, "a\x00b", "\x00"):
+                for call in (walmart_event(world, customerOrderId=value, subEventType=value),
+                             walmart_event(world, purchaseOrderId=value),
+                             walmart_event(world, password=value)):
+                    response = world.send(None, call)
+                    if response.status_code >= 500:
+                        problems.append(f"{endpoint} with {value[:8]!r}: "
+                                        f"{response.status_code}")
+            continue
         for name in ACTIONS[endpoint](world).data:
             call = ACTIONS[endpoint](world)
             call.data[name] = "x" * 5000
@@ -624,8 +748,9 @@ def debug_logs(caplog):
 
 def test_secrets_are_on_no_page_log_audit_entry_task_or_row(app, debug_logs, world, worker,
                                                             sim):
-    """Client secrets (working, typed, refused) and Walmart access tokens are on no page (every
-    GET route, as admin), in no log line, audit entry, task payload, database row or job."""
+    """Client secrets (working, typed, refused), the notifications password and Walmart access
+    tokens are on no page (every GET route, as admin), in no log line, audit entry, task
+    payload, database row or job."""
     from rq.job import Job
 
     from webapp.extensions import db, redis_connection
@@ -650,11 +775,22 @@ def test_secrets_are_on_no_page_log_audit_entry_task_or_row(app, debug_logs, wor
                                                  "client_secret": retyped})).status_code == 302
     world.send(ADMIN, Call("POST", world.url("stores.import_now", store_id=wrong_id)))
     worker()  # the import with the wrong secret fails at Walmart's token endpoint
+    # Receive orders instantly: subscribed and tested through the pages; Walmart's test
+    # notification carries the store's notifications password to the endpoint.
+    for action in ("stores.instant_subscribe", "stores.instant_test"):
+        assert world.send(ADMIN, Call("POST", world.url(
+            action, store_id=world.store_id))).status_code == 302
+    worker()
+    with app.app_context():
+        from webapp.secrets_box import decrypt
+        events_password = decrypt(db.session.get(Store, world.store_id)
+                                  .events_password_encrypted)
+        assert db.session.get(Store, world.store_id).events_tested_at is not None
     tokens = [r["token"] for r in sim.conn.execute(
         "SELECT token FROM tokens WHERE seller_id = (SELECT seller_id FROM sellers "
         "WHERE client_id = ?)", (world.client_id,))]
     assert tokens, "the import should have used an access token"
-    hidden = [real, typed, retyped, rejected, *tokens]
+    hidden = [real, typed, retyped, rejected, events_password, *tokens]
 
     def leaks(text: str) -> list[str]:
         return [h[:12] + "…" for h in hidden if h in text]

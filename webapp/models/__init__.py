@@ -4,6 +4,7 @@ from webapp.models.audit import AuditEvent
 from webapp.models.cancellations import Cancellation, CancellationLine
 from webapp.models.day_figures import DayFigures, DayFiguresChange
 from webapp.models.differences import WalmartDifference
+from webapp.models.events import WalmartEvent
 from webapp.models.orders import (
     ImportRun,
     Order,
@@ -24,4 +25,4 @@ __all__ = ["AuditEvent", "Cancellation", "CancellationLine", "DayFigures", "DayF
            "PrintKind", "PrintRecord", "PrintedOrder", "Refund", "Return", "ReturnLine",
            "ReturnStatus", "Role", "Shipment", "ShipmentLine", "ShipmentPackage", "SkuStock",
            "Store", "SyncTask", "TaskKind", "TaskState", "TrackingUpload", "User",
-           "WalmartDifference"]
+           "WalmartDifference", "WalmartEvent"]

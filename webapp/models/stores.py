@@ -74,6 +74,17 @@ class Store(db.Model):
     # None prints none) and whether they show prices.
     slip_name: Mapped[str | None] = mapped_column(String(80))
     slip_prices: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Walmart's order notifications ("Receive orders instantly", services/stores/webhooks.py):
+    # the BASIC_AUTH password Orderdeck made for this store's subscription (Fernet, like the
+    # client secret; never shown), Walmart's subscription id, its status (ACTIVE, INACTIVE;
+    # none: not subscribed), the address Walmart sends to, when a test event last came back,
+    # and what Walmart said when subscribing or testing last failed.
+    events_password_encrypted: Mapped[str | None] = mapped_column(Text)
+    events_subscription_id: Mapped[str | None] = mapped_column(String(64))
+    events_status: Mapped[str | None] = mapped_column(String(16))
+    events_url: Mapped[str | None] = mapped_column(String(255))
+    events_tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    events_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow,
                                                  onupdate=utcnow)

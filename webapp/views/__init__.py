@@ -16,10 +16,11 @@ from webapp.views import (
     stores,
     sync,
     users,
+    walmart_events,
 )
 
 
 def register_blueprints(app: Flask) -> None:
     for module in (auth, home, orders, printing, shipping, cancelling, corrections, returns,
-                   stock, stores, sync, audit, users):
+                   stock, stores, sync, audit, users, walmart_events):
         app.register_blueprint(module.bp)

@@ -12,7 +12,7 @@ from webapp.models import Environment, Role, Store
 from webapp.security import require_role
 from webapp.services.errors import ActionRefused
 from webapp.services.orders import import_requests
-from webapp.services.stores import connection_check
+from webapp.services.stores import connection_check, webhooks
 from webapp.services.stores import editing as store_service
 from webapp.services.stores import health as store_health
 from webapp.services.stores import mode as store_mode
@@ -123,7 +123,8 @@ def edit(store_id: int):
                 return redirect(url_for("stores.read_write", store_id=store.id))
             flash(f"Store {store.name} saved.", "success")
             return redirect(url_for("stores.index"))
-    return render_template("stores/form.html", form=form, store=store), 422 if form.errors else 200
+    return render_template("stores/form.html", form=form, store=store,
+                           instant=webhooks.state(store)), 422 if form.errors else 200
 
 
 @bp.post("/<int:store_id>/check")
@@ -159,3 +160,55 @@ def read_only(store_id: int):
     store_mode.set_read_only(store, by=current_user)
     flash(f"{store.name} is read-only: Orderdeck sends nothing to Walmart for it.", "success")
     return redirect(url_for("stores.index"))
+
+
+# -- Receive orders instantly (Walmart's order notifications) ------------------------------
+
+def _instant(store_id: int, service, done: str):
+    """Run one subscription action; its outcome (or Walmart's refusal) on the store's page."""
+    store = _store_or_404(store_id)
+    try:
+        service(store, by=current_user)
+    except ActionRefused as exc:
+        flash(str(exc), "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for("stores.edit", store_id=store.id, _anchor="instant"))
+
+
+@bp.post("/<int:store_id>/instant/subscribe")
+@require_role(Role.ADMIN)
+def instant_subscribe(store_id: int):
+    """Subscribe the store to Walmart's order notifications (or renew its subscription)."""
+    return _instant(store_id, webhooks.subscribe, "Walmart now tells Orderdeck of new orders, "
+                    "cancellation requests and auto-cancels as they happen.")
+
+
+@bp.post("/<int:store_id>/instant/test")
+@require_role(Role.ADMIN)
+def instant_test(store_id: int):
+    """Ask Walmart to send the store's endpoint a test notification now."""
+    return _instant(store_id, webhooks.test, "Walmart's test notification reached Orderdeck.")
+
+
+@bp.post("/<int:store_id>/instant/pause")
+@require_role(Role.ADMIN)
+def instant_pause(store_id: int):
+    """Pause the notifications (the scheduled import goes on)."""
+    return _instant(store_id, webhooks.pause, "Notifications paused: orders arrive with the "
+                    "scheduled import.")
+
+
+@bp.post("/<int:store_id>/instant/resume")
+@require_role(Role.ADMIN)
+def instant_resume(store_id: int):
+    """Resume paused notifications."""
+    return _instant(store_id, webhooks.resume, "Notifications resumed.")
+
+
+@bp.post("/<int:store_id>/instant/unsubscribe")
+@require_role(Role.ADMIN)
+def instant_unsubscribe(store_id: int):
+    """Delete the subscription at Walmart; orders arrive with the scheduled import."""
+    return _instant(store_id, webhooks.unsubscribe, "Subscription deleted: orders arrive with "
+                    "the scheduled import.")

@@ -15,6 +15,7 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from webapp.walmart import schema
+from webapp.walmart.client_notifications import Notifications
 from webapp.walmart.client_returns import MAX_LIMIT, ReturnsAndInventory
 from webapp.walmart.errors import (
     AuthenticationError,
@@ -82,7 +83,7 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
     return False
 
 
-class WalmartClient(ReturnsAndInventory):
+class WalmartClient(ReturnsAndInventory, Notifications):
     """Walmart Marketplace API for one seller account (store)."""
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, *,
@@ -211,7 +212,7 @@ class WalmartClient(ReturnsAndInventory):
             path = f"{path}?{_query(params)}"
         kwargs: dict[str, Any] = {}
         headers = {}
-        if method in ("POST", "PUT"):
+        if method in ("POST", "PUT", "PATCH"):
             # Every write says JSON, body or not: Walmart's gateway answers an acknowledge
             # without it with a 500 (walmart-api.md §11).
             headers["Content-Type"] = "application/json"

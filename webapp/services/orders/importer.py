@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from webapp.extensions import db, redis_connection
-from webapp.models import ImportRun, Store, TaskKind
+from webapp.models import ImportRun, Order, Store, TaskKind
 from webapp.models.base import utcnow
 from webapp.services.orders import import_passes, import_walk
 from webapp.services.orders import status as order_status
@@ -20,7 +20,7 @@ from webapp.services.stores.credentials import record_refusal, resume_updates
 from webapp.services.stores.walmart_access import client_for
 from webapp.services.sync import outbox, rate_limit
 from webapp.walmart import AuthenticationError, DataError, WalmartClient, WalmartError
-from webapp.walmart.schema import OrderPage
+from webapp.walmart.schema import OrderPage, PurchaseOrder
 
 log = logging.getLogger(__name__)
 HORIZON = timedelta(days=180) - timedelta(hours=1)  # Walmart keeps 180 days
@@ -64,13 +64,29 @@ def _take(store: Store, endpoint: str) -> None:
         raise ImportDeferred(took.wait_seconds)
 
 
-def _acknowledge(state: _Pass, order, data, created: bool) -> None:
+def _acknowledge(store: Store, order, data, created: bool) -> None:
     """A new order with lines in Created gets its acknowledgement (a background task) — not
     in a read-only store, which sends nothing (switching to read-write reads it back)."""
-    if created and not state.store.read_only and order_import.needs_acknowledging(data):
-        outbox.add_task(state.store.id, TaskKind.ACKNOWLEDGE, data.purchase_order_id,
+    if created and not store.read_only and order_import.needs_acknowledging(data):
+        outbox.add_task(store.id, TaskKind.ACKNOWLEDGE, data.purchase_order_id,
                         order=order, urgent=False)
         order_status.refresh(order)  # Status details: acknowledging
+
+
+def store_order(store: Store, data: PurchaseOrder, read_at: datetime) -> tuple[Order, bool]:
+    """One order as Walmart showed it at `read_at`, stored in its own savepoint and, when new,
+    acknowledged, as an import page's orders are; tried again once when another writer (an
+    import pass, another notification) stored it first. Returns (order, created); the caller
+    commits."""
+    try:
+        with db.session.begin_nested():
+            order, created = order_import.upsert(store, data, read_at)
+            _acknowledge(store, order, data, created)
+    except IntegrityError:
+        with db.session.begin_nested():
+            order, created = order_import.upsert(store, data, read_at)
+            _acknowledge(store, order, data, created)
+    return order, created
 
 
 def _count(state: _Pass, po: str, created: bool) -> None:
@@ -85,16 +101,7 @@ def _store_one_by_one(state: _Pass, orders) -> None:
     first, with the order or a new SKU's stock row)."""
     for data in orders:
         try:
-            try:
-                with db.session.begin_nested():
-                    order, created = order_import.upsert(state.store, data,
-                                                         state.run.started_at)
-                    _acknowledge(state, order, data, created)
-            except IntegrityError:
-                with db.session.begin_nested():
-                    order, created = order_import.upsert(state.store, data,
-                                                         state.run.started_at)
-                    _acknowledge(state, order, data, created)
+            _order, created = store_order(state.store, data, state.run.started_at)
         except SQLAlchemyError as exc:  # this order cannot be stored: show it, keep going
             po = data.purchase_order_id
             log.warning("store %s: order %s could not be stored: %s", state.store.id, po, exc)
