@@ -166,14 +166,21 @@ def post(url: str, body: str, auth: dict | None, headers: dict | None,
         return None, f"{type(exc).__name__}: {exc}"[:300]
 
 
+_DUE = ("(state = 'pending' AND due <= :now) OR (state = 'sending' AND claimed_until < :now)")
+
+
 def _claim(conn: sqlite3.Connection) -> sqlite3.Row | None:
     now = time.time()
+    # A plain read first: an idle dispatcher must not take the file's write lock ten times a
+    # second from every server process (the API's own writes would queue behind it).
+    if conn.execute(f"SELECT 1 FROM deliveries WHERE {_DUE} LIMIT 1",
+                    {"now": now}).fetchone() is None:
+        return None
     with transaction(conn):
         return conn.execute(
-            "UPDATE deliveries SET state = 'sending', claimed_until = ? WHERE id = ("
-            "SELECT id FROM deliveries WHERE (state = 'pending' AND due <= ?) OR "
-            "(state = 'sending' AND claimed_until < ?) ORDER BY due, id LIMIT 1) RETURNING *",
-            (now + CLAIM_SECONDS, now, now)).fetchone()
+            "UPDATE deliveries SET state = 'sending', claimed_until = :until WHERE id = ("
+            f"SELECT id FROM deliveries WHERE {_DUE} ORDER BY due, id LIMIT 1) RETURNING *",
+            {"until": now + CLAIM_SECONDS, "now": now}).fetchone()
 
 
 def _send(conn: sqlite3.Connection, delivery: sqlite3.Row) -> bool:
