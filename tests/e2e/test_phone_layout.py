@@ -68,3 +68,29 @@ def test_return_order_and_ship_form_fit_a_phone(page, viewport, sign_in, app, re
     page.get_by_role("button", name="Cancel", exact=True).click()
     expect(page.get_by_role("heading", name="Cancel Order")).to_be_visible()
     _fits(page)
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_packing_slips_and_pick_list_fit_a_phone(page, viewport, sign_in, app, shop):
+    """A print looked at on a phone before it goes to the printer: the packing slips and the
+    pick list (five columns, order numbers of 13 digits) fit the screen, SKUs whole."""
+    from sqlalchemy import select
+
+    from webapp.extensions import db
+    from webapp.models import Order
+    from webapp.services.printing import documents, records
+
+    with app.app_context():
+        open_ids = list(db.session.scalars(select(Order.id).where(Order.status == "Open")
+                                           .order_by(Order.id).limit(5)))
+        slips = records.record_print(documents.slips(open_ids), by=None, actor="test").id
+        pick = records.record_print(documents.pick_list(open_ids), by=None, actor="test").id
+    sign_in()
+    for record in (slips, pick):
+        page.goto(f"/print/{record}")
+        expect(page.get_by_role("button", name="Print")).to_be_visible()
+        width = page.evaluate("[document.documentElement.scrollWidth, "
+                              "document.documentElement.clientWidth]")
+        assert width[0] <= width[1], f"{page.url} scrolls sideways: {width[0]}px"
+        assert page.locator("td.sku").count() > 0
+        assert page.evaluate(BROKEN_SKUS, "td.sku") == []
