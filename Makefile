@@ -43,7 +43,8 @@ lint: setup
 # a few minutes of seeding per database; uses TEST_DATABASE_URL for PostgreSQL when set, and
 # Debian's chromium for click-to-synced).
 bench: setup
-	$(BIN)/python -m bench.orders_page
+	$(BIN)/python -m bench.orders_page --reuse
+	$(BIN)/python -m bench.slips --reuse
 	$(BIN)/python -m bench.import_throughput
 	$(BIN)/python -m bench.outbound
 	$(BIN)/python -m bench.click_to_synced

@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import seed_cache
 from bench.common import machine, median, ms, now, p95, redis_url, write_section
 from bench.orders_page import build_app, prepare, sign_in
 
@@ -176,14 +177,25 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--reuse", action="store_true",
+                        help="copy the seeded SQLite file bench.orders_page --reuse kept "
+                             "(bench/seed_cache.py) instead of seeding again")
+    parser.add_argument("--cache-dir", type=Path, default=seed_cache.DEFAULT_DIR)
     args = parser.parse_args()
     with redis_url() as redis, tempfile.TemporaryDirectory() as folder:
         from redis import Redis
 
         Redis.from_url(redis).flushdb()
         url = f"sqlite:///{folder}/bench.sqlite"
+        name = seed_cache.key(args.orders, args.seed)
+        samples = (seed_cache.restore(args.cache_dir, name, Path(folder) / "bench.sqlite")
+                   if args.reuse else None)
         app = build_app(url, redis, Path(folder))
-        samples = prepare(app, url, args.orders)
+        if samples is None:
+            samples = prepare(app, url, args.orders, args.seed)
+            if args.reuse:
+                seed_cache.save(args.cache_dir, name, Path(folder) / "bench.sqlite", samples)
         print(f"seeded {args.orders:,} orders in {samples['seconds']:.0f} s")
         printed = _mark_printed(app)
         print(f"{printed:,} orders marked printed")
