@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from jobs.app import app_job
-from jobs.maintenance import clean_registries
+from jobs.maintenance import clean_registries, vacuum_churned_tables
 from webapp.extensions import db
 from webapp.services.orders import events, status_counts
 from webapp.services.stores import notifications
@@ -56,12 +56,14 @@ def run_tasks(task_ids: list[int]) -> dict:
 @app_job
 def sweep() -> dict:
     """Every minute: dead leases, stuck tasks, due tasks with no job, RQ's started registry,
-    alerts for stores whose import keeps failing, the order counts' rows folded, and Walmart
+    alerts for stores whose import keeps failing, the order counts' rows folded (and, on
+    PostgreSQL, the tables that churn vacuumed: jobs/maintenance.py), and Walmart
     notifications stored without a job (Redis was away) handed to one."""
     result = sync_engine.sweep()
     result["import_alerts"] = notifications.check_import_alerts()
     result["abandoned_jobs"] = clean_registries()
     result["status_counts_folded"] = status_counts.fold()
+    result["churned_tables_vacuumed"] = vacuum_churned_tables()
     result["walmart_events_queued"] = events.queue_due()  # stored while Redis was away
     result["walmart_events_pruned"] = events.prune()
     return result

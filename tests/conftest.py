@@ -22,8 +22,9 @@ CSRF_RE = re.compile(r'name="csrf_token"[^>]*?value="([^"]+)"')
 def redis_url(tmp_path_factory):
     """TEST_REDIS_URL when reachable, else an embedded Redis.
 
-    The tests empty that Redis database: give them one of their own (CI gives /15 to the SQLite run and /14 to the PostgreSQL one, side by side). REDIS_URL
-    is never used — it is the dashboard's own Redis, whose queue the tests would wipe.
+    The tests empty that Redis database: give them one of their own (CI gives /15 to the
+    SQLite run and /14 to the PostgreSQL one, side by side). REDIS_URL is never used — it is
+    the dashboard's own Redis, whose queue the tests would wipe.
     """
     url = os.environ.get("TEST_REDIS_URL")
     if url and reachable(url):
