@@ -91,3 +91,30 @@ def test_the_table_says_which_target_is_met():
     alone = report({**small, "existing": 0, "rounds": 1, "databases": {
         "SQLite": {"empty": small["databases"]["SQLite"]["empty"]}}}, None, "the command")
     assert "seeded" not in alone and "holding" not in alone and "1 round of" in alone
+
+
+def test_every_round_starts_from_the_seeded_store_the_import_runs_against(tmp_path, redis_url):
+    """The seeded orders are the import store's own (its lookups face all of them), their POs
+    cannot be the simulator's (15 digits), and what a round writes is gone from the next."""
+    from cryptography.fernet import Fernet
+
+    from bench.import_databases import Connection, SqliteDatabases
+
+    conn = Connection("http://127.0.0.1:9", "bench-id", "bench-secret",
+                      Fernet.generate_key().decode(), {"orders": 1000})
+    databases = SqliteDatabases(tmp_path, redis_url, conn, existing=60, seed=3, cache=None)
+
+    def rows(url: str) -> list[tuple]:
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+            return db.execute("SELECT store_id, length(purchase_order_id), count(*) FROM orders "
+                              "GROUP BY 1, 2").fetchall()
+
+    seeded = databases.fresh("seeded")
+    assert rows(seeded) == [(databases.store_id, 13, 60)]
+    with sqlite3.connect(seeded.removeprefix("sqlite:///")) as db:
+        assert db.execute("SELECT base_url, client_id FROM stores").fetchall() == [
+            ("http://127.0.0.1:9", "bench-id")]
+        db.execute("DELETE FROM order_lines")  # what an import round might leave behind
+        db.execute("UPDATE orders SET store_id = store_id + 1")
+    assert rows(databases.fresh("seeded")) == [(databases.store_id, 13, 60)]
+    assert rows(databases.fresh("empty")) == []
