@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from webapp.extensions import db, redis_connection
@@ -28,6 +29,7 @@ FIRST_WINDOW = timedelta(days=30)                   # first refresh: orders chan
 OVERLAP = timedelta(minutes=10)                     # re-read the edge of the last window
 MAX_PER_QUERY = 10000  # orders a search may deliver (Walmart's US Marketplace docs)
 LOCK_SECONDS = 900
+ANALYZE_AFTER = 1000   # orders a pass creates before PostgreSQL's statistics are looked at
 
 
 class ImportDeferred(Exception):
@@ -48,6 +50,7 @@ class _Pass:
     created: set = field(default_factory=set)
     failed: set = field(default_factory=set)
     incomplete: list[str] = field(default_factory=list)  # why a walk may have missed orders
+    analyzed_at: int = 0  # orders created when the statistics were last looked at
 
     def count(self) -> None:
         """The run's counts, after every page. `created` and `failed` are parts of `seen`, so
@@ -157,6 +160,28 @@ def _store_page(state: _Pass, page: OrderPage) -> None:
     state.run.pages += 1
     state.count()
     db.session.commit()
+    _statistics(state)
+
+
+def _statistics(state: _Pass) -> None:
+    """PostgreSQL plans each page's lookup of the orders it already holds from its statistics
+    of the orders table. A table it has never analysed (a new database, before autovacuum
+    gets to it) has none: `purchase_order_id IN (…200 ids)` is then assumed to match every
+    row and `store_id = …` few, so the lookup reads every order of the store — each page of a
+    first import reads all the pages stored before it. Once a pass has created ANALYZE_AFTER
+    orders, and again each time it has doubled that, the table is analysed if PostgreSQL
+    thinks it holds fewer rows than this pass alone created (a table whose statistics are
+    that far behind); otherwise nothing is done. (SQLite plans by its indexes alone.)"""
+    created = len(state.created)
+    if created < max(ANALYZE_AFTER, 2 * state.analyzed_at) or \
+            db.session.get_bind().dialect.name != "postgresql":
+        return
+    state.analyzed_at = created
+    estimate = db.session.scalar(text(
+        f"SELECT reltuples FROM pg_class WHERE oid = '{Order.__tablename__}'::regclass"))
+    if estimate is None or estimate < created:
+        db.session.execute(text(f"ANALYZE {Order.__tablename__}"))
+        db.session.commit()
 
 
 def _in_windows(start: datetime, end: datetime | None, now: datetime, read, field: str,
