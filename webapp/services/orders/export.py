@@ -44,11 +44,17 @@ def _iso(value) -> str:
     return value.isoformat() if value else ""
 
 
+# The rows read before the response starts: as many as the Orders page shows, so the download
+# starts as fast as the page answers (500 took 4–7× the bare page at a million orders).
+FIRST_ROWS = 50
+
+
 def csv_rows(f: OrderFilter, batch: int = 500) -> Iterator[str]:
-    """The CSV's text, piece by piece. The first page is read now, before the response starts:
+    """The CSV's text, piece by piece. The first rows are read now, before the response starts:
     a filter the database refuses is an error page, not a download cut off mid-way (once
-    streaming starts the status is sent and an error can only truncate the file)."""
-    return _stream(f, page(f, size=batch), batch)
+    streaming starts the status is sent and an error can only truncate the file); the rest in
+    batches as the download goes."""
+    return _stream(f, page(f, size=min(FIRST_ROWS, batch)), batch)
 
 
 def _stream(f: OrderFilter, result, batch: int) -> Iterator[str]:
