@@ -172,3 +172,28 @@ def test_an_empty_orders_list_says_why(app, signed_in, client, walmart_store):
         db.session.commit()
     assert "Importing…" in client.get("/orders/").text
     assert "12 orders read so far" in client.get("/orders/").text
+
+
+def test_the_chart_kept_rendered_still_follows_every_write(shop_day, app, signed_in, client):
+    """Home keeps its chart's HTML by the figures it draws (webapp/row_cache.py): an order
+    placed now is in the next Home's chart, and its day's row of the table, at once."""
+    from sqlalchemy import insert, select
+
+    from webapp.extensions import db
+    from webapp.models import Order
+    from webapp.models.base import utcnow
+
+    signed_in("viewer")
+
+    def placed(html: str) -> int:
+        return int(re.search(r"(\d+) orders? placed;", html).group(1))
+
+    before = client.get("/").text
+    assert placed(client.get("/").text) == placed(before)  # the kept one, the same
+    with app.app_context():
+        store_id = db.session.scalar(select(Order.store_id).limit(1))
+        db.session.execute(insert(Order), [{"store_id": store_id, "purchase_order_id": po,
+                                            "currency": "USD", "status": "Open",
+                                            "order_date": utcnow()} for po in ("77001", "77002")])
+        db.session.commit()
+    assert placed(client.get("/").text) == placed(before) + 2

@@ -1,4 +1,4 @@
-"""Rendered Orders-page rows, kept by their content.
+"""Rendered Orders-page rows (and Home's chart), kept by their content.
 
 A page of 50 rows costs more to render than to query. A row's HTML depends only on the row's
 own values, the team's time zone and today's date (overdue / due today), so those values are
@@ -51,5 +51,25 @@ def order_row(ctx, order, order_path: str, line_break: Markup) -> Markup:
     if html is None:
         macro = ctx.environment.get_template("orders/row.html").module.order_row
         html = Markup(macro(order, row_cells(ctx, order), order_path, line_break))
+        cache.put(key, html)
+    return html
+
+
+def _chart_key(chart) -> tuple:
+    return (chart.width, chart.height,
+            tuple((d.day, d.orders, d.due, d.on_time) for d in chart.days))
+
+
+@pass_context
+def home_chart(ctx, chart) -> Markup:
+    """Home's 30-day chart (templates/home/chart.html): some 150 SVG elements and table cells,
+    most of Home's rendering, and the same until a figure or the day changes — so kept by the
+    figures it draws (a few per process: one per team zone and day)."""
+    cache: RowCache = current_app.extensions.setdefault("orderdeck_charts", RowCache(size=8))
+    key = _chart_key(chart)
+    html = cache.get(key)
+    if html is None:
+        macro = ctx.environment.get_template("home/chart.html").module.chart_section
+        html = Markup(macro(chart))
         cache.put(key, html)
     return html

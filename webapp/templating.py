@@ -16,7 +16,7 @@ from webapp.formatting import (
     ship_by_state,
 )
 from webapp.models import OrderStatus, ReturnStatus, Role, TaskKind, TaskState
-from webapp.row_cache import order_row
+from webapp.row_cache import home_chart, order_row
 from webapp.services.orders.queries import stamp
 from webapp.services.shipping.correcting import correctable
 from webapp.services.stores.health import banner
@@ -34,6 +34,7 @@ def init_templating(app: Flask) -> None:
                                                                              code or "—")
     app.jinja_env.globals["timezone_name"] = lambda: current_app.config["TIMEZONE"]
     app.jinja_env.globals["order_row"] = order_row
+    app.jinja_env.globals["home_chart"] = home_chart
     app.jinja_env.globals["live_stamp"] = stamp  # what a poll was rendered at
     app.jinja_env.globals["waits_to_retry"] = waits_to_retry  # Send now is offered
     app.jinja_env.globals["correctable"] = correctable  # Correct and send again is offered
