@@ -46,7 +46,7 @@ lint: setup
 bench: setup
 	$(BIN)/python -m bench.orders_page --reuse
 	$(BIN)/python -m bench.slips --reuse
-	$(BIN)/python -m bench.import_throughput
+	$(BIN)/python -m bench.import_throughput --reuse
 	$(BIN)/python -m bench.outbound
 	$(BIN)/python -m bench.click_to_synced
 	$(BIN)/python -m bench.webhooks
