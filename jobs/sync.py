@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from jobs import reconcile as reconcile_jobs
 from jobs.app import app_job
 from jobs.maintenance import clean_registries
 from webapp.extensions import db
@@ -57,11 +58,13 @@ def run_tasks(task_ids: list[int]) -> dict:
 def sweep() -> dict:
     """Every minute: dead leases, stuck tasks, due tasks with no job, RQ's started registry,
     alerts for stores whose import keeps failing, the order counts' rows folded, and Walmart
-    notifications stored without a job (Redis was away) handed to one."""
+    notifications stored without a job (Redis was away) handed to one, and so are the
+    reconciliation passes whose next slice is overdue."""
     result = sync_engine.sweep()
     result["import_alerts"] = notifications.check_import_alerts()
     result["abandoned_jobs"] = clean_registries()
     result["status_counts_folded"] = status_counts.fold()
     result["walmart_events_queued"] = events.queue_due()  # stored while Redis was away
     result["walmart_events_pruned"] = events.prune()
+    result["reconcile_runs_queued"] = reconcile_jobs.queue_due()
     return result
