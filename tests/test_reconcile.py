@@ -279,11 +279,24 @@ def test_send_again_refused_for_read_only_stores_and_for_viewers(
     with app.app_context():
         db.session.get(Store, store_id).read_only = True
         db.session.commit()
-    assert _post(client, auth, f"/reconciliation/{shipped['id']}/send").status_code == 204
-    assert "is read-only" in client.get("/reconciliation/").text
+    with app.app_context():  # and a stock difference (a push would be skipped, not refused)
+        from webapp.models import SkuStock, WalmartDifference
+        db.session.add(SkuStock(store_id=store_id, sku="RO-1", ship_node="", on_hand=3,
+                                reserved=0, pushed_quantity=3))
+        stock = WalmartDifference(store_id=store_id, source="reconcile", kind="stock",
+                                  sku="RO-1", ship_node="", ours="3 units last sent",
+                                  walmart="1 unit available",
+                                  detail={"ours": 3, "walmart": 1, "available": 3})
+        db.session.add(stock)
+        db.session.commit()
+        stock_id = stock.id
+    for finding_id in (shipped["id"], stock_id):
+        assert _post(client, auth, f"/reconciliation/{finding_id}/send").status_code == 204
+        assert "is read-only" in client.get("/reconciliation/").text
     with app.app_context():
         assert db.session.scalar(select(SyncTask.id).order_by(SyncTask.id.desc()).limit(1)) \
             == before
+        assert db.session.get(WalmartDifference, stock_id).action is None
     # Walmart already shows more than we do: nothing of ours to send.
     canceled_id, canceled_po = walmart_order(store, (1,))
     control.seller_center_cancel(sim.conn, seller.seller_id, canceled_po, quiet=True)
@@ -441,3 +454,19 @@ def test_home_counts_differences_and_links_to_the_page(app, store, walmart_order
     assert "Walmart shows more units canceled" in page and "Adopt Walmart" not in page
     order_page = client.get(f"/orders/{order_id}").text
     assert "Walmart" in order_page and "disagree" in order_page.lower()
+
+
+def test_an_order_with_an_update_on_its_way_is_not_compared(app, store, walmart_order, sim,
+                                                            worker):
+    from tests.factories import make_shipment
+
+    store_id, _seller = store
+    order_id, _po = walmart_order(store, (1,))
+    with app.app_context():
+        make_shipment(order_id, tracking=TRACKING)  # not sent yet: ours is ahead on purpose
+    result = _reconcile(app, store_id)
+    assert result["skipped"] == 1 and result["checked"] == 0
+    assert _open(app, store_id) == []
+    worker()
+    result = _reconcile(app, store_id)
+    assert result["checked"] == 1 and _open(app, store_id) == []
