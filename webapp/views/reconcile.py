@@ -28,7 +28,8 @@ def index():
     runs = [(store, reconcile_run.latest(store.id)) for store in stores]
     shown = findings.open_findings(store_id)
     busy = any(r is not None and r.running for _s, r in runs) or any(
-        d.action == actions.ADOPTING and not d.action_error for d in shown)
+        d.action == actions.ADOPTING and not d.action_error for d in shown) or \
+        actions.sending(shown)
     response = render_page(
         "reconcile/index.html", "results", stores=stores, runs=runs, differences=shown,
         store_id=store_id, explain=findings.explain, subject=findings.subject,

@@ -30,7 +30,9 @@ from webapp.models import (
     ShipmentPackage,
     SkuStock,
     Store,
+    SyncTask,
     TaskKind,
+    TaskState,
     User,
     WalmartDifference,
 )
@@ -134,6 +136,13 @@ def send_again(finding_id: int, *, by: User | None) -> WalmartDifference:
                  task=task.id if task is not None else None)
     db.session.commit()
     return d
+
+
+def sending(shown: list[WalmartDifference]) -> bool:
+    """Any of these differences has an update of ours on its way (the page polls)."""
+    ids = [d.action_task_id for d in shown if d.action == SENDING and d.action_task_id]
+    return bool(ids) and db.session.scalar(select(SyncTask.id).where(
+        SyncTask.id.in_(ids), SyncTask.state == TaskState.PENDING).limit(1)) is not None
 
 
 def _line(d: WalmartDifference) -> OrderLine:
