@@ -506,3 +506,24 @@ def test_nightly_pass_of_every_store_and_the_sweeper_picks_up_a_lost_slice(
     with app.app_context():
         assert db.session.get(ReconcileRun, late_id).phase == "done"
     assert _kinds(app, store_id) == [("canceled", order_id)]
+
+
+def test_one_slice_of_a_pass_at_a_time(app, store, walmart_order):
+    from webapp.extensions import db, redis_connection
+    from webapp.models import ReconcileRun
+    from webapp.models.base import utcnow
+    from webapp.services.reconcile import run
+
+    store_id, _seller = store
+    walmart_order(store, (1,))
+    with app.app_context():
+        found, _new = run.start(store_id, "person")
+        db.session.commit()
+        held = redis_connection().lock(f"orderdeck:reconcile-lock:{found.id}", timeout=30)
+        assert held.acquire(blocking=False)  # a worker's slice is running
+        at = run.step(found.id)
+        assert 3 < (at - utcnow()).total_seconds() <= 5
+        assert db.session.get(ReconcileRun, found.id).checked == 0  # nothing read twice
+        held.release()
+        assert run.step(found.id) is None
+        assert db.session.get(ReconcileRun, found.id).checked == 1

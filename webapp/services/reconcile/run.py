@@ -21,10 +21,11 @@ import time
 from datetime import datetime, timedelta
 
 from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from webapp.extensions import db
+from webapp.extensions import db, redis_connection
 from webapp.models import (
     Order,
     ReconcileRun,
@@ -396,7 +397,29 @@ def _finish(run: ReconcileRun, error: str | None = None, failed: bool = False) -
 
 
 def step(run_id: int) -> datetime | None:
-    """One slice of the pass; returns when to run the next one (None: the pass is over)."""
+    """One slice of the pass; returns when to run the next one (None: the pass is over).
+    One slice of a pass at a time (a Redis lock): the job and `flask sync reconcile` may both
+    drive the same pass, and the sweeper may queue a slice twice; a second one waits."""
+    lock = None
+    try:
+        lock = redis_connection().lock(f"orderdeck:reconcile-lock:{run_id}",
+                                       timeout=int(current_app.config[
+                                           "RECONCILE_SLICE_SECONDS"]) + 120, blocking=False)
+        if not lock.acquire():
+            return utcnow() + timedelta(seconds=5)
+    except RedisError:  # no Redis (the command line without it): nothing else can run it
+        lock = None
+    try:
+        return _step(run_id)
+    finally:
+        if lock is not None:
+            try:
+                lock.release()
+            except RedisError:  # expired, or Redis went away: nothing to undo
+                pass
+
+
+def _step(run_id: int) -> datetime | None:
     run = db.session.get(ReconcileRun, run_id)
     if run is None or not run.running:
         return None
@@ -445,9 +468,11 @@ def step(run_id: int) -> datetime | None:
 
 def run_now(run_id: int, *, sleep=time.sleep, timeout: float | None = None) -> ReconcileRun:
     """The whole pass in this process (the CLI): slices one after another, sleeping while a
-    bucket refills or a retry round waits."""
+    bucket refills or a retry round waits (a slice a worker is running meanwhile is waited
+    for: one at a time)."""
     started = time.monotonic()
     while True:
+        db.session.expire_all()  # (a worker's slice may have moved it on)
         at = step(run_id)
         if at is None:
             break
