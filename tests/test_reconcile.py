@@ -527,3 +527,22 @@ def test_one_slice_of_a_pass_at_a_time(app, store, walmart_order):
         held.release()
         assert run.step(found.id) is None
         assert db.session.get(ReconcileRun, found.id).checked == 1
+
+
+def test_an_update_queued_while_walmart_is_read_makes_no_difference(app, store, walmart_order,
+                                                                    monkeypatch):
+    from tests.factories import make_shipment
+    from webapp.walmart.client import WalmartClient
+
+    store_id, _seller = store
+    order_id, _po = walmart_order(store, (1,))
+    read = WalmartClient.get_order
+
+    def read_while_a_person_ships(self, po):
+        data = read(self, po)
+        make_shipment(order_id, tracking=TRACKING)  # (in the same app context)
+        return data
+    monkeypatch.setattr(WalmartClient, "get_order", read_while_a_person_ships)
+    result = _reconcile(app, store_id)
+    assert result["skipped"] == 1 and result["checked"] == 0
+    assert _open(app, store_id) == []

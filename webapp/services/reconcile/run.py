@@ -164,8 +164,16 @@ def _read_orders(run: ReconcileRun, store: Store, client: WalmartClient, ids: li
             done.append(order_id)
             continue
         run.reads += 1
-        findings.compare_order(order, data)
-        run.checked += 1
+        # Our record as it is now, not as the batch found it: a person's update queued, or an
+        # import stored, while Walmart was being read must not make a difference.
+        order = db.session.scalars(select(Order).where(Order.id == order_id)
+                                   .options(selectinload(Order.lines))
+                                   .execution_options(populate_existing=True)).first()
+        if order is None or _blocked_orders([order_id]) or order.in_flight:
+            run.skipped += 1
+        else:
+            findings.compare_order(order, data)
+            run.checked += 1
         done.append(order_id)
     return done
 
@@ -312,6 +320,11 @@ def _read_stock(run: ReconcileRun, store: Store, client: WalmartClient, ids: lis
             done.append(stock_id)
             continue
         run.reads += 1
+        db.session.refresh(held)  # as it is now: a push may have been queued meanwhile
+        if _pushing(store.id, held) or held.pushed_quantity is None:
+            run.skipped += 1
+            done.append(stock_id)
+            continue
         found = compare.stock(held, level)
         findings.settle(store.id, findings.open_of_stock(store.id, held.sku, held.ship_node),
                         [found] if found else [], sku=held.sku, ship_node=held.ship_node)
