@@ -546,3 +546,77 @@ def test_an_update_queued_while_walmart_is_read_makes_no_difference(app, store, 
     result = _reconcile(app, store_id)
     assert result["skipped"] == 1 and result["checked"] == 0
     assert _open(app, store_id) == []
+
+
+def _adopt_all(app, store_id, worker):
+    from webapp.services.reconcile import actions
+
+    with app.app_context():
+        for d in _open(app, store_id):
+            actions.adopt(d["id"], by=None)
+    worker()
+
+
+def test_adopting_shipments_tracking_and_refunds_records_walmarts(app, store, walmart_order,
+                                                                 worker, sim):
+    from tests.factories import make_walmart_return
+    from webapp.extensions import db
+    from webapp.models import Order, Return, ShipmentPackage
+    from webapp.services.returns.importer import import_returns
+
+    store_id, seller = store
+    shipped_id, shipped_po = walmart_order(store, (2,))
+    tracked_id, tracked_po = _shipped_order(app, store, walmart_order, worker, (1,))
+    refunded_id, refunded_po = _shipped_order(app, store, walmart_order, worker, (2,))
+    rma = make_walmart_return(seller, refunded_po)
+    with app.app_context():
+        import_returns(store_id)
+    control.seller_center_ship(sim.conn, seller.seller_id, shipped_po, "1ZSELLERCENTER1",
+                               quiet=True)
+    _retrack(sim, seller, tracked_po, "1ZOTHERNUMBER9")
+    control.seller_center_refund(sim.conn, seller.seller_id, rma)
+    _reconcile(app, store_id)
+    assert sorted(k for k, _o in _kinds(app, store_id)) == ["refunded", "shipped", "tracking"]
+    _adopt_all(app, store_id, worker)
+    assert _open(app, store_id) == []
+    with app.app_context():
+        def numbers(order_id):
+            return sorted(db.session.scalars(select(ShipmentPackage.tracking_number).join(
+                ShipmentPackage.shipment).where(ShipmentPackage.shipment.has(
+                    order_id=order_id))))
+        assert numbers(shipped_id) == ["1ZSELLERCENTER1"]
+        assert numbers(tracked_id) == ["1ZOTHERNUMBER9"]
+        line = db.session.get(Order, shipped_id).lines[0]
+        assert (line.shipped_qty, line.open_qty) == (2, 0)
+        assert db.session.get(Order, refunded_id).lines[0].refunded_qty == 2
+        assert db.session.scalar(select(Return.status)) == "Refunded"
+        assert not any(db.session.get(Order, o).walmart_disagrees
+                       for o in (shipped_id, tracked_id, refunded_id))
+    _reconcile(app, store_id)  # and they agree for good
+    assert _open(app, store_id) == []
+
+
+def test_adopting_a_shipment_walmart_lost_opens_the_units_again(app, store, walmart_order,
+                                                                worker, sim):
+    from webapp.extensions import db
+    from webapp.models import Order, ShipmentPackage, SkuStock
+    from webapp.services.stock.levels import set_on_hand
+
+    store_id, seller = store
+    order_id, po = _shipped_order(app, store, walmart_order, worker, (1,))
+    with app.app_context():
+        sku = db.session.get(Order, order_id).lines[0].sku
+        set_on_hand(store_id, sku, 5, by=None)
+    worker()
+    control.lose_update(sim.conn, seller.seller_id, po)
+    _reconcile(app, store_id)
+    assert sorted(k for k, _o in _kinds(app, store_id)) == ["acknowledged", "shipped"]
+    _adopt_all(app, store_id, worker)
+    assert _open(app, store_id) == []
+    with app.app_context():
+        line = db.session.get(Order, order_id).lines[0]
+        assert (line.shipped_qty, line.open_qty, line.acknowledged) == (0, 1, False)
+        assert db.session.scalars(select(ShipmentPackage.id)).all() == []
+        held = db.session.scalar(select(SkuStock).where(SkuStock.sku == sku))
+        assert held.reserved == 1  # the open unit is reserved again
+        assert db.session.get(Order, order_id).status == "Open"
