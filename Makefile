@@ -50,6 +50,7 @@ bench: setup
 	$(BIN)/python -m bench.outbound
 	$(BIN)/python -m bench.click_to_synced
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.load
 
 # The main pages' screenshots, as the browser tests take them, into docs/screenshots/.

@@ -181,6 +181,14 @@ def load_config(**overrides: Any) -> dict[str, Any]:
         "SMTP_FROM": _env("ORDERDECK_SMTP_FROM", "orderdeck@localhost"),
         # Links in notifications point here (e.g. https://orders.example.com).
         "PUBLIC_URL": _env("ORDERDECK_PUBLIC_URL"),
+        # Reconciliation (services/reconcile): every open order and every order changed in the
+        # last RECONCILE_DAYS days is compared with Walmart's; one job works this many seconds
+        # before handing over to the next (spread over time, never holding a worker); reads
+        # that failed are tried again this many rounds, the first after RETRY_SECONDS.
+        "RECONCILE_DAYS": int(_env("ORDERDECK_RECONCILE_DAYS", "30")),
+        "RECONCILE_SLICE_SECONDS": float(_env("ORDERDECK_RECONCILE_SLICE_SECONDS", "20")),
+        "RECONCILE_RETRY_ROUNDS": int(_env("ORDERDECK_RECONCILE_RETRY_ROUNDS", "3")),
+        "RECONCILE_RETRY_SECONDS": float(_env("ORDERDECK_RECONCILE_RETRY_SECONDS", "60")),
     }
     config.update(overrides)
     return config
@@ -194,6 +202,12 @@ def import_interval() -> int:
 def returns_interval() -> int:
     """Seconds between scheduled returns imports (read by the rq cron schedule)."""
     return int(_env("ORDERDECK_RETURNS_INTERVAL", "300"))
+
+
+def reconcile_cron() -> str:
+    """When the nightly reconciliation starts (a cron line, UTC; read by the rq cron
+    schedule): 03:30 by default, after the evening's shipments have settled."""
+    return _env("ORDERDECK_RECONCILE_CRON", "30 3 * * *")
 
 
 def launcher_settings() -> dict[str, Any]:

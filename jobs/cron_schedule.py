@@ -2,8 +2,8 @@
 
 from rq import cron
 
-from config import import_interval, returns_interval
-from jobs import imports, maintenance
+from config import import_interval, reconcile_cron, returns_interval
+from jobs import imports, maintenance, reconcile
 from jobs import sync as sync_jobs
 from jobs.queue import QUEUE_NAME
 
@@ -12,3 +12,4 @@ cron.register(imports.import_all, QUEUE_NAME, interval=import_interval(), job_ti
 cron.register(imports.import_all_returns, QUEUE_NAME, interval=returns_interval(),
               job_timeout=120)
 cron.register(maintenance.refresh_planner_statistics, QUEUE_NAME, interval=3600, job_timeout=300)
+cron.register(reconcile.reconcile_all, QUEUE_NAME, cron=reconcile_cron(), job_timeout=120)

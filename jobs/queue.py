@@ -28,6 +28,9 @@ RETURNS_IMPORT = "jobs.imports.import_returns"
 ALERT = "jobs.notify.deliver"
 WALMART_EVENT = "jobs.imports.handle_walmart_event"
 WALMART_EVENT_TIMEOUT = 120
+RECONCILE = "jobs.reconcile.run_slice"
+RECONCILE_ADOPT = "jobs.reconcile.adopt"
+RECONCILE_TIMEOUT = 300  # a slice works RECONCILE_SLICE_SECONDS (20 s by default)
 STORE_IMPORT_TIMEOUT = 1800
 RETURNS_IMPORT_TIMEOUT = 900
 
@@ -172,3 +175,19 @@ def enqueue_walmart_event(event_id: int, due: datetime, *, at: datetime | None =
                    job_id=f"walmart-event-{event_id}-{int(due.timestamp() * 1000)}",
                    unique=True, at=at, result_ttl=0, failure_ttl=86400,
                    job_timeout=WALMART_EVENT_TIMEOUT)
+
+
+def enqueue_reconcile(run_id: int, *, at: datetime | None = None) -> Job | None:
+    """The next slice of a reconciliation pass (job id = run and time: asked twice for the
+    same slice, by the slice before it and by the sweeper, it is queued once)."""
+    stamp = int((at or datetime.now(UTC)).timestamp())
+    return enqueue(RECONCILE, run_id, job_id=f"reconcile-{run_id}-{stamp}", unique=True,
+                   at=at, result_ttl=0, failure_ttl=86400, job_timeout=RECONCILE_TIMEOUT)
+
+
+def enqueue_reconcile_adopt(finding_id: int, attempt: int = 1, *,
+                            at: datetime | None = None) -> Job | None:
+    """Adopt Walmart's state for one difference (read Walmart again, then apply)."""
+    return enqueue(RECONCILE_ADOPT, finding_id, attempt,
+                   job_id=f"reconcile-adopt-{finding_id}-{attempt}", unique=True, at=at,
+                   result_ttl=0, failure_ttl=86400, job_timeout=120)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from jobs import reconcile as reconcile_jobs
 from jobs.app import app_job
 from jobs.maintenance import clean_registries, vacuum_churned_tables
 from webapp.extensions import db
@@ -57,8 +58,9 @@ def run_tasks(task_ids: list[int]) -> dict:
 def sweep() -> dict:
     """Every minute: dead leases, stuck tasks, due tasks with no job, RQ's started registry,
     alerts for stores whose import keeps failing, the order counts' rows folded (and, on
-    PostgreSQL, the tables that churn vacuumed: jobs/maintenance.py), and Walmart
-    notifications stored without a job (Redis was away) handed to one."""
+    PostgreSQL, the tables that churn vacuumed: jobs/maintenance.py), Walmart notifications
+    stored without a job (Redis was away) handed to one, and so are the reconciliation passes
+    whose next slice is overdue."""
     result = sync_engine.sweep()
     result["import_alerts"] = notifications.check_import_alerts()
     result["abandoned_jobs"] = clean_registries()
@@ -66,4 +68,5 @@ def sweep() -> dict:
     result["churned_tables_vacuumed"] = vacuum_churned_tables()
     result["walmart_events_queued"] = events.queue_due()  # stored while Redis was away
     result["walmart_events_pruned"] = events.prune()
+    result["reconcile_runs_queued"] = reconcile_jobs.queue_due()
     return result

@@ -11,7 +11,8 @@ from simulator import control
 from simulator.errors import WalmartFault
 
 ENDPOINTS = ("*", "token", "released", "orders", "order", "acknowledge", "shipping", "cancel",
-             "refund", "returns", "return_refund", "inventory", "webhooks", "events")
+             "refund", "returns", "return_refund", "inventory", "inventory_get", "webhooks",
+             "events")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -115,6 +116,9 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--seller", required=True)
         s.add_argument("po")
         s.add_argument("--line")
+        if name == "seller-center-cancel":
+            s.add_argument("--quiet", action="store_true",
+                           help="leave the order's last-modified time (searches miss it)")
 
     s = sub.add_parser("fraud-cancel", help="Walmart cancels unshipped units as fraud "
                                             "(FRAUD_CANCEL)")
@@ -137,6 +141,32 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--carrier", default="UPS")
     s.add_argument("--line", action="append", default=[], metavar="LINE=QTY",
                    help="default: every acknowledged unit")
+    s.add_argument("--quiet", action="store_true",
+                   help="leave the order's last-modified time as it was (searches miss it)")
+
+    s = sub.add_parser("seller-center-acknowledge", help="another tool acknowledges the order")
+    s.add_argument("--seller", required=True)
+    s.add_argument("po")
+    s.add_argument("--quiet", action="store_true")
+
+    s = sub.add_parser("lose-update", help="Walmart no longer shows the order's updates "
+                                           "(lines back in Created; searches miss it)")
+    s.add_argument("--seller", required=True)
+    s.add_argument("po")
+    s.add_argument("--line")
+
+    s = sub.add_parser("seller-center-refund", help="the seller refunds a return by hand")
+    s.add_argument("--seller", required=True)
+    s.add_argument("rma")
+    s.add_argument("--line", action="append", default=[], metavar="LINE=QTY",
+                   help="return line number=units (default: every unit not refunded)")
+
+    s = sub.add_parser("seller-center-stock", help="someone sets a SKU's quantity in Seller "
+                                                   "Center")
+    s.add_argument("--seller", required=True)
+    s.add_argument("sku")
+    s.add_argument("amount", type=int)
+    s.add_argument("--ship-node")
 
     s = sub.add_parser("deliver", help="the carrier delivers shipped units (one order or all)")
     s.add_argument("--seller", required=True)
@@ -245,7 +275,8 @@ def _run(conn, args):
     if command == "buyer-cancel":
         return f"{control.buyer_cancel(conn, args.seller, args.po, args.line)} unit(s) cancelled"
     if command == "seller-center-cancel":
-        cancelled = control.seller_center_cancel(conn, args.seller, args.po, args.line)
+        cancelled = control.seller_center_cancel(conn, args.seller, args.po, args.line,
+                                                 quiet=args.quiet)
         return f"{cancelled} unit(s) cancelled in Seller Center"
     if command == "intent-to-cancel":
         control.intent_to_cancel(conn, args.seller, args.po, args.line)
@@ -262,8 +293,21 @@ def _run(conn, args):
         return f"{control.deliver_events(conn)} notification(s) sent or tried"
     if command == "seller-center-ship":
         control.seller_center_ship(conn, args.seller, args.po, args.tracking, args.carrier,
-                                   _pairs(args.line, "--line") or None)
+                                   _pairs(args.line, "--line") or None, quiet=args.quiet)
         return f"order {args.po} shipped with {args.tracking}"
+    if command == "seller-center-acknowledge":
+        control.seller_center_acknowledge(conn, args.seller, args.po, quiet=args.quiet)
+        return f"order {args.po} acknowledged"
+    if command == "lose-update":
+        return f"{control.lose_update(conn, args.seller, args.po, args.line)} unit(s) back " \
+               "in Created"
+    if command == "seller-center-refund":
+        lines = {int(k): v for k, v in _pairs(args.line, "--line").items()} or None
+        control.seller_center_refund(conn, args.seller, args.rma, lines)
+        return f"return {args.rma} refunded in Seller Center"
+    if command == "seller-center-stock":
+        control.seller_center_stock(conn, args.seller, args.sku, args.amount, args.ship_node)
+        return f"SKU {args.sku} set to {args.amount}"
     if command == "deliver":
         return f"{control.deliver(conn, args.seller, args.po)} unit(s) delivered"
     if command == "open-return":

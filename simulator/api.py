@@ -191,19 +191,29 @@ def refund_return(conn, seller_id, payload, rma):
     return returns.refund(conn, seller_id, rma, payload)
 
 
-@bp.route("/v3/inventory", methods=["GET", "PUT"])
-@walmart_endpoint("inventory")
-def inventory(conn, seller_id):
+def _sku() -> str:
     sku = listing.raw_arg("sku") or ""  # `+` is a plus, not a space (walmart-api.md §5.1)
     if not sku:
         raise WalmartFault(400, "MISSING_REQUEST_PARAM", "sku is required", field="sku",
                            service="GMP_INVENTORY_API")
-    if request.method == "PUT":
-        gateway.check_headers(body_expected=True)
-        payload = request.get_json(silent=True)
-        return returns.put_inventory(conn, seller_id, sku, payload,
-                                     request.args.get("shipNode"))
-    return returns.get_inventory(conn, seller_id, sku, request.args.get("shipNode"))
+    return sku
+
+
+@bp.put("/v3/inventory")
+@walmart_endpoint("inventory")
+def inventory(conn, seller_id):
+    sku = _sku()
+    gateway.check_headers(body_expected=True)
+    payload = request.get_json(silent=True)
+    return returns.put_inventory(conn, seller_id, sku, payload, request.args.get("shipNode"))
+
+
+# Reading and updating a SKU's inventory are two limits of 200 a minute each at Walmart
+# (walmart-api.md §6.3): reads take from their own bucket, never from the updates'.
+@bp.get("/v3/inventory")
+@walmart_endpoint("inventory_get")
+def inventory_level(conn, seller_id):
+    return returns.get_inventory(conn, seller_id, _sku(), request.args.get("shipNode"))
 
 
 @bp.get("/v3/webhooks/eventTypes")

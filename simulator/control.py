@@ -104,14 +104,18 @@ def inventory(conn: sqlite3.Connection, seller_id: str) -> dict[tuple[str, str],
         "SELECT sku, ship_node, amount FROM inventory WHERE seller_id = ?", (seller_id,))}
 
 
-def update_order(conn: sqlite3.Connection, seller_id: str, po: str, change) -> dict:
+def update_order(conn: sqlite3.Connection, seller_id: str, po: str, change,
+                 quiet: bool = False) -> dict:
+    """Change an order as Walmart would. `quiet`: its last-modified time stays as it was, so
+    a search by lastModifiedStartDate does not find it again (an update Walmart made without
+    it showing in the searches: what only a reconciliation, reading the order, can notice)."""
     with transaction(conn):
         order = orders.load(conn, seller_id, po)
         if order is None:
             raise KeyError(f"no order {po} for seller {seller_id}")
         now = now_ms(conn)
         change(order, now)
-        orders.save(conn, seller_id, order, now)
+        orders.save(conn, seller_id, order, order["modified"] if quiet else now)
     return order
 
 
@@ -124,13 +128,13 @@ def buyer_cancel(conn, seller_id: str, po: str, line: str | None = None) -> int:
 
 def seller_center_ship(conn, seller_id: str, po: str, tracking_number: str,
                        carrier: str = "UPS", lines: dict[str, int] | None = None,
-                       method: str = "Standard") -> dict:
+                       method: str = "Standard", quiet: bool = False) -> dict:
     """The seller ships in Seller Center (not through the API client): acknowledged units of
     `lines` ({line number: quantity}; default every acknowledged unit), under Walmart's rules
     for a shipment. Unacknowledged units are acknowledged first, as Seller Center does, and a
     buyer's request to cancel is overridden (Seller Center asks, the seller confirms)."""
     return update_order(conn, seller_id, po, lambda order, now: _ship_in_seller_center(
-        order, now, tracking_number, carrier, lines, method))
+        order, now, tracking_number, carrier, lines, method), quiet=quiet)
 
 
 def _ship_in_seller_center(order: dict, now: int, tracking_number: str, carrier: str = "UPS",
@@ -152,12 +156,58 @@ def _ship_in_seller_center(order: dict, now: int, tracking_number: str, carrier:
 
 
 def seller_center_cancel(conn, seller_id: str, po: str, line: str | None = None,
-                         reason: str = "SELLER_CANCEL_OUT_OF_STOCK") -> int:
+                         reason: str = "SELLER_CANCEL_OUT_OF_STOCK", quiet: bool = False) -> int:
     """The seller cancels what is not yet shipped by hand in Seller Center."""
     counted = []
     update_order(conn, seller_id, po,
-                 lambda order, now: counted.append(rules.buyer_cancel(order, now, line, reason)))
+                 lambda order, now: counted.append(rules.buyer_cancel(order, now, line, reason)),
+                 quiet=quiet)
     return counted[0]
+
+
+def seller_center_acknowledge(conn, seller_id: str, po: str, quiet: bool = False) -> None:
+    """Another tool (or Seller Center) acknowledges the whole order."""
+    update_order(conn, seller_id, po, rules.acknowledge, quiet=quiet)
+
+
+def lose_update(conn, seller_id: str, po: str, line: str | None = None) -> int:
+    """Walmart loses what it had recorded for the order's lines (all, or `line`): shipped
+    and cancelled units, and the acknowledgement, are back in Created, as if the updates had
+    never reached it, and nothing in its searches shows a change (the last-modified time
+    stays). Returns the units moved back. Walmart has never been seen to do this; it stands
+    for any update of ours Walmart does not show (a "Fixed in Seller Center" that was not, a
+    restore at Walmart), which only a reconciliation can find."""
+    moved = []
+
+    def forget(order, _now):
+        count = 0
+        for entry in order["lines"]:
+            if line is not None and entry["lineNumber"] != line:
+                continue
+            back = entry["acknowledged"] + sum(s["qty"] for s in entry["shipments"]) + \
+                sum(c["qty"] for c in entry["cancellations"])
+            count += back
+            entry["created"] += back
+            entry["acknowledged"], entry["shipments"], entry["cancellations"] = 0, [], []
+        moved.append(count)
+    update_order(conn, seller_id, po, forget, quiet=True)
+    return moved[0]
+
+
+def seller_center_refund(conn, seller_id: str, rma: str,
+                         lines: dict[int, int] | None = None) -> dict:
+    """The seller refunds a return by hand in Seller Center (return line number: units; by
+    default every unit not refunded yet). The return's last-modified time moves, as any
+    refund moves it."""
+    return returns.seller_center_refund(conn, seller_id, rma, lines)
+
+
+def seller_center_stock(conn, seller_id: str, sku: str, amount: int,
+                        ship_node: str | None = None) -> None:
+    """Someone sets the SKU's quantity in Seller Center (or another tool does): at `ship_node`,
+    else at the seller's default node."""
+    returns.put_inventory(conn, seller_id, sku, {"sku": sku, "quantity": {
+        "unit": "EACH", "amount": int(amount)}}, ship_node)
 
 
 def intent_to_cancel(conn, seller_id: str, po: str, line: str | None = None) -> None:

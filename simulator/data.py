@@ -30,7 +30,7 @@ UNITS = frozenset({"EACH", "EA"})
 # Calls per minute per seller (Walmart's defaults); the rate scale multiplies them.
 RATE_LIMITS = {"token": 1000, "released": 60, "orders": 5000, "order": 5000, "acknowledge": 60,
                "shipping": 60, "cancel": 60, "refund": 60, "returns": 50,
-               "return_refund": 60, "inventory": 200,
+               "return_refund": 60, "inventory": 200, "inventory_get": 200,
                # The Notifications API's limit is not published (walmart-api.md §12).
                "webhooks": 60}
 

@@ -197,6 +197,23 @@ def walmart_refunds(conn: sqlite3.Connection, seller_id: str, rma: str) -> dict:
     return doc
 
 
+def seller_center_refund(conn: sqlite3.Connection, seller_id: str, rma: str,
+                         lines: dict[int, int] | None = None) -> dict:
+    """The seller refunds the return by hand in Seller Center (see control)."""
+    with transaction(conn):
+        doc = _load(conn, seller_id, rma)
+        if doc is None:
+            raise KeyError(rma)
+        for line in doc["lines"]:
+            left = line["qty"] - line["refundedQty"]
+            units = min(left, (lines or {}).get(line["number"], left if lines is None else 0))
+            if units > 0:
+                line["refundedQty"] += units
+                line["refundChannel"] = "SELLER_MANUAL_REFUND"
+        _save(conn, seller_id, doc, now_ms(conn))
+    return doc
+
+
 def open_return(conn: sqlite3.Connection, seller_id: str, po: str,
                 lines: dict[str, int] | None = None, reason: str | None = None,
                 rng: random.Random | None = None, received: bool = False) -> dict:

@@ -62,7 +62,8 @@ def test_registry_cleanup_moves_a_dead_workers_job_out_of_started(app_ctx):
 
 
 def test_cron_schedule_registers_the_sweeper_and_the_import():
-    """`rq cron jobs.cron_schedule` runs the sweeper every minute and the import every 2."""
+    """`rq cron jobs.cron_schedule` runs the sweeper every minute and the import every 2, and
+    the reconciliation nightly (a cron line)."""
     from rq import cron
 
     cron._job_data_registry.clear()
@@ -70,11 +71,12 @@ def test_cron_schedule_registers_the_sweeper_and_the_import():
 
     import jobs.cron_schedule
     importlib.reload(jobs.cron_schedule)
-    entries = {(d["func"].__name__, d["queue_name"], d["interval"])
+    entries = {(d["func"].__name__, d["queue_name"], d["interval"] or d.get("cron"))
                for d in cron._job_data_registry}
     assert entries == {("sweep", QUEUE_NAME, 60), ("import_all", QUEUE_NAME, 120),
                        ("import_all_returns", QUEUE_NAME, 300),
-                       ("refresh_planner_statistics", QUEUE_NAME, 3600)}
+                       ("refresh_planner_statistics", QUEUE_NAME, 3600),
+                       ("reconcile_all", QUEUE_NAME, "30 3 * * *")}
 
 
 def test_the_planner_statistics_job_gives_sqlite_what_it_chooses_indexes_by(app,

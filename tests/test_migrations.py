@@ -664,3 +664,46 @@ def test_walmart_events_migration_keeps_stores_unsubscribed(tmp_path, redis_url)
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT name FROM stores")).scalar() == "Old"
         db.engine.dispose()
+
+
+def test_reconciliation_migration_keeps_findings_and_adds_runs(tmp_path, redis_url):
+    """An install at the previous schema upgrades with its "Fixed in Seller Center" findings
+    as they were (the new columns NULL); reconcile_runs starts empty and takes a pass; the
+    downgrade takes the table and the columns away, the finding untouched."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import _settings
+    from webapp import create_app
+    from webapp.extensions import db
+
+    app = create_app(_settings(f"sqlite:///{tmp_path / 'old.sqlite'}", redis_url, tmp_path))
+    with app.app_context():
+        upgrade(revision="d7b1c3d9f567")
+        with db.engine.begin() as conn:
+            _old_store(conn, "2026-12-08")
+            conn.execute(text(
+                "INSERT INTO walmart_differences (id, store_id, source, kind, ours, walmart, "
+                "found_at) VALUES (1, 1, 'fixed_check', 'ship', '1 unit shipped', "
+                "'1 Acknowledged', '2026-12-08 10:00:00')"))
+        upgrade(revision="e1a3c5f7b901")
+        with db.engine.begin() as conn:
+            row = conn.execute(text(
+                "SELECT source, kind, ours, sku, ship_node, detail, action, action_at, "
+                "action_by_id, action_task_id, action_error FROM walmart_differences")).one()
+            assert tuple(row) == ("fixed_check", "ship", "1 unit shipped", None, None, None,
+                                  None, None, None, None, None)
+            assert conn.execute(text("SELECT count(*) FROM reconcile_runs")).scalar() == 0
+            conn.execute(text(
+                "INSERT INTO reconcile_runs (store_id, trigger, days, started_at, phase, "
+                "cursor, orders_total, stock_total, checked, skipped, reads, failed_reads, "
+                "retry, retry_rounds, unread, found) VALUES (1, 'schedule', 30, "
+                "'2026-12-09 03:30:00', 'orders', 0, 0, 0, 0, 0, 0, 0, '{}', 0, 0, 0)"))
+        downgrade(revision="d7b1c3d9f567")
+        assert "reconcile_runs" not in inspect(db.engine).get_table_names()
+        assert "action" not in {c["name"] for c in inspect(db.engine).get_columns(
+            "walmart_differences")}
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT ours FROM walmart_differences")).scalar() == \
+                "1 unit shipped"
+        db.engine.dispose()

@@ -66,6 +66,9 @@ ROUTE_POLICY: dict[str, str | None] = {
     "sync.send_now": OPERATOR,
     "sync.retry_selected": OPERATOR,
     "sync.resolve": OPERATOR,
+    "reconcile.run_now": OPERATOR,
+    "reconcile.adopt": OPERATOR,
+    "reconcile.send": OPERATOR,
 }
 
 # GET pages that need more than the viewer role. Every other page opens for every signed-in
@@ -133,6 +136,7 @@ class World:
         self.order_id = self.open_order().id  # the order the GET pages show
         self.task_id = self.failed_task()
         self.user_id = self.new_user().id
+        self.finding_id = self.difference()
 
     # -- fresh targets ------------------------------------------------------------------
     def number(self) -> int:
@@ -241,6 +245,36 @@ class World:
             db.session.commit()
             return task.id
 
+    def unreconciled_store(self) -> int:
+        """The shop's store with no reconciliation going (an earlier request's pass closed)."""
+        from webapp.extensions import db
+        from webapp.models import ReconcileRun
+        from webapp.models.base import utcnow
+
+        with self.app.app_context():
+            db.session.execute(update(ReconcileRun).where(ReconcileRun.finished_at.is_(None))
+                               .values(finished_at=utcnow(), phase="done"))
+            db.session.commit()
+        return self.store_id
+
+    def difference(self) -> int:
+        """An open difference of its own found by a reconciliation: a tracked SKU's stock
+        that Walmart holds otherwise than we last pushed."""
+        from webapp.extensions import db
+        from webapp.models import SkuStock, WalmartDifference
+
+        with self.app.app_context():
+            sku = f"SEC-{self.number()}"
+            db.session.add(SkuStock(store_id=self.store_id, sku=sku, ship_node="", on_hand=3,
+                                    reserved=0, pushed_quantity=3))
+            finding = WalmartDifference(
+                store_id=self.store_id, source="reconcile", kind="stock", sku=sku,
+                ship_node="", ours="3 units last sent", walmart="1 unit available",
+                detail={"ours": 3, "walmart": 1, "available": 3})
+            db.session.add(finding)
+            db.session.commit()
+            return finding.id
+
     def refundable_return(self) -> int:
         """The return, any earlier refund of it marked synced (as if Walmart had taken it)."""
         from webapp.extensions import db
@@ -327,7 +361,7 @@ class World:
         known = {"order_id": self.order_id, "return_id": self.return_id, "task_id": self.task_id,
                  "package_id": self.package_id, "store_id": self.store_id,
                  "user_id": self.user_id, "upload_id": self.upload_id,
-                 "record_id": self.record_id,
+                 "record_id": self.record_id, "finding_id": self.finding_id,
                  "filename": "css/app.css"}
         missing = set(rule.arguments) - known.keys()
         assert not missing, f"{rule.endpoint}: give URL parameter(s) {missing} a real row in " \
@@ -511,6 +545,12 @@ ACTIONS: dict[str, Callable[[World], Call]] = {
                                           {"task": [w.failed_task(), w.failed_task()]}),
     "sync.resolve": lambda w: Call("POST", w.url("sync.resolve", task_id=w.failed_task()),
                                    {"note": "Shipped by hand in Seller Center"}),
+    "reconcile.run_now": lambda w: Call("POST", w.url("reconcile.run_now"),
+                                        {"store": w.unreconciled_store()}),
+    "reconcile.adopt": lambda w: Call("POST", w.url("reconcile.adopt",
+                                                    finding_id=w.difference())),
+    "reconcile.send": lambda w: Call("POST", w.url("reconcile.send",
+                                                   finding_id=w.difference())),
     "shipping.upload": _upload,
     "shipping.correct": lambda w: Call(
         "POST", w.url("shipping.correct", package_id=w.package_id),

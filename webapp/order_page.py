@@ -18,6 +18,7 @@ from webapp.services.orders import detail as order_detail
 from webapp.services.orders import money as order_money
 from webapp.services.orders import walmart_differences
 from webapp.services.printing import records as print_records
+from webapp.services.reconcile import findings as reconcile_findings
 from webapp.services.shipping.tracking_correction import correction_deadline
 from webapp.services.sync.explain import summary
 from webapp.team_time import team_zone
@@ -59,4 +60,5 @@ def render_order(order: Order, form: ShipForm | None = None, status: int = 200,
                        differences=walmart_differences.open_for(order),
                        difference_advice=walmart_differences.ADVICE,
                        update_names=walmart_differences.UPDATE_NAMES,
+                       reconcile_labels=reconcile_findings.KIND_LABELS,
                        summary=summary, **extra)

@@ -71,7 +71,8 @@ def live_worker(app, sim, tmp_path):
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
                REDIS_URL=app.config["REDIS_URL"], SECRET_KEY=TEST_SECRET_KEY,
                ORDERDECK_ENCRYPTION_KEY=TEST_ENCRYPTION_KEY, ORDERDECK_INSTANCE=str(tmp_path),
-               ORDERDECK_SYNC_BACKOFF_BASE="0.2", ORDERDECK_SIMULATOR_URL=sim.url)
+               ORDERDECK_SYNC_BACKOFF_BASE="0.2", ORDERDECK_SIMULATOR_URL=sim.url,
+               ORDERDECK_RECONCILE_RETRY_SECONDS="0.5")
     root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=root, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

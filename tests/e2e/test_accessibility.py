@@ -65,6 +65,12 @@ def test_main_pages_have_no_serious_accessibility_violation(axe_page, make_user,
     with app.app_context():
         return_id = db.session.scalar(select(Return.id))
         store_id = db.session.scalar(select(Store.id))
+        from webapp.models import WalmartDifference  # a difference for the page to explain
+        db.session.add(WalmartDifference(
+            store_id=store_id, source="reconcile", kind="stock", sku="A11Y-1", ship_node="",
+            ours="3 units last sent (3 units available now)", walmart="1 unit available",
+            detail={"ours": 3, "walmart": 1, "available": 3}))
+        db.session.commit()
     page.goto("/login")
     check(page, "sign-in", tmp_path)
     user = make_user(role="admin")
@@ -75,7 +81,8 @@ def test_main_pages_have_no_serious_accessibility_violation(axe_page, make_user,
     check(page, "home", tmp_path)
     for name, path in (("orders", "/orders/"), ("order", f"/orders/{order_id}"),
                        ("returns", "/returns/"), ("return", f"/returns/{return_id}"),
-                       ("stock", "/stock/"), ("sync", "/sync/"), ("stores", "/stores/"),
+                       ("stock", "/stock/"), ("sync", "/sync/"),
+                       ("reconciliation", "/reconciliation/"), ("stores", "/stores/"),
                        ("store-form", f"/stores/{store_id}/edit"), ("audit-log", "/audit/"),
                        ("users", "/users/"), ("upload-tracking", "/orders/ship-upload")):
         page.goto(path)

@@ -3,7 +3,7 @@
 from webapp.models.audit import AuditEvent
 from webapp.models.cancellations import Cancellation, CancellationLine
 from webapp.models.day_figures import DayFigures, DayFiguresChange
-from webapp.models.differences import WalmartDifference
+from webapp.models.differences import ReconcileRun, WalmartDifference
 from webapp.models.events import WalmartEvent
 from webapp.models.orders import (
     ImportRun,
@@ -22,7 +22,8 @@ from webapp.models.users import Role, User
 
 __all__ = ["AuditEvent", "Cancellation", "CancellationLine", "DayFigures", "DayFiguresChange",
            "Environment", "ImportRun", "Order", "OrderLine", "OrderStatus", "OrderStatusDelta",
-           "PrintKind", "PrintRecord", "PrintedOrder", "Refund", "Return", "ReturnLine",
+           "PrintKind", "PrintRecord", "PrintedOrder", "ReconcileRun", "Refund", "Return",
+           "ReturnLine",
            "ReturnStatus", "Role", "Shipment", "ShipmentLine", "ShipmentPackage", "SkuStock",
            "Store", "SyncTask", "TaskKind", "TaskState", "TrackingUpload", "User",
            "WalmartDifference", "WalmartEvent"]

@@ -10,6 +10,7 @@ from webapp.views import (
     home,
     orders,
     printing,
+    reconcile,
     returns,
     shipping,
     stock,
@@ -22,5 +23,5 @@ from webapp.views import (
 
 def register_blueprints(app: Flask) -> None:
     for module in (auth, home, orders, printing, shipping, cancelling, corrections, returns,
-                   stock, stores, sync, audit, users, walmart_events):
+                   stock, stores, sync, reconcile, audit, users, walmart_events):
         app.register_blueprint(module.bp)

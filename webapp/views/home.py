@@ -20,4 +20,5 @@ def index():
         "home/index.html", now=now, stores=[i.store for i in imports], health=imports,
         needs=todo.needs, errors=sum(i.open_errors for i in imports),
         refunds_count=todo.awaiting_refund, awaiting=todo.refund_deadlines,
+        differences=todo.differences,
         chart=dashboard.chart(day_figures.last_days(now=now)))

@@ -14,7 +14,7 @@ RETURN_DATE_RANGES = (("returnCreationStartDate", "returnCreationEndDate"),
 
 
 class ReturnsAndInventory:
-    """GET /v3/returns, POST /v3/returns/{rma}/refund, PUT /v3/inventory."""
+    """GET /v3/returns, POST /v3/returns/{rma}/refund, GET and PUT /v3/inventory."""
 
     def returns(self, **filters: Any) -> schema_returns.ReturnPage:
         """GET /v3/returns; a date range goes with both of its bounds or not at all."""
@@ -57,3 +57,12 @@ class ReturnsAndInventory:
         params = {"sku": sku, **({"shipNode": ship_node} if ship_node else {})}
         return schema_returns.parse_inventory(
             self._call("PUT", "/v3/inventory", params=params, json_body=body))
+
+    def inventory_level(self, sku: str, ship_node: str | None = None
+                        ) -> schema_returns.InventoryLevel | None:
+        """GET /v3/inventory?sku=…[&shipNode=…]: the quantity Walmart holds for the SKU (at
+        the node, else the default node); None when Walmart has no inventory for it (its
+        404 CONTENT_NOT_FOUND)."""
+        params = {"sku": sku, **({"shipNode": ship_node} if ship_node else {})}
+        body = self._call("GET", "/v3/inventory", params=params, empty_ok=True)
+        return None if body is None else schema_returns.parse_inventory(body)

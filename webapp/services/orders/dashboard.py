@@ -22,6 +22,7 @@ from webapp.models.orders import NO_OPEN_UNITS
 from webapp.models.returns import ReturnStatus
 from webapp.services.orders import walmart_differences
 from webapp.services.orders.day_figures import Day
+from webapp.services.reconcile import findings as reconcile_findings
 from webapp.team_time import day_start, team_zone
 
 AWAITING_REFUND = (ReturnStatus.RECEIVED, ReturnStatus.ERROR)
@@ -42,12 +43,14 @@ NEEDS = {
     "cancel-requests": ("Buyer asked to cancel", "The buyer asked Walmart to cancel: cancel, or "
                         "ship anyway.", "warn"),
     # Not about open units: any order an import found Walmart disagreeing about.
-    "walmart-disagrees": ("Walmart disagrees", "Marked “Fixed in Seller Center”, but a later "
-                          "import found Walmart showing otherwise: each order says what.", "bad"),
+    "walmart-disagrees": ("Walmart disagrees", "Walmart shows otherwise than Orderdeck recorded "
+                          "(after “Fixed in Seller Center”, or found by a reconciliation): "
+                          "each order says what.", "bad"),
 }
 DISAGREES = "walmart-disagrees"
 NEEDS_LABELS = {key: label for key, (label, _hint, _tone) in NEEDS.items()}
 AWAITING = "awaiting-refund"  # (a cached count shown beside the needs)
+RECONCILE = "reconcile"  # open differences a reconciliation found (the Reconciliation page)
 
 
 def _tomorrow_start(now: datetime) -> datetime:
@@ -138,7 +141,8 @@ def _count_written() -> dict[str, int]:
     awaiting = db.session.scalar(select(func.count(Return.id)).where(
         Return.status.in_(AWAITING_REFUND))) or 0
     return {"acknowledge": acknowledge, "cancel-requests": cancel_requests,
-            DISAGREES: walmart_differences.count_orders(), AWAITING: awaiting}
+            DISAGREES: walmart_differences.count_orders(), AWAITING: awaiting,
+            RECONCILE: reconcile_findings.count_open()}
 
 
 def invalidate_counts() -> None:
@@ -171,6 +175,7 @@ class Todo:
     needs: list[Need]
     awaiting_refund: int
     refund_deadlines: list[Awaiting]
+    differences: int = 0  # open reconciliation differences
 
 
 def todo(now: datetime | None = None) -> Todo:
@@ -180,7 +185,8 @@ def todo(now: datetime | None = None) -> Todo:
     counts = {**written_counts(), **clock_counts(now)}
     return Todo([Need(key, label, counts[key], hint, tone)
                  for key, (label, hint, tone) in NEEDS.items()], counts[AWAITING],
-                awaiting_refund(now=now) if counts[AWAITING] else [])
+                awaiting_refund(now=now) if counts[AWAITING] else [],
+                counts.get(RECONCILE, 0))
 
 
 def awaiting_refund(limit: int = 5, now: datetime | None = None) -> list[Awaiting]:

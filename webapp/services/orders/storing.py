@@ -16,6 +16,7 @@ from webapp.models.base import utcnow
 from webapp.services.orders import status as order_status
 from webapp.services.orders import walmart_differences, walmart_shipments
 from webapp.services.orders.status import changed
+from webapp.services.reconcile import findings as reconcile_findings
 from webapp.services.returns import linking
 from webapp.services.stock import levels as stock
 from webapp.services.stock import ship_nodes
@@ -157,6 +158,7 @@ def upsert(store: Store, data: PurchaseOrder,
     tasks = _tasks_of([order.id]).get(order.id, [])
     order_status.refresh(order, tasks)
     walmart_differences.check(order, data, tasks, read_at or utcnow())
+    reconcile_findings.recheck_after_import(order, data)
     if touched or changed(order):
         order.updated_at = utcnow()
     return order, created
@@ -204,6 +206,7 @@ def upsert_page(store: Store, page: list[PurchaseOrder],
             order_status.refresh(order, tasks.get(order.id, []))
             walmart_differences.check(order, latest[po], tasks.get(order.id, []),
                                       read_at or stamp)
+            reconcile_findings.recheck_after_import(order, latest[po])
             if changed(order):  # else nothing is written: Last Update stays
                 order.updated_at = stamp
     new = [data for po, data in latest.items() if po not in known]

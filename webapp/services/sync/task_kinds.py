@@ -16,6 +16,7 @@ from webapp.extensions import db
 from webapp.models import Refund, Return, Store, SyncTask, TaskKind, TaskState
 from webapp.models.base import utcnow
 from webapp.services.orders.storing import upsert
+from webapp.services.reconcile import findings as reconcile_findings
 from webapp.services.returns import status as return_status
 from webapp.services.returns.linking import link_order
 from webapp.services.stock import levels as stock_levels
@@ -353,6 +354,8 @@ class Inventory(TaskKindDef):
     def on_success(self, task: SyncTask, level) -> None:
         held = self._stock(task)
         held.pushed_quantity, held.pushed_at = level.amount, utcnow()
+        # Walmart holds what we pushed: a reconciliation's stock finding of it closes.
+        reconcile_findings.close_stock(task.store_id, held.sku, held.ship_node)
         if held.available != level.amount:  # it changed while this push was being sent
             stock_levels.request_push(held)
 
