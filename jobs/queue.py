@@ -179,8 +179,11 @@ def enqueue_walmart_event(event_id: int, due: datetime, *, at: datetime | None =
 
 def enqueue_reconcile(run_id: int, *, at: datetime | None = None) -> Job | None:
     """The next slice of a reconciliation pass (job id = run and time: asked twice for the
-    same slice, by the slice before it and by the sweeper, it is queued once)."""
-    stamp = int((at or datetime.now(UTC)).timestamp())
+    same slice, by the slice before it and by the sweeper, it is queued once). In
+    milliseconds: a slice that waits less than a second (a bucket refilling, a quick retry)
+    would otherwise get the id of the job still running it, and not be queued at all — the
+    pass then stalled until the sweeper came round."""
+    stamp = int((at or datetime.now(UTC)).timestamp() * 1000)
     return enqueue(RECONCILE, run_id, job_id=f"reconcile-{run_id}-{stamp}", unique=True,
                    at=at, result_ttl=0, failure_ttl=86400, job_timeout=RECONCILE_TIMEOUT)
 

@@ -112,3 +112,16 @@ def test_a_failed_jobs_id_does_not_block_the_work(app_ctx):
     assert Job.fetch("sync-9-1", connection=get_queue().connection).get_status() == "failed"
     again = enqueue("tests.jobs_for_tests.which_database", job_id="sync-9-1", unique=True)
     assert again is not None and again.get_status() == "queued"
+
+
+def test_a_reconciliation_slice_waiting_under_a_second_is_still_queued(app_ctx):
+    """The slice running a pass (its job id from its own time) asks for the next one half a
+    second later (a bucket refilling, a quick retry): that is another job, queued; the same
+    slice asked for twice (by the slice before it and by the sweeper) is queued once."""
+    from jobs.queue import enqueue_reconcile
+
+    now = datetime.now(UTC).replace(microsecond=100_000)
+    running = enqueue_reconcile(7, at=now)
+    following = enqueue_reconcile(7, at=now + timedelta(milliseconds=500))
+    assert running is not None and following is not None and following.id != running.id
+    assert enqueue_reconcile(7, at=now + timedelta(milliseconds=500)) is None
