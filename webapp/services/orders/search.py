@@ -258,8 +258,11 @@ def _walk_test(t: Text, meaning: str) -> ColumnElement[bool]:
                    Order.customer_order_id == t.bind("raw"), Order.number == t.bind("raw"),
                    package.limit(1).scalar_subquery().is_not(None))
     if meaning == "sku":
-        line = select(literal(1)).where(OrderLine.order_id == Order.id,
-                                        _starts(OrderLine.sku, t))
+        # The start of the SKU compared as a substring, not as _starts' range: PostgreSQL
+        # would read that range of the SKU index (thousands of entries) for every order the
+        # walk tests (1.8 s at a million orders), where the order's own lines are two or three.
+        starts = func.substr(func.lower(OrderLine.sku), 1, len(t.folded)) == t.bind("folded")
+        line = select(literal(1)).where(OrderLine.order_id == Order.id, starts)
         return line.limit(1).scalar_subquery().is_not(None)
     name = func.lower(Order.customer_name)
     if t.short:
