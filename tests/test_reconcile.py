@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from simulator import control
 
@@ -255,6 +255,32 @@ def test_send_ours_again_goes_through_the_sync_engine_reading_back_first(
     status = shown["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"]
     assert [s["status"] for s in status] == ["Shipped"]
     assert _open(app, store_id) == []  # the update's read-back stored it: they agree
+
+
+def test_two_clicks_at_once_send_ours_again_once(app, store, walmart_order, worker, sim):
+    """Two people (or a double click) press Send ours again together: both read the
+    difference open, the first queues the update, the second is refused — not a second
+    update in the outbox. The same for Adopt."""
+    from webapp.extensions import db
+    from webapp.models import SyncTask
+    from webapp.services.errors import ActionRefused
+    from webapp.services.reconcile import actions
+
+    store_id, seller = store
+    order_id, po = _shipped_order(app, store, walmart_order, worker, (1,))
+    control.lose_update(sim.conn, seller.seller_id, po)
+    _reconcile(app, store_id)
+    shipped = next(d["id"] for d in _open(app, store_id) if d["kind"] == "shipped")
+    acknowledged = next(d["id"] for d in _open(app, store_id) if d["kind"] == "acknowledged")
+    with app.app_context():
+        before = db.session.scalar(select(func.count(SyncTask.id)))
+        for finding, act in ((shipped, actions.send_again), (acknowledged, actions.adopt)):
+            second = actions._open(finding)  # the second click has read it open
+            with app.app_context():  # the first click, in its own request, meanwhile
+                act(finding, by=None)
+            with pytest.raises(ActionRefused, match="just now"):
+                actions._claim(second)
+        assert db.session.scalar(select(func.count(SyncTask.id))) == before + 1
 
 
 def test_send_again_refused_for_read_only_stores_and_for_viewers(

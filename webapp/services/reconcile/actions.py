@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from jobs.queue import enqueue_reconcile, enqueue_reconcile_adopt  # the enqueue adapter
 from webapp.extensions import db
@@ -98,6 +98,22 @@ def _subject(d: WalmartDifference) -> str:
     return d.order.number if d.order else d.sku or ""
 
 
+def _claim(d: WalmartDifference) -> None:
+    """Take the difference for this action, or refuse: two people (or a double click) acting
+    on it at once both read it open, and only the first to move its action time on wins —
+    the other would queue a second read or a second update."""
+    read_at = WalmartDifference.action_at
+    moved = db.session.execute(
+        update(WalmartDifference).where(
+            WalmartDifference.id == d.id,
+            read_at.is_(None) if d.action_at is None else read_at == d.action_at)
+        .values(action_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    if not moved:
+        db.session.rollback()
+        raise ActionRefused("Someone acted on this difference just now: the page shows what "
+                            "is on its way.")
+
+
 def _mark(d: WalmartDifference, what: str, by: User | None, task_id: int | None = None
           ) -> None:
     d.action, d.action_at, d.action_by_id = what, utcnow(), by.id if by else None
@@ -109,6 +125,7 @@ def adopt(finding_id: int, *, by: User | None) -> WalmartDifference:
     """Adopt Walmart's state for this difference: a job reads Walmart again and applies it.
     Nothing is sent to Walmart, so a read-only store may adopt too."""
     d = _open(finding_id)
+    _claim(d)
     _mark(d, ADOPTING, by)
     audit.record("reconcile.adopt", user=by, store_id=d.store_id, subject=_subject(d),
                  kind=d.kind, ours=d.ours, walmart=d.walmart)
@@ -126,6 +143,7 @@ def send_again(finding_id: int, *, by: User | None) -> WalmartDifference:
     why = explain(d)
     if why.send is None:
         raise ActionRefused(why.why_no_send or "There is nothing of ours to send for this.")
+    _claim(d)
     task = _SENDERS[d.kind](d)
     if task is not None:
         task.ambiguous = True  # the engine reads Walmart back before it sends
