@@ -38,11 +38,12 @@ test-fast: setup
 lint: setup
 	$(BIN)/ruff check .
 
-# Measures speed, throughput and memory into docs/benchmarks.md (about 50 minutes on an idle
-# 2-core machine, most of it at 1,000,000 generated orders on each database: the Orders page,
-# then the import of 10,000 more (each seeds its own million, a few minutes per database),
-# and a first import of 180,000 orders (about 5 minutes); uses TEST_DATABASE_URL for
-# PostgreSQL when set, and Debian's chromium for click-to-synced).
+# Measures speed, throughput and memory into docs/benchmarks.md: about 30 minutes on an idle
+# 2-core machine (25 with the day's seeded SQLite files kept by --reuse), most of it at
+# 1,000,000 generated orders on each database — the Orders page, Home and CSV export, the
+# packing slips, the import of 10,000 more and a first import of 180,000 orders, and the load
+# test (each seeds its own million on PostgreSQL, 2–3 minutes). Uses TEST_DATABASE_URL for
+# PostgreSQL when set (the load test needs it), and Debian's chromium for click-to-synced.
 bench: setup
 	$(BIN)/python -m bench.orders_page --reuse
 	$(BIN)/python -m bench.slips --reuse

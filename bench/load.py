@@ -222,7 +222,7 @@ def wait_synced(app, order_ids: set[int], limit: float) -> float | None:
     with app.app_context():
         while True:
             states = db.session.execute(select(SyncTask.order_id, SyncTask.state).where(
-                SyncTask.kind == TaskKind.SHIP)).all()
+                SyncTask.kind == TaskKind.SHIP, SyncTask.order_id.in_(list(order_ids)))).all()
             db.session.rollback()
             if {o for o, s in states if s == TaskState.SYNCED} >= order_ids:
                 return time.monotonic() - began
@@ -242,9 +242,11 @@ def check_shipments(app, sim, seller: str, shipped: dict[int, str]) -> dict:
     with app.app_context():
         po_of = dict(db.session.execute(select(Order.id, Order.purchase_order_id)
                                         .where(Order.id.in_(shipped))).all())
+        # The shipped orders' tasks only: the seeded history holds a million orders' own.
         tasks = db.session.execute(select(SyncTask.order_id, SyncTask.state, SyncTask.created_at,
                                           SyncTask.synced_at)
-                                   .where(SyncTask.kind == TaskKind.SHIP)).all()
+                                   .where(SyncTask.kind == TaskKind.SHIP,
+                                          SyncTask.order_id.in_(list(shipped)))).all()
     calls = sim.conn.execute("SELECT path, status FROM requests WHERE seller_id = ? AND "
                              "endpoint = 'shipping'", (seller,)).fetchall()
     accepted: dict[str, int] = {}

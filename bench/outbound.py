@@ -31,8 +31,12 @@ def prepare(folder: Path, redis: str, sim, count: int, scale: float):
     seller, client_id, secret = sim.seller()
     control.seed_orders(sim.conn, seller, count, seed=5, days=2, intent_rate=0.0)
     acknowledge_all(sim, seller)
+    from webapp.walmart.enums import RATE_LIMITS as STORE_LIMITS
+
+    # The simulator's limits under the names a store configures (the simulator also limits
+    # calls the store has no setting for, such as its token and stock reads).
     limits = {endpoint: int(per_minute * scale) for endpoint, per_minute in
-              RATE_LIMITS.items() if endpoint != "token"}
+              RATE_LIMITS.items() if endpoint in STORE_LIMITS}
     limits.update(orders=100000, order=100000)  # reads: not what is measured
     shop = open_shop(folder, redis, sim, client_id, secret, limits)
     with shop.app.app_context():
