@@ -178,24 +178,33 @@ def _read_orders(run: ReconcileRun, store: Store, client: WalmartClient, ids: li
     return done
 
 
-def _orders_phase(run: ReconcileRun, store: Store, client: WalmartClient,
-                  deadline: float) -> None:
+def _in_batches(run: ReconcileRun, column, scope, read, next_phase: str,
+                deadline: float) -> None:
+    """Read the rows in `scope` after the pass's cursor, BATCH at a time, with `read(ids,
+    done)`; the cursor moves past each row read (committed per batch, so a slice cut short
+    goes on from there), and the pass moves to `next_phase` once none is left."""
     while time.monotonic() < deadline:
-        ids = list(db.session.scalars(select(Order.id).where(
-            order_scope(store.id, _since(run)), Order.id > run.cursor)
-            .order_by(Order.id).limit(BATCH)))
+        ids = list(db.session.scalars(select(column).where(scope, column > run.cursor)
+                                      .order_by(column).limit(BATCH)))
         if not ids:
-            run.phase, run.cursor = "returns", 0
+            run.phase, run.cursor = next_phase, 0
             return
         done: list[int] = []
         try:
-            _read_orders(run, store, client, ids, deadline, done)
+            read(ids, done)
         finally:
             if done:
                 run.cursor = done[-1]
         db.session.commit()
         if len(done) < len(ids):
-            return  # out of time
+            return  # out of time (or a bucket ran dry)
+
+
+def _orders_phase(run: ReconcileRun, store: Store, client: WalmartClient,
+                  deadline: float) -> None:
+    _in_batches(run, Order.id, order_scope(store.id, _since(run)),
+                lambda ids, done: _read_orders(run, store, client, ids, deadline, done),
+                "returns", deadline)
 
 
 def _refunds_compared(store: Store, read: list) -> None:
@@ -335,22 +344,9 @@ def _read_stock(run: ReconcileRun, store: Store, client: WalmartClient, ids: lis
 
 def _stock_phase(run: ReconcileRun, store: Store, client: WalmartClient,
                  deadline: float) -> None:
-    while time.monotonic() < deadline:
-        ids = list(db.session.scalars(select(SkuStock.id).where(
-            stock_scope(store.id), SkuStock.id > run.cursor).order_by(SkuStock.id)
-            .limit(BATCH)))
-        if not ids:
-            run.phase, run.cursor = "retry", 0
-            return
-        done: list[int] = []
-        try:
-            _read_stock(run, store, client, ids, deadline, done)
-        finally:
-            if done:
-                run.cursor = done[-1]
-        db.session.commit()
-        if len(done) < len(ids):
-            return
+    _in_batches(run, SkuStock.id, stock_scope(store.id),
+                lambda ids, done: _read_stock(run, store, client, ids, deadline, done),
+                "retry", deadline)
 
 
 def _retry_phase(run: ReconcileRun, store: Store, client: WalmartClient,
