@@ -4,6 +4,8 @@ Adopt Walmart's state (services/reconcile)."""
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -11,18 +13,31 @@ from jobs.app import app_job
 from jobs.queue import enqueue_reconcile, enqueue_reconcile_adopt
 from webapp.extensions import db
 from webapp.models import Store
+from webapp.models.base import utcnow
 from webapp.services.reconcile import actions, run
 
 log = logging.getLogger(__name__)
+
+
+# A wait this short is slept here, in the same job, rather than handed to RQ's scheduler
+# (which moves due jobs about once a second, and only while its lock is held): a bucket that
+# refills in a fraction of a second, a quick retry. At most this many slices per job.
+SHORT_WAIT = timedelta(seconds=2)
+SLICES_PER_JOB = 3
 
 
 @app_job
 def run_slice(run_id: int) -> str:
     """One slice of a pass; the next is queued for when it can go on (a bucket refilled, a
     retry round due), so the pass is spread over time without holding a worker."""
-    at = run.step(run_id)
-    if at is None:
-        return "finished"
+    for _ in range(SLICES_PER_JOB):
+        at = run.step(run_id)
+        if at is None:
+            return "finished"
+        wait = at - utcnow()
+        if wait > SHORT_WAIT:
+            break
+        time.sleep(max(wait.total_seconds(), 0))
     enqueue_reconcile(run_id, at=at)
     return f"goes on at {at:%H:%M:%S}"
 
