@@ -64,3 +64,22 @@ def test_ship_two_then_one_without_reloading(page, viewport, sign_in, three_unit
     numbers = sorted(s["trackingInfo"]["trackingNumber"] for s in
                      state["orderLines"]["orderLine"][0]["orderLineStatuses"]["orderLineStatus"])
     assert numbers == ["1Z999AA10123456784", "9400111899223197428490"]
+
+
+def test_ship_anyway_after_a_tracking_number_warning(page, sign_in, three_unit_order):
+    """A number that does not look like the carrier's is shown back with a warning; ticking
+    "Ship anyway" and Ship again ships it. (The box once came back with an empty value after
+    the first submit, so ticking it sent "no" and the warning returned forever.)"""
+    order_id, _po, _seller = three_unit_order
+    sign_in()
+    page.goto(f"/orders/{order_id}")
+    form = page.locator("#ship-form")
+    page.get_by_role("button", name="Add tracking number").click()
+    form.get_by_label("Carrier", exact=True).select_option("UPS")
+    form.get_by_label("Tracking number", exact=True).fill("4537079593780")
+    page.get_by_role("button", name="Ship", exact=True).click()
+    expect(form.get_by_role("alert")).to_contain_text("does not look like a UPS tracking number")
+    form.get_by_label("Ship anyway — I checked the tracking number").check()
+    page.get_by_role("button", name="Ship", exact=True).click()
+    expect(page.locator("#order-live .badge")).to_have_text("Shipped")
+    expect(page.locator("#order-live")).to_contain_text("4537079593780")
