@@ -47,6 +47,8 @@ def init_logs(app: Flask) -> None:
     # Alembic announces each of its plugins at INFO whenever Flask-Migrate loads it, i.e.
     # before every `flask --app wsgi …` command's own output: seven lines of nothing.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # python-barcode says at import that Pillow is missing: we draw SVG only, so it is noise.
+    logging.getLogger("pyBarcode").setLevel(logging.WARNING)
 
 
 def init_extensions(app: Flask) -> None:
