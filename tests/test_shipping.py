@@ -178,6 +178,41 @@ def test_unusual_tracking_number_warns_and_can_be_confirmed(app, signed_in, clie
     assert _shipments(app) == 1
 
 
+def test_a_tracking_number_with_a_dash_warns_for_every_carrier(app, signed_in, client, shop):
+    """Walmart's tracking policy allows letters and digits only: a dash or a dot is a warning
+    even for a carrier without a known format, and confirming still ships it."""
+    order_id, _po, _qty = _find(app)
+    signed_in("operator")
+    data = _form(client, order_id)
+    data.update({"packages-0-carrier": "OnTrac", "packages-0-tracking_number": "C1234-567.89"})
+    warned = client.post(f"/orders/{order_id}/ship", data=data, headers={"HX-Request": "true"})
+    assert warned.status_code == 422 and "other than letters and digits" in warned.text
+    assert _shipments(app) == 0
+    data["confirm_warnings"] = "y"
+    assert client.post(f"/orders/{order_id}/ship", data=data).status_code == 303
+    assert _shipments(app) == 1
+
+
+@pytest.mark.parametrize("which", ["purchase_order_id", "customer_order_id"])
+def test_the_orders_own_number_is_refused_as_a_tracking_number(app, signed_in, client, shop,
+                                                               which):
+    """Walmart refuses an order's own number as its tracking number (a number pasted into the
+    wrong field): refused with words before anything is sent, even when confirmed."""
+    from webapp.extensions import db
+    from webapp.models import Order
+
+    order_id, _po, _qty = _find(app)
+    with app.app_context():
+        own = getattr(db.session.get(Order, order_id), which)
+    signed_in("operator")
+    data = _form(client, order_id)
+    data.update({"packages-0-carrier": "UPS", "packages-0-tracking_number": f" {own} ",
+                 "confirm_warnings": "y"})
+    refused = client.post(f"/orders/{order_id}/ship", data=data, headers={"HX-Request": "true"})
+    assert refused.status_code == 422 and "own number, not a tracking number" in refused.text
+    assert _shipments(app) == 0
+
+
 def test_buyer_cancel_request_must_be_overridden(app, signed_in, client, shop):
     """An order the buyer asked to cancel ships only with the explicit override, which
     Walmart receives as intentToCancelOverride."""
@@ -521,6 +556,7 @@ def test_bulk_upload_previews_then_ships(app, signed_in, client, shop, worker):
     ("{po},1,1,Bob,,X1,", "give its tracking URL"),
     ("{po},1,1,UPS,Ground,1Z999AA10123456784,", "Method must be one of"),
     ("{po},1,1,UPS,,,", "Tracking number is empty."),
+    ("{po},1,1,UPS,,{po},", "own number, not a tracking number"),
 ])
 def test_bulk_upload_errors_ship_nothing(app, signed_in, client, shop, row, message):
     """Each bad row is reported in the preview, and nothing ships, not even the good rows."""

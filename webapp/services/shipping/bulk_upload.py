@@ -132,6 +132,11 @@ def _check(plan: Plan) -> None:
                               "tracking URL to ship with it as another carrier.")
         if row.order.intent_to_cancel:
             row.errors.append("The buyer asked to cancel this order: ship it from its page.")
+        refusal = tracking.own_number_refusal(tracking.normalise(v["tracking_number"]),
+                                              row.order.purchase_order_id,
+                                              row.order.customer_order_id)
+        if refusal:
+            row.errors.append(refusal)
         note = tracking.warning(v["carrier"], tracking.normalise(v["tracking_number"]))
         if note:
             row.warnings.append(note)

@@ -129,6 +129,11 @@ def validate(order: Order, packages: list[PackageInput], ship_time: datetime,
     checked.packages = [_check_package(i, p, known, checked)
                         for i, p in enumerate(packages, start=1)]
     numbers = [p.tracking_number for p in checked.packages]
+    for number in numbers:
+        refusal = tracking.own_number_refusal(number, order.purchase_order_id,
+                                              order.customer_order_id)
+        if refusal:
+            raise ActionRefused(refusal, field="tracking_number")
     if len(set(numbers)) != len(numbers):
         raise ActionRefused("Each package needs its own tracking number.",
                             field="tracking_number")

@@ -10,6 +10,7 @@ from webapp.models.base import utcnow
 from webapp.services import audit
 from webapp.services.errors import ActionRefused
 from webapp.services.orders import status as order_status
+from webapp.services.shipping import tracking_numbers as tracking
 from webapp.services.shipping.ship import NeedsConfirmation, PackageInput, _check_package, _Checked
 from webapp.services.stores.mode import refuse_if_read_only
 from webapp.services.sync import outbox
@@ -46,6 +47,10 @@ def correct_tracking(package_id: int, carrier: str | None, other_carrier: str | 
     new = _check_package(1, PackageInput(tracking_number, package.method_code, {}, carrier,
                                          other_carrier, tracking_url), {}, checked,
                          allow_empty=True)
+    refusal = tracking.own_number_refusal(new.tracking_number, order.purchase_order_id,
+                                          order.customer_order_id)
+    if refusal:
+        raise ActionRefused(refusal, field="tracking_number")
     if new.tracking_number == package.tracking_number and new.carrier == package.carrier:
         raise ActionRefused("That is already the package's tracking number.",
                             field="tracking_number")

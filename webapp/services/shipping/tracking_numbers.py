@@ -1,4 +1,5 @@
-"""Plausibility of tracking numbers for the big carriers: warnings, never a hard block."""
+"""Plausibility of tracking numbers: warnings for the big carriers' formats and for Walmart's
+letters-and-digits policy; the one hard block is a number that is the order's own number."""
 
 from __future__ import annotations
 
@@ -22,8 +23,18 @@ def normalise(number: str) -> str:
     return re.sub(r"\s+", "", number or "").upper()
 
 
+# Walmart's valid-tracking policy: letters and digits only. A warning, not a block: whether the
+# shipping call itself refuses such a number is inferred (docs/walmart.md).
+LETTERS_AND_DIGITS = re.compile(r"[0-9A-Z]+")
+
+
 def warning(carrier: str | None, number: str) -> str | None:
-    """A plain-words warning when `number` does not look like `carrier`'s numbers."""
+    """A plain-words warning when `number` breaks Walmart's policy or does not look like
+    `carrier`'s numbers."""
+    if not LETTERS_AND_DIGITS.fullmatch(number):
+        return (f"{number} has characters other than letters and digits; Walmart's tracking "
+                "policy allows only letters and digits, so it will likely refuse it. Check it, "
+                "or confirm to ship anyway.")
     if carrier not in FORMATS:
         return None
     description, patterns = FORMATS[carrier]
@@ -31,3 +42,12 @@ def warning(carrier: str | None, number: str) -> str | None:
         return None
     return (f"{number} does not look like a {carrier} tracking number ({description}). "
             "Check it, or confirm to ship anyway.")
+
+
+def own_number_refusal(number: str, *order_numbers: str | None) -> str | None:
+    """Walmart refuses a tracking number that is the order's purchase order or customer order
+    number (a number typed into the wrong field): say so before anything is sent."""
+    if number and number in {normalise(n) for n in order_numbers if n}:
+        return (f"{number} is this order's own number, not a tracking number: Walmart refuses "
+                "it. Enter the carrier's tracking number.")
+    return None
