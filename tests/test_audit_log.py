@@ -122,3 +122,26 @@ def test_no_code_path_updates_or_deletes_audit_events():
             if needle in text:
                 offenders.append(f"{path.relative_to(root)}: {needle}")
     assert offenders == []
+
+
+def test_audit_details_read_as_words_never_json(app, signed_in, client, shop):
+    """What an entry holds reads as a person writes it: tracking numbers joined, units per
+    line as "line 1 × 2", a cancellation reason in words, yes/no — no brackets or braces."""
+    from webapp.extensions import db
+    from webapp.services import audit
+
+    signed_in("admin")
+    number, _po = _ship_one(app, shop)
+    with app.app_context():
+        audit.record("return.refund", actor="test", subject="RMA1", amount="14.03",
+                     lines={"1": 1, "2": 3}, restocked=[1, 2])
+        audit.record("order.cancel", actor="test", subject=number,
+                     was_reason="SELLER_CANCEL_PRICING_ERROR", read_only=True)
+        db.session.commit()
+    page = client.get("/audit/").text
+    assert "1Z999AA10123456784" in page and '[&#34;1Z999AA10123456784' not in page
+    assert "line 1 × 1, line 2 × 3" in page and "1, 2" in page
+    assert "Pricing error" in page and "SELLER_CANCEL_PRICING_ERROR" not in page
+    assert ">read only:</span> yes" in page
+    details = page.split('class="details"')[1:]
+    assert details and not any(c in d.split("</td>")[0] for d in details for c in "[]{}")

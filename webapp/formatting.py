@@ -12,6 +12,7 @@ from jinja2 import pass_context
 
 from webapp.models import ReturnStatus
 from webapp.team_time import team_zone
+from webapp.walmart.enums import cancellation_label
 
 
 def _context_zone(ctx) -> ZoneInfo:
@@ -105,3 +106,25 @@ def return_urgency(ret) -> str:
         return ""
     days = (ret.return_by - datetime.now(UTC)).total_seconds() / 86400
     return "overdue" if days < 0 else "due-today" if days < 2 else ""
+
+
+# Audit details whose dicts count units per order line: {"1": 2} reads "line 1 × 2".
+_PER_LINE = {"lines", "units", "was_units"}
+
+
+def audit_value(key: str, value) -> str:
+    """An audit detail as a person reads it: words for Walmart's codes, lists joined, units
+    per line, yes/no — never JSON."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key in ("reason", "was_reason") and isinstance(value, str):
+        return cancellation_label(value)
+    if isinstance(value, dict):
+        if key in _PER_LINE:
+            return ", ".join(f"line {line} × {qty}" for line, qty in value.items())
+        return ", ".join(f"{k.replace('_', ' ')}: {audit_value(k, v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(audit_value(key, v) for v in value) or "—"
+    return str(value)

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from webapp.formatting import (
     ago,
+    audit_value,
     local_date,
     local_time,
     money,
@@ -34,6 +35,7 @@ def init_templating(app: Flask) -> None:
                                                                              code or "—")
     app.jinja_env.globals["timezone_name"] = lambda: current_app.config["TIMEZONE"]
     app.jinja_env.globals["order_row"] = order_row
+    app.jinja_env.globals["audit_value"] = audit_value  # details in words, never JSON
     app.jinja_env.globals["home_chart"] = home_chart
     app.jinja_env.globals["live_stamp"] = stamp  # what a poll was rendered at
     app.jinja_env.globals["waits_to_retry"] = waits_to_retry  # Send now is offered
