@@ -646,3 +646,24 @@ def test_adopting_a_shipment_walmart_lost_opens_the_units_again(app, store, walm
         held = db.session.scalar(select(SkuStock).where(SkuStock.sku == sku))
         assert held.reserved == 1  # the open unit is reserved again
         assert db.session.get(Order, order_id).status == "Open"
+
+
+def test_the_page_shows_the_newest_differences_and_says_how_many_wait(
+        app, store, walmart_order, sim, client, signed_in, monkeypatch):
+    """Thousands of differences are not one page: the newest are shown, the count is the whole
+    number, and the page says the others come as these are settled."""
+    from webapp.services.reconcile import findings
+
+    store_id, seller = store
+    orders = [walmart_order(store, (1,)) for _ in range(3)]
+    for _order_id, po in orders:  # (after every import: an import would record the cancel)
+        control.seller_center_cancel(sim.conn, seller.seller_id, po, quiet=True)
+    assert _reconcile(app, store_id)["found"] == 3
+    monkeypatch.setattr(findings, "PAGE_LIMIT", 2)
+    signed_in("viewer")
+    page = client.get("/reconciliation/").text
+    assert 'Differences <span class="count">3</span>' in page
+    assert "The newest 2 are shown" in page and page.count('<tr id="difference-') == 2
+    monkeypatch.setattr(findings, "PAGE_LIMIT", 3)
+    page = client.get("/reconciliation/").text
+    assert "are shown" not in page and page.count('<tr id="difference-') == 3

@@ -27,11 +27,12 @@ def index():
     store_id = row_id(request.args.get("store", ""))
     runs = [(store, reconcile_run.latest(store.id)) for store in stores]
     shown = findings.open_findings(store_id)
+    total = len(shown) if len(shown) < findings.PAGE_LIMIT else findings.count_open(store_id)
     busy = any(r is not None and r.running for _s, r in runs) or any(
         d.action == actions.ADOPTING and not d.action_error for d in shown) or \
         actions.sending(shown)
     response = render_page(
-        "reconcile/index.html", "results", stores=stores, runs=runs, differences=shown,
+        "reconcile/index.html", "results", stores=stores, runs=runs, differences=shown, total=total,
         store_id=store_id, explain=findings.explain, subject=findings.subject,
         labels=findings.KIND_LABELS, progress=reconcile_run.progress, busy=busy,
         poll_url=url_for("reconcile.index", poll=1, **({"store": store_id} if store_id else {})))

@@ -228,14 +228,20 @@ KIND_LABELS = {"ordered": "Ordered quantity", "acknowledged": "Acknowledgement",
 
 # -- lists ---------------------------------------------------------------------------------
 
-def open_findings(store_id: int | None = None, limit: int = 500) -> list[WalmartDifference]:
+# The page shows this many (newest first) and says how many more wait: each row reads its order
+# and lines, so thousands at once would make a slow page nobody can work through anyway.
+PAGE_LIMIT = 500
+
+
+def open_findings(store_id: int | None = None,
+                  limit: int | None = None) -> list[WalmartDifference]:
     """The open findings of reconciliations, newest first (the Reconciliation page)."""
     query = select(WalmartDifference).where(WalmartDifference.resolved_at.is_(None),
                                             WalmartDifference.source == SOURCE)
     if store_id is not None:
         query = query.where(WalmartDifference.store_id == store_id)
     return list(db.session.scalars(
-        query.order_by(WalmartDifference.id.desc()).limit(limit)
+        query.order_by(WalmartDifference.id.desc()).limit(limit or PAGE_LIMIT)
         .options(selectinload(WalmartDifference.order).selectinload(Order.lines),
                  selectinload(WalmartDifference.order_line))))
 
