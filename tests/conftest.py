@@ -307,16 +307,31 @@ def walmart_store(app, sim):
 
 @pytest.fixture
 def worker(app):
-    """Run queued jobs (and due scheduled ones) in a real RQ SimpleWorker, burst mode."""
-    from rq import SimpleWorker
+    """Run queued jobs (and due scheduled ones) in a real RQ SimpleWorker, burst mode.
+
+    Refused while another worker listens on the queue (the browser tests' `live_worker`):
+    the burst ends when the queue is empty, not when the jobs the other worker took are
+    done, so what the test does next races them (a reconciliation test once changed Walmart
+    before its shipment got there: 1 difference of 3, only when the suite ran together)."""
+    from rq import Queue, SimpleWorker, Worker
 
     from jobs.queue import QUEUE_NAME
     from webapp.extensions import redis_connection
 
+    def refuse_beside_another_worker(connection, when: str) -> None:
+        others = Worker.all(connection=connection, queue=Queue(QUEUE_NAME, connection=connection))
+        if others:
+            pytest.fail(f"worker() {when} {len(others)} other worker(s) on the queue (a "
+                        "live_worker?): wait for what they do, never mix them in one test",
+                        pytrace=False)
+
     def work() -> None:
         with app.app_context():
-            SimpleWorker([QUEUE_NAME], connection=redis_connection()).work(
+            connection = redis_connection()
+            refuse_beside_another_worker(connection, "called beside")
+            SimpleWorker([QUEUE_NAME], connection=connection).work(
                 burst=True, with_scheduler=True, logging_level="WARNING")
+            refuse_beside_another_worker(connection, "ran beside")
     return work
 
 

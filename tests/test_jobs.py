@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from rq import SimpleWorker
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
@@ -125,3 +126,20 @@ def test_a_reconciliation_slice_waiting_under_a_second_is_still_queued(app_ctx):
     following = enqueue_reconcile(7, at=now + timedelta(milliseconds=500))
     assert running is not None and following is not None and following.id != running.id
     assert enqueue_reconcile(7, at=now + timedelta(milliseconds=500)) is None
+
+
+def test_the_worker_fixture_refuses_to_run_beside_another_worker(app, worker):
+    """worker() fails the test while another worker listens on the queue (a browser test's
+    live_worker): its burst would end before the jobs the other one took, and the test's
+    next step would race them."""
+    from webapp.extensions import redis_connection
+
+    worker()  # alone on the queue: runs
+    with app.app_context():
+        other = SimpleWorker([QUEUE_NAME], connection=redis_connection())
+    other.register_birth()  # as a worker process does when it starts
+    try:
+        with pytest.raises(pytest.fail.Exception, match="other worker"):
+            worker()
+    finally:
+        other.register_death()
