@@ -45,7 +45,7 @@ def test_reconcile_now_then_adopt_and_send_again(page, sign_in, app, walmart_sto
     page.get_by_role("button", name="Reconcile now").click()
     expect(page.get_by_text("Reconciliation started")).to_be_visible()
     expect(page.locator(f"#run-store-{store_id}")).to_contain_text(
-        "2 compared, 0 left for their update on its way", timeout=30000)
+        "2 compared, 0 left aside", timeout=30000)
     rows = page.locator("table.reconcile tbody tr")
     expect(rows).to_have_count(3, timeout=30000)  # canceled; acknowledged and shipped
 
