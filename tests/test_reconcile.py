@@ -667,3 +667,53 @@ def test_the_page_shows_the_newest_differences_and_says_how_many_wait(
     monkeypatch.setattr(findings, "PAGE_LIMIT", 3)
     page = client.get("/reconciliation/").text
     assert "are shown" not in page and page.count('<tr id="difference-') == 3
+
+
+def test_an_order_walmart_does_not_know_is_a_difference_not_a_failed_read(
+        app, store, walmart_order, sim, runner, client, signed_in):
+    """The store's keys now belong to another seller account: Walmart answers 404 for the
+    order. Read again in every retry round (a gateway's 404 must not make a difference), it
+    is then an answer — one difference in words, with nothing to adopt or send, the pass
+    complete (exit 1, not 2 for reads still failing) — and it closes once the order can be
+    read again."""
+    from webapp import secrets_box
+    from webapp.extensions import db
+    from webapp.models import Store
+    from webapp.services.errors import ActionRefused
+    from webapp.services.reconcile import actions
+    from webapp.walmart.client import forget_tokens
+
+    store_id, seller = store
+    order_id, _po = walmart_order(store, (1,))
+    other = sim.seller()
+
+    def keys(account):
+        with app.app_context():
+            row = db.session.get(Store, store_id)
+            row.client_id = account.client_id
+            row.client_secret_encrypted = secrets_box.encrypt(account.client_secret)
+            db.session.commit()
+            forget_tokens()
+            return row.name
+
+    name = keys(other)
+    result = runner.invoke(args=["sync", "reconcile", "--store", name, "--json"])
+    assert result.exit_code == 1, result.output
+    [difference] = json.loads(result.output)["differences"]
+    assert difference["kind"] == "missing" and "No such order" in difference["walmart"]
+    [run] = json.loads(result.output)["runs"]
+    rounds = app.config["RECONCILE_RETRY_ROUNDS"]  # read again first, as any failed read
+    assert (run["compared"], run["failed_reads"], run["unread"]) == (1, rounds, 0)
+    assert _kinds(app, store_id) == [("missing", order_id)]
+    signed_in("admin")
+    page = client.get("/reconciliation/").text
+    assert "Walmart does not know this order" in page
+    assert "Adopt Walmart" not in page and "Send ours again" not in page
+    finding = _open(app, store_id)[0]["id"]
+    with app.app_context(), pytest.raises(ActionRefused):
+        actions.adopt(finding, by=None)
+    with app.app_context(), pytest.raises(ActionRefused):
+        actions.send_again(finding, by=None)
+    keys(seller)  # the right keys again: the order reads, the difference closes
+    assert _reconcile(app, store_id)["found"] == 0
+    assert _kinds(app, store_id) == []

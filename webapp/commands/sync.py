@@ -88,8 +88,9 @@ def reconcile(store_name: str | None, days: int | None, as_json: bool) -> None:
     else:
         for r in runs:
             click.echo(f"{names.get(r.store_id)}: {r.checked} compared, {r.skipped} skipped "
-                       f"(an update on its way or failed), {r.reads} reads, {r.failed_reads} failed and "
-                       f"read again" + (f"; {r.error}" if r.error else ""))
+                       f"(an update on its way or failed), {r.reads} reads, "
+                       f"{r.failed_reads} failed and read again"
+                       + (f"; {r.error}" if r.error else ""))
         if not open_:
             click.echo("No difference: Orderdeck and Walmart agree.")
         for d in open_:

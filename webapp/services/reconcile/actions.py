@@ -125,6 +125,8 @@ def adopt(finding_id: int, *, by: User | None) -> WalmartDifference:
     """Adopt Walmart's state for this difference: a job reads Walmart again and applies it.
     Nothing is sent to Walmart, so a read-only store may adopt too."""
     d = _open(finding_id)
+    if explain(d).adopt is None:
+        raise ActionRefused("There is nothing of Walmart's to adopt for this.")
     _claim(d)
     _mark(d, ADOPTING, by)
     audit.record("reconcile.adopt", user=by, store_id=d.store_id, subject=_subject(d),

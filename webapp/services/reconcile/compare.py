@@ -15,7 +15,9 @@ from webapp.walmart.schema import OrderLine as WalmartLine
 from webapp.walmart.schema import PurchaseOrder
 from webapp.walmart.schema_returns import InventoryLevel
 
-ORDER_KINDS = ("ordered", "acknowledged", "shipped", "canceled", "tracking")
+# MISSING: Walmart answers 404 for the order itself (an order-wide finding, no line).
+MISSING = "missing"
+ORDER_KINDS = ("ordered", "acknowledged", "shipped", "canceled", "tracking", MISSING)
 REFUNDED, STOCK = "refunded", "stock"
 KINDS = (*ORDER_KINDS, REFUNDED, STOCK)
 

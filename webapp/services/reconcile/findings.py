@@ -16,7 +16,7 @@ from webapp.models import Order, SkuStock, Store, WalmartDifference
 from webapp.models.base import utcnow
 from webapp.services.orders.walmart_shipments import _ours as recorded_tracking
 from webapp.services.reconcile import compare
-from webapp.services.reconcile.compare import ORDER_KINDS, REFUNDED, STOCK, Found
+from webapp.services.reconcile.compare import MISSING, ORDER_KINDS, REFUNDED, STOCK, Found
 from webapp.walmart.schema import PurchaseOrder
 
 SOURCE = "reconcile"
@@ -94,6 +94,17 @@ def compare_order(order: Order, data: PurchaseOrder, close_only: bool = False) -
     return added
 
 
+def order_missing(order: Order, walmart_said: str) -> int:
+    """Walmart answered 404 for the order: a finding of its own (nothing to compare), closed
+    by the next pass that reads the order. Returns how many were added (0 or 1)."""
+    found = [Found(MISSING, f"Order {order.number} ({order.status})",
+                   f"No such order for this seller account ({walmart_said})")]
+    added = settle(order.store_id, open_of_order(order.id, [MISSING]), found,
+                   order_id=order.id)
+    refresh_flag(order)
+    return added
+
+
 def recheck_after_import(order: Order, data: PurchaseOrder) -> None:
     """An import (or an update's success) stored Walmart's view of an order Walmart disagreed
     about: close the reconciliation's findings it shows agreeing now. Nothing for any other
@@ -138,6 +149,15 @@ NOTHING_TO_SEND = ("Walmart shows more done than Orderdeck recorded: there is no
 
 def explain(d: WalmartDifference) -> Explanation:
     """What the difference means and what each action does, in words."""
+    if d.kind == MISSING:
+        return Explanation(
+            "Walmart does not know this order",
+            "Walmart answers that this seller account has no such order (404). The store's "
+            "keys may now be another seller account's, or the order is older than Walmart "
+            "keeps (about 180 days). Nothing of it can be read or sent.",
+            None, None,
+            "Look the order up in Seller Center and check the store's keys (Test connection "
+            "on its page). This closes when a later reconciliation can read the order.")
     ahead = _ahead(d)
     if d.kind == "shipped":
         if ahead == "walmart":
@@ -223,7 +243,7 @@ def explain(d: WalmartDifference) -> Explanation:
 KIND_LABELS = {"ordered": "Ordered quantity", "acknowledged": "Acknowledgement",
                "shipped": "Shipped quantity", "canceled": "Canceled quantity",
                "tracking": "Tracking numbers", REFUNDED: "Refunded quantity",
-               STOCK: "Stock"}
+               STOCK: "Stock", MISSING: "The order itself"}
 
 
 # -- lists ---------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from webapp.services.stock.levels import TASK_NODE
 from webapp.services.stores.credentials import record_refusal
 from webapp.services.stores.walmart_access import client_for
 from webapp.services.sync import rate_limit
-from webapp.walmart import AuthenticationError, RateLimited, WalmartError
+from webapp.walmart import AuthenticationError, DataError, RateLimited, WalmartError
 from webapp.walmart.client import WalmartClient
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,15 @@ def _failed(run: ReconcileRun, what: str, item, exc: Exception) -> None:
              item, " ".join(str(exc).split())[:200])
 
 
+def _last_word(run: ReconcileRun, exc: DataError) -> bool:
+    """Walmart's "no such order" (404 CONTENT_NOT_FOUND) in the pass's last round of reads:
+    an answer, not a fault, and a difference of its own. Earlier, it is read again like any
+    failed read (a 404 from a gateway or a moment's lag must never make a difference)."""
+    last_round = run.phase == "retry" and \
+        run.retry_rounds + 1 >= current_app.config["RECONCILE_RETRY_ROUNDS"]
+    return last_round and exc.status == 404 and (exc.code or "").startswith("CONTENT_NOT_FOUND")
+
+
 def _blocked_orders(order_ids: list[int]) -> set[int]:
     """Orders with an update on its way or failed: their record is ahead of Walmart's on
     purpose (or the Sync page already shows why not): not compared."""
@@ -159,6 +168,15 @@ def _read_orders(run: ReconcileRun, store: Store, client: WalmartClient, ids: li
             raise Wait(exc.retry_at) from exc
         except AuthenticationError:
             raise
+        except DataError as exc:
+            if _last_word(run, exc):
+                run.reads += 1
+                run.checked += 1
+                findings.order_missing(order, str(exc))
+            else:
+                _failed(run, "orders", order_id, exc)
+            done.append(order_id)
+            continue
         except WalmartError as exc:
             _failed(run, "orders", order_id, exc)
             done.append(order_id)
