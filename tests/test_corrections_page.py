@@ -146,6 +146,11 @@ def test_a_corrected_shipment_reaches_walmart_and_the_refusal_stays_in_the_histo
     assert "Corrected" in history and "letters and digits" in history
     assert BAD_NUMBER in history  # what Walmart refused
     assert "Synced" in page and GOOD_NUMBER in page
+    # the new update itself carried the corrected number and synced (the page's "Synced" may
+    # be another update's: the acknowledgement)
+    new = _task(app, _task(app, task_id).replaced_by_id)
+    assert (new.state, GOOD_NUMBER in str(new.payload)) == ("synced", True)
+    assert BAD_NUMBER not in str(new.payload)
     assert client.get(url).status_code == 200  # the link still answers, saying why not
     assert "corrected already" in client.get(url).text
 

@@ -65,6 +65,36 @@ def test_a_refunded_return_leaves_homes_refund_deadlines(app, returned, worker, 
     assert count == 0 and rma not in card
 
 
+def test_a_refunded_return_leaves_the_deadlines_while_another_still_waits(
+        app, returned, shop, walmart_order, worker, live_server, make_user):
+    """With a second return still waiting, the card keeps listing (its count is not 0), and
+    lists only that one: the refunded return is gone from it, not just hidden by a count of
+    0."""
+    from tests.conftest import http_session
+    from tests.factories import make_shipment
+    from webapp.services.returns.importer import import_returns
+
+    store_id, seller, _order_id, rma = returned
+    other_id, other_po = walmart_order(shop, [("FLT-H2O-3PK", 1)])
+    with app.app_context():
+        make_shipment(other_id)
+    worker()
+    control.deliver(seller.sim.conn, seller.seller_id, other_po)
+    other = control.open_return(seller.sim.conn, seller.seller_id, other_po,
+                                reason="DAMAGED")["rma"]
+    with app.app_context():
+        import_returns(store_id)
+    session = http_session(live_server, make_user(role="operator").email)
+    count, card = _deadlines(session, live_server)
+    assert count == 2 and f"RMA {rma}" in card and f"RMA {other}" in card
+    assert _refund(session, live_server, _return_id(app, rma), "2") == 303
+    worker()
+    with app.app_context():
+        import_returns(store_id)
+    count, card = _deadlines(session, live_server)
+    assert count == 1 and f"RMA {other}" in card and f"RMA {rma}" not in card
+
+
 def test_a_failed_refund_that_walmart_shows_done_leaves_home(app, returned, worker, live_server,
                                                             make_user):
     """Walmart refuses our refund: the return is listed with Error (it still waits). Then the

@@ -136,21 +136,31 @@ def test_stock_poll_shows_a_quantity_set_elsewhere(app, signed_in, client, shop)
 
 
 def test_returns_poll_shows_a_return_changed_elsewhere(app, signed_in, client, returned):
+    """Returns left open poll every 15 s (204 while nothing changed), show a return changed
+    elsewhere, and poll fast only while a refund is on its way."""
     from webapp.extensions import db
     from webapp.models import Return
+    from webapp.services.returns.refunding import refund_return
 
     signed_in("viewer")
     page = client.get("/returns/")
     assert page.status_code == 200 and 'id="returns-results"' in page.text
+    assert 'hx-trigger="every 15000ms, wake"' in page.text
     poll = _poll_url(page.text)
     assert client.get(poll, headers=HX).status_code == 204
     with app.app_context():
         ret = db.session.scalars(select(Return)).one()
         ret.status_details = "Walmart refunded it itself"
         db.session.commit()
+        return_id = ret.id
     fresh = client.get(poll, headers=HX)
     assert fresh.status_code == 200 and "Walmart refunded it itself" in fresh.text
     assert fresh.text.lstrip().startswith('<div id="returns-results"')
+    assert 'hx-trigger="every 15000ms, wake"' in fresh.text
+    with app.app_context():
+        refund_return(return_id, {1: 1}, by=None, actor="cli")
+    sending = client.get(_poll_url(fresh.text), headers=HX)
+    assert sending.status_code == 200 and 'hx-trigger="every 500ms, wake"' in sending.text
 
 
 def test_a_colleagues_ship_shows_while_this_pages_own_rows_are_in_flight(

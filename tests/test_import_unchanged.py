@@ -114,3 +114,36 @@ def test_a_returns_import_that_finds_nothing_new_leaves_the_order_untouched(app,
             assert import_returns(store_id) == 1  # read again (the overlap window)
     assert writes == []
     assert _stamps(app)[order_id] == before
+
+
+def test_an_order_read_again_on_its_own_is_left_untouched(app, shop):
+    """The one-order path (a Walmart notification, a reconciliation's fix) reading orders
+    unchanged writes nothing to them; the same import failure read again leaves its order
+    alone too."""
+    from webapp.extensions import db
+    from webapp.models import Order, Store
+    from webapp.models.base import utcnow
+    from webapp.services.orders import storing
+    from webapp.services.orders.importer import store_order
+    from webapp.services.stores.walmart_access import client_for
+
+    store_id, _seller = shop
+    _import(app, store_id)
+    with app.app_context():
+        pos = db.session.scalars(select(Order.purchase_order_id).order_by(Order.id)
+                                 .limit(5)).all()
+        store = db.session.get(Store, store_id)
+        storing.record_failure(store, "BROKEN-1", "no lines", {"purchaseOrderId": "BROKEN-1"})
+        db.session.commit()
+    before = _stamps(app)
+    with _order_writes(app) as writes:
+        with app.app_context():
+            store = db.session.get(Store, store_id)
+            client = client_for(store)
+            for po in pos:
+                store_order(store, client.get_order(po), utcnow())
+            storing.record_failure(store, "BROKEN-1", "no lines",
+                                   {"purchaseOrderId": "BROKEN-1"})
+            db.session.commit()
+    assert writes == []
+    assert _stamps(app) == before
