@@ -9,8 +9,11 @@ FIRST MILE|AM Trucking|CEVA|India Post|SF Express|CNE|TForce Freight|AxleHire|LS
 ABF Freight System|WanB|Roadrunner Freight|Meyer Distribution|AAA Cooper|Canada Post|
 Southeastern Freight Lines|Japan Post|Correos de Mexico|XPO Logistics|JD Logistics|YDH|JCEX|
 Flyt|Deutsche Post|Better Trucks|Asendia|SFC|UBI|ePost Global|YF Logistics|RXO|Estes Express|
-Shypmax|WIN.IT America|PITT OHIO|PostNord Sweden|Equick|Whistl|Tusou|Shiprocket|DTDC|PTS"""
+Shypmax|WIN.IT America|PITT OHIO|PostNord Sweden|Equick|Whistl|Tusou|Shiprocket|DTDC|PTS|
+Aramex|Xindus|Spreetail|P2PG|UniUni|GOFO|SwiftX|Exelot|DoorDash|SpeedX"""
                      .replace("\n", "").split("|"))
+# The last line: added by Walmart's developer update "Additional carrier support added to Ship
+# order lines API" (October 30, 2026), spelled as that update names them.
 METHOD_CODES = frozenset({"Standard", "Express", "OneDay", "Freight", "WhiteGlove", "Value"})
 CANCEL_REASONS = frozenset({
     "CUSTOMER_REQUESTED_SELLER_TO_CANCEL", "SELLER_CANCEL_PRICING_ERROR",

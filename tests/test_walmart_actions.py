@@ -257,3 +257,35 @@ def test_buyer_cancellation_delivery_and_auto_cancel_show_in_reads(sim):
         assert {s.status for line in auto.lines for s in line.statuses} == {"Cancelled"}
     finally:
         control.advance_clock(sim.conn, -24 * 8)
+
+
+NEW_CARRIERS_2026 = ("Aramex", "Xindus", "Spreetail", "P2PG", "UniUni", "GOFO", "SwiftX",
+                     "Exelot", "DoorDash", "SpeedX")
+
+
+def test_the_carriers_walmart_added_in_october_2026_ship(sim):
+    """Walmart added ten carriers to the Ship order lines API (developer update, October 30,
+    2026): each ships as a carrier of the list, with no tracking URL; a name not on the list
+    is still refused."""
+    seller = sim.seller(seed_orders=15)
+    client = seller.client()
+    for i, carrier in enumerate(NEW_CARRIERS_2026):
+        order = _order_with(seller, client)  # (acknowledged: the next call finds another)
+        line = order.lines[0].line_number
+        shipped = _ship(client, order, _package(line, 1, f"NEW{i}TRACK123", carrier=carrier))
+        assert shipped.line(line).quantity_in("Shipped") == 1, carrier
+    order = _order_with(seller, client)  # a name off the list: Walmart still refuses it
+    body = payloads.shipment([_package(order.lines[0].line_number, 1, "NEWX1")], "OD-1")
+    body["orderShipment"]["orderLines"]["orderLine"][0]["orderLineStatuses"][
+        "orderLineStatus"][0]["trackingInfo"]["carrierName"]["carrier"] = "Uni Uni"
+    assert _error(lambda: client.ship(order.purchase_order_id, body)).field == \
+        "carrierName.carrier"
+
+
+def test_orderdeck_offers_the_new_carriers():
+    """The Carrier select offers them, and a name typed in any case is sent as Walmart's."""
+    from webapp.walmart import enums
+
+    for carrier in NEW_CARRIERS_2026:
+        assert carrier in enums.CARRIERS
+        assert enums.carrier_code(carrier.lower()) == carrier

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # carrierName.carrier — exact spellings; anything else must go as otherCarrier + trackingURL.
+# The last row: Walmart's developer update of October 30, 2026 ("Additional carrier support
+# added to Ship order lines API").
 CARRIERS: tuple[str, ...] = (
     "UPS", "USPS", "FedEx", "Airborne", "OnTrac", "DHL Ecommerce - US", "DHL", "LS", "UDS",
     "UPSMI", "FDX", "PILOT", "ESTES", "SAIA", "FDS Express", "Seko Worldwide", "HIT Delivery",
@@ -18,6 +20,8 @@ CARRIERS: tuple[str, ...] = (
     "Asendia", "SFC", "UBI", "ePost Global", "YF Logistics", "RXO", "Estes Express", "Shypmax",
     "WIN.IT America", "PITT OHIO", "PostNord Sweden", "Equick", "Whistl", "Tusou", "Shiprocket",
     "DTDC", "PTS",
+    "Aramex", "Xindus", "Spreetail", "P2PG", "UniUni", "GOFO", "SwiftX", "Exelot", "DoorDash",
+    "SpeedX",
 )
 
 # What a person reads for the cryptic codes: Walmart's own expansions (its carrier list in the
