@@ -71,23 +71,34 @@ def prepare_seller(conn, orders: int) -> str:
     has_orders = conn.execute("SELECT 1 FROM orders WHERE seller_id = ? LIMIT 1",
                               (DEMO_SELLER,)).fetchone()
     if not has_orders and orders > 0:
-        control.seed_orders(conn, DEMO_SELLER, orders, seed=2026, days=3)
+        # A shop's history, not a backlog: what was due is shipped (on its ship date, in
+        # Seller Center), so Home opens on today's work rather than a hundred overdue orders.
+        control.seed_orders(conn, DEMO_SELLER, orders, seed=2026, days=3, ship_due=True)
         seed_returns(conn, count=max(orders // 30, 1))
     return secret
 
 
 def seed_returns(conn, count: int) -> None:
-    """A few older orders shipped in Seller Center, delivered and returned at Walmart, so
-    Returns has work (Orderdeck's import records their shipments as Walmart shows them)."""
+    """A few older orders shipped in Seller Center (by the seed's history, or here),
+    delivered and returned at Walmart, so Returns has work (Orderdeck's import records their
+    shipments as Walmart shows them)."""
     from simulator import control
 
     older = [r["po"] for r in conn.execute(
         "SELECT po FROM orders WHERE seller_id = ? ORDER BY order_ms LIMIT ?",
         (DEMO_SELLER, count))]
     for n, po in enumerate(older):
-        control.seller_center_ship(conn, DEMO_SELLER, po, f"1ZDEMO{n:012d}")
+        if _unshipped(control.order_state(conn, DEMO_SELLER, po)):
+            control.seller_center_ship(conn, DEMO_SELLER, po, f"1ZDEMO{n:012d}")
         control.deliver(conn, DEMO_SELLER, po)
         control.open_return(conn, DEMO_SELLER, po, seed=n, received=n % 2 == 0)
+
+
+def _unshipped(order: dict) -> bool:
+    """Units of the order (as Walmart answers it) still to ship."""
+    return any(status["status"] in ("Created", "Acknowledged")
+               for line in order["orderLines"]["orderLine"]
+               for status in line["orderLineStatuses"]["orderLineStatus"])
 
 
 def prepare_store(simulator_url: str, secret: str) -> str:

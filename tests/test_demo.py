@@ -115,7 +115,7 @@ def test_the_demo_returns_show_their_shipments(app, sim, demo_seller, worker, cl
             assert len(shipments) == 1 and shipments[0].task is None
             packages = shipments[0].packages
             assert [p.carrier for p in packages] == ["UPS"]
-            assert packages[0].tracking_number.startswith("1ZDEMO")
+            assert packages[0].tracking_number.startswith("1Z")
             assert {x.order_line.line_number: x.quantity for x in packages[0].lines} == \
                 {line.line_number: line.shipped_qty for line in order.lines}
             pages[order.id] = packages[0].tracking_number
@@ -167,3 +167,29 @@ def test_make_run_subscribes_the_demo_store_to_instant_orders(app, sim, demo_sel
         assert db.session.get(Store, store_id).events_url.startswith("http://127.0.0.1:5999/")
         db.session.remove()
 
+
+
+def test_the_demo_opens_on_todays_work_not_a_backlog(app, sim, demo_seller, worker):
+    """The demo shop shipped what was due (in Seller Center, on each order's ship date): after
+    the first import no open order is past its Ship By, the shipped ones were on time, and
+    some orders are still to ship."""
+    from webapp.extensions import db
+    from webapp.models import Order, OrderStatus
+    from webapp.models.base import utcnow
+    from webapp.services.orders.detail import shipments_of
+    from webapp.services.orders.importer import import_store
+
+    store_id = _demo_store(app, sim, demo_seller)
+    with app.app_context():
+        import_store(store_id)
+        orders = db.session.scalars(select(Order).where(Order.store_id == store_id)
+                                    ).unique().all()
+        assert len(orders) >= DEMO_ORDERS  # (another test may have added one)
+        now = utcnow()
+        overdue = [o.number for o in orders if o.status == OrderStatus.OPEN and o.ship_by < now]
+        assert overdue == []
+        shipped = [o for o in orders if o.status in (OrderStatus.SHIPPED,
+                                                     OrderStatus.RETURN_REQUESTED)]
+        still_open = [o for o in orders if o.status == OrderStatus.OPEN]
+        assert len(shipped) >= DEMO_ORDERS // 4 and len(still_open) >= DEMO_ORDERS // 4
+        assert all(s.ship_time <= o.ship_by for o in shipped for s in shipments_of(o))
