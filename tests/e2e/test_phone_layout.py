@@ -94,3 +94,20 @@ def test_packing_slips_and_pick_list_fit_a_phone(page, viewport, sign_in, app, s
         assert width[0] <= width[1], f"{page.url} scrolls sideways: {width[0]}px"
         assert page.locator("td.sku").count() > 0
         assert page.evaluate(BROKEN_SKUS, "td.sku") == []
+
+
+@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
+def test_list_filters_go_two_to_a_row_on_a_phone(page, viewport, sign_in, shop):
+    """Orders' filters on a phone: the search across the screen, the others two to a row
+    (one to a row, the list started a screen lower), nothing wider than the screen."""
+    sign_in()
+    page.goto("/orders/")
+    form = page.locator("#order-filters")
+    store, since = form.get_by_label("Store"), form.get_by_label("Ordered from")
+    # Side by side: on one row (a select and a date field differ by a few pixels in height).
+    assert abs(store.bounding_box()["y"] - since.bounding_box()["y"]) < 15
+    search = form.get_by_label("Search").bounding_box()
+    assert search["width"] > 2 * store.bounding_box()["width"] - 20  # across both columns
+    width = page.evaluate("[document.documentElement.scrollWidth, "
+                          "document.documentElement.clientWidth]")
+    assert width[0] <= width[1]
