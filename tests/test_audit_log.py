@@ -145,3 +145,21 @@ def test_audit_details_read_as_words_never_json(app, signed_in, client, shop):
     assert ">read only:</span> yes" in page
     details = page.split('class="details"')[1:]
     assert details and not any(c in d.split("</td>")[0] for d in details for c in "[]{}")
+
+
+def test_every_action_recorded_has_words_on_the_audit_log():
+    """Each action the code records (`audit.record("…")`, either of a conditional's two) has
+    its label, so the Audit log never shows a code such as store.events_subscribe and each
+    can be filtered on."""
+    import re
+    from pathlib import Path
+
+    from webapp.services.audit import ACTION_LABELS
+
+    root = Path(__file__).resolve().parent.parent / "webapp"
+    recorded = set()
+    for path in root.rglob("*.py"):
+        for call in re.findall(r"audit\.record\(([^,]+),", path.read_text()):
+            recorded |= set(re.findall(r'"([a-z_]+\.[a-z_]+)"', call))
+    assert len(recorded) > 25
+    assert sorted(recorded - set(ACTION_LABELS)) == []

@@ -44,6 +44,12 @@ ACTION_LABELS = {
     "reconcile.send": "Sent ours again to Walmart", "stock.set": "Set stock",
     "stock.import": "Imported stock CSV", "store.create": "Added store",
     "store.update": "Changed store", "store.import": "Started import",
+    "store.check": "Tested connection", "store.read_only": "Made store read-only",
+    "store.read_write": "Made store read-write",
+    "store.events_subscribe": "Subscribed to instant orders",
+    "store.events_test": "Tested instant orders", "store.events_pause": "Paused instant orders",
+    "store.events_resume": "Resumed instant orders",
+    "store.events_unsubscribe": "Stopped instant orders",
     "user.create": "Added user", "user.role": "Changed role", "user.activate": "Reactivated user",
     "user.deactivate": "Deactivated user", "user.password": "Changed password",
 }

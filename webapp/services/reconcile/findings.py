@@ -94,11 +94,11 @@ def compare_order(order: Order, data: PurchaseOrder, close_only: bool = False) -
     return added
 
 
-def order_missing(order: Order, walmart_said: str) -> int:
+def order_missing(order: Order, walmart_code: str) -> int:
     """Walmart answered 404 for the order: a finding of its own (nothing to compare), closed
     by the next pass that reads the order. Returns how many were added (0 or 1)."""
     found = [Found(MISSING, f"Order {order.number} ({order.status})",
-                   f"No such order for this seller account ({walmart_said})")]
+                   f"No such order for this seller account (404 {walmart_code})")]
     added = settle(order.store_id, open_of_order(order.id, [MISSING]), found,
                    order_id=order.id)
     refresh_flag(order)

@@ -172,7 +172,7 @@ def _read_orders(run: ReconcileRun, store: Store, client: WalmartClient, ids: li
             if _last_word(run, exc):
                 run.reads += 1
                 run.checked += 1
-                findings.order_missing(order, str(exc))
+                findings.order_missing(order, exc.code or "CONTENT_NOT_FOUND")
             else:
                 _failed(run, "orders", order_id, exc)
             done.append(order_id)
